@@ -1,0 +1,103 @@
+"""Events: publish/subscribe, and listening for subscriptions (active providers)."""
+from .listener import Listeners
+from .message import ParseError, UNDEFINED, build, check_name, parse_typed, typed
+
+T = "E"
+
+
+class EventHandler:
+    def __init__(self, client):
+        self._client = client
+        self._subs = {}  # name -> list of callbacks
+        self._listeners = Listeners(client, T)
+
+    # ---- API ------------------------------------------------------------
+
+    def subscribe(self, name, callback):
+        check_name(name, "event name")
+        if not callable(callback):
+            raise TypeError("event callback must be callable")
+        cbs = self._subs.get(name)
+        if cbs is None:
+            self._subs[name] = [callback]
+            self._send_subscription("S", name)
+        else:
+            cbs.append(callback)
+
+    def unsubscribe(self, name, callback=None):
+        check_name(name, "event name")
+        cbs = self._subs.get(name)
+        if cbs is None:
+            self._client._error(name, "NOT_SUBSCRIBED", T)
+            return
+        if callback is not None:
+            try:
+                cbs.remove(callback)
+            except ValueError:
+                pass
+            if cbs:
+                return
+        del self._subs[name]
+        self._send_subscription("US", name)
+
+    def emit(self, name, data=UNDEFINED):
+        check_name(name, "event name")
+        payload = typed(data)  # refuse what cannot be sent before sending anything
+        self._client._conn.send(build(T, "EVT", name, payload))
+        self._notify(name, None if data is UNDEFINED else data)
+
+    def listen(self, pattern, callback):
+        self._listeners.listen(pattern, callback)
+
+    def unlisten(self, pattern):
+        self._listeners.unlisten(pattern)
+
+    # ---- internals ------------------------------------------------------
+
+    def _send_subscription(self, action, name):
+        c = self._client
+        c._conn.send(build(T, action, name))
+        c._acks.add(T, action, name, c.options["subscription_timeout"])
+
+    def _notify(self, name, value):
+        cbs = self._subs.get(name)
+        if cbs:
+            for cb in tuple(cbs):  # a callback may unsubscribe itself
+                cb(value)
+
+    def handle(self, action, data, raw):
+        c = self._client
+        if action == "EVT":
+            if not data or not data[0]:
+                c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
+                return
+            value = None
+            if len(data) > 1:
+                try:
+                    value = parse_typed(data[1])
+                except ParseError as err:
+                    c._error(str(err), "MESSAGE_PARSE_ERROR", "X")
+                    return
+                if value is UNDEFINED:
+                    value = None
+            if data[0] in self._subs:
+                self._notify(data[0], value)
+            else:
+                c._error(data[0], "UNSOLICITED_MESSAGE", T)
+        elif action == "A":
+            if len(data) < 2:
+                c._error("ack without a name", "MESSAGE_PARSE_ERROR", T)
+                return
+            c._acks.clear(T, data[0], data[1])
+        elif action in ("SP", "SR"):
+            if not self._listeners.handle(action, data):
+                c._error(data[0] if data else "", "UNSOLICITED_MESSAGE", T)
+        elif action == "E":
+            c._handle_error(T, data)
+        else:
+            c._error(data[0] if data else action, "UNSOLICITED_MESSAGE", T)
+
+    def resubscribe(self):
+        for name in self._subs:
+            self._client._conn.send(build(T, "S", name))
+        self._listeners.resubscribe()

@@ -1,0 +1,174 @@
+"""The message codec: splitting frames into messages, typed values, building.
+
+Wire format: TOPIC 0x1f ACTION (0x1f FIELD)* 0x1e. Several messages may share
+one frame. Parsing scans with find() and slices only what a handler needs.
+"""
+from .compat import json_dumps, json_loads
+from .constants import MESSAGE_SEPARATOR, PART_SEPARATOR
+
+MS = MESSAGE_SEPARATOR
+PS = PART_SEPARATOR
+
+
+class ParseError(Exception):
+    """A malformed message or typed value; str(err) is the reference client's text."""
+
+
+class _Undefined:
+    """JavaScript's `undefined` (typed `U`): absent, unlike None (`L`, null)."""
+
+    def __repr__(self):
+        return "UNDEFINED"
+
+    def __bool__(self):
+        return False
+
+
+UNDEFINED = _Undefined()
+
+
+def iter_messages(frame):
+    """Yield each message of a frame (without its 0x1e).
+
+    Pieces shorter than 3 characters are dropped, as both the reference
+    client and the server do (this also drops the empty tail after the last
+    separator). A message is never split across frames by the server; a
+    frame ending without 0x1e is taken as complete.
+    """
+    start = 0
+    end_all = len(frame)
+    while start < end_all:
+        end = frame.find(MS, start)
+        if end < 0:
+            end = end_all
+        if end - start > 2:
+            yield frame[start:end]
+        start = end + 1
+
+
+def split(msg):
+    """Split one message into (topic, action, data list).
+
+    Raises ParseError with the reference client's text when it has fewer
+    than two parts.
+    """
+    i = msg.find(PS)
+    if i < 0:
+        raise ParseError("Insufficiant message parts")
+    j = msg.find(PS, i + 1)
+    if j < 0:
+        return msg[:i], msg[i + 1:], []
+    return msg[:i], msg[i + 1:j], msg[j + 1:].split(PS)
+
+
+def build(topic, action, *fields):
+    """One message, with its trailing separator."""
+    if fields:
+        return topic + PS + action + PS + PS.join(fields) + MS
+    return topic + PS + action + MS
+
+
+def number_text(value):
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))  # JS writes 3.0 as 3
+    return repr(value)
+
+
+def typed(value):
+    """Encode a value as a typed field (S, N, T, F, L, U, O)."""
+    if isinstance(value, str):
+        return "S" + value
+    if value is None:
+        return "L"
+    if value is True:
+        return "T"
+    if value is False:
+        return "F"
+    if isinstance(value, (int, float)):
+        return "N" + number_text(value)
+    if isinstance(value, (dict, list, tuple)):
+        return "O" + check_json(value)
+    if value is UNDEFINED:
+        return "U"
+    raise TypeError("can't serialize type %s" % type(value).__name__)
+
+
+def parse_number(text):
+    try:
+        if text in ("NaN", "Infinity", "-Infinity"):
+            return float(text.replace("Infinity", "inf"))
+        for ch in ".eE":
+            if ch in text:
+                return float(text)
+        return int(text)
+    except ValueError:
+        raise ParseError("invalid number (N%s)" % text)
+
+
+def parse_typed(field):
+    """Decode a typed field. Raises ParseError with the reference texts."""
+    if not field:
+        raise ParseError("UNKNOWN_TYPE ()")
+    kind = field[0]
+    if kind == "S":
+        return field[1:]
+    if kind == "N":
+        return parse_number(field[1:])
+    if kind == "O":
+        try:
+            return json_loads(field[1:])
+        except ValueError as err:
+            raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field))
+    if len(field) == 1:
+        if kind == "T":
+            return True
+        if kind == "F":
+            return False
+        if kind == "L":
+            return None
+        if kind == "U":
+            return UNDEFINED
+    raise ParseError("UNKNOWN_TYPE (%s)" % field)
+
+
+def check_name(name, what="name"):
+    """Refuse names the server cannot take: non-strings, empty, or holding a
+    separator (an empty name crashes @deepstream/server 7.0.2)."""
+    if not isinstance(name, str):
+        raise TypeError("%s must be a string, got %s" % (what, type(name).__name__))
+    if not name:
+        raise ValueError("%s must not be empty" % what)
+    if MS in name or PS in name:
+        raise ValueError("%s must not contain the protocol separators 0x1e/0x1f" % what)
+    return name
+
+
+def check_json(value):
+    """Encode value to compact JSON, refusing what JSON cannot carry."""
+    try:
+        text = json_dumps(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError("value is not JSON-serialisable: %s" % err)
+    if "NaN" in text or "Infinity" in text:
+        # CPython writes NaN/Infinity bare, which is not JSON and crashes the server
+        if _has_non_finite(value):
+            raise ValueError("NaN and Infinity cannot be sent as JSON")
+    return text
+
+
+def _has_non_finite(value):
+    if isinstance(value, float):
+        return value != value or value in (float("inf"), float("-inf"))
+    if isinstance(value, dict):
+        for v in value.values():
+            if _has_non_finite(v):
+                return True
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            if _has_non_finite(v):
+                return True
+    return False

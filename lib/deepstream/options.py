@@ -1,0 +1,43 @@
+"""Client options: the reference client's names in snake_case, with its
+defaults, plus the limits a board needs. Unknown names are refused, since a
+typo in a config file should not silently fall back to a default."""
+
+DEFAULTS = {
+    # reference client (deepstream.io-client-js 2.3.4) options and defaults
+    "heartbeat_interval": 30000,  # ms; the link is dead after 2x this without C|PI
+    "reconnect_interval_increment": 4000,  # ms added to the delay per failed attempt
+    "max_reconnect_interval": 180000,  # ms cap of that delay
+    "max_reconnect_attempts": 5,  # then CLOSED
+    "rpc_ack_timeout": 6000,
+    "rpc_response_timeout": 10000,
+    "subscription_timeout": 2000,  # ms for any subscribe/unsubscribe/listen ack
+    "max_messages_per_packet": 100,  # messages joined into one websocket frame
+    "time_between_sending_queued_packages": 16,  # kept for API parity (see README)
+    "record_read_ack_timeout": 15000,
+    "record_read_timeout": 15000,
+    "record_delete_timeout": 15000,
+    "path": "/deepstream",  # used when the url is a bare host:port
+    "merge_strategy": None,  # None = remote wins, as in the reference client
+    "record_deep_copy": True,
+    # ours: limits and transport settings with board-sized defaults
+    "max_message_size": 16384,  # bytes; a larger incoming frame is refused, never allocated
+    "max_queued_messages": 200,  # outgoing messages waiting while not OPEN
+    "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
+    "ca_file": None,  # wss: CA certificate for verification
+    "verify": None,  # wss: None = verify only when ca_file is given
+}
+
+
+def merge(user):
+    """Return the effective options: DEFAULTS updated with `user` (a dict)."""
+    opts = dict(DEFAULTS)
+    for key in user:
+        if key not in DEFAULTS:
+            raise ValueError("unknown option '%s' (options use snake_case, e.g. subscription_timeout)" % key)
+        value = user[key]
+        default = DEFAULTS[key]
+        if isinstance(default, int) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError("option '%s' must be a non-negative integer, got %r" % (key, value))
+        opts[key] = value
+    return opts

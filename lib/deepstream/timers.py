@@ -1,0 +1,105 @@
+"""Deadlines, in one small table keyed by string.
+
+The core never sleeps: it adds deadlines here, the driver asks for the next
+one and calls fire() when it has passed. A key names what the timer is for
+(an ack key, "heartbeat", "reconnect"), so adding a key again replaces the
+old timer and an incoming ack can cancel it by name.
+"""
+from .compat import ticks_add, ticks_diff
+
+
+class Timers:
+    def __init__(self, clock):
+        self.clock = clock
+        self._table = {}  # key -> [deadline, fn, arg]
+
+    def add(self, key, delay_ms, fn, arg=None):
+        self._table[key] = [ticks_add(self.clock(), delay_ms), fn, arg]
+
+    def cancel(self, key):
+        return self._table.pop(key, None) is not None
+
+    def has(self, key):
+        return key in self._table
+
+    def cancel_all(self, keep=None):
+        """Cancel every timer, or every one whose key is not in `keep`."""
+        if keep is None:
+            self._table.clear()
+            return
+        for key in [k for k in self._table if k not in keep]:
+            del self._table[key]
+
+    def next_deadline(self):
+        best = None
+        for entry in self._table.values():
+            if best is None or ticks_diff(entry[0], best) < 0:
+                best = entry[0]
+        return best
+
+    def fire(self):
+        """Call every timer whose deadline has passed (each once)."""
+        if not self._table:
+            return
+        now = self.clock()
+        due = None
+        for key, entry in self._table.items():
+            if ticks_diff(now, entry[0]) >= 0:
+                if due is None:
+                    due = []
+                due.append(key)
+        if due is None:
+            return
+        for key in due:
+            entry = self._table.pop(key, None)
+            if entry is not None:
+                entry[1](entry[2])
+
+
+def ack_key(topic, action, name):
+    # topic codes are one letter; the separator keeps action and name apart
+    return topic + action + "\x1f" + name
+
+
+class AckTimeouts:
+    """The reference client's ack-timeout registry, on top of Timers.
+
+    Entries are created only while the connection is OPEN (as in the
+    reference client); leaving OPEN cancels them all.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.keys = set()
+
+    def add(self, topic, action, name, timeout, event="ACK_TIMEOUT", callback=None):
+        conn = self.client._conn
+        if conn.state != "OPEN" or timeout < 1:
+            return
+        key = ack_key(topic, action, name)
+        self.keys.add(key)
+        conn.timers.add(key, timeout, self._expired, (key, topic, action, name, event, callback))
+
+    def clear(self, topic, action, name):
+        key = ack_key(topic, action, name)
+        self.keys.discard(key)
+        return self.client._conn.timers.cancel(key)
+
+    def cancel_all(self):
+        timers = self.client._conn.timers
+        for key in self.keys:
+            timers.cancel(key)
+        self.keys.clear()
+
+    def _expired(self, entry):
+        key, topic, action, name, event, callback = entry
+        self.keys.discard(key)
+        if callback is not None:
+            callback(entry)
+            return
+        msg = "No ACK message received in time for " + name if name else "No ACK message received in time"
+        self.client._error(msg, event, topic)
+        if self.client._conn.state == "AWAITING_AUTHENTICATION":
+            self.client._error(
+                "Your message timed out because you're not authenticated. Have you called login()?",
+                "NOT_AUTHENTICATED", topic)
