@@ -247,7 +247,7 @@ class Connection:
             elif code == "INVALID_AUTH_MSG":
                 self._deliberate_close = True  # stays closed; a later login() reopens
                 value = "invalid authentication message"
-            elif self.state == AUTHENTICATING:
+            else:
                 self._set_state(AWAITING_AUTHENTICATION)
             self._auth_done(False, value)
         else:

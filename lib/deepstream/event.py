@@ -80,19 +80,22 @@ class EventHandler:
                     return
                 if value is UNDEFINED:
                     value = None
-            if data[0] in self._subs:
-                self._notify(data[0], value)
-            else:
-                c._error(data[0], "UNSOLICITED_MESSAGE", T)
+            # an event for a name we no longer hold is a normal race: drop it
+            self._notify(data[0], value)
         elif action == "A":
             if len(data) < 2:
                 c._error("ack without a name", "MESSAGE_PARSE_ERROR", T)
                 return
             c._acks.clear(T, data[0], data[1])
         elif action in ("SP", "SR"):
-            if not self._listeners.handle(action, data):
+            # SR after our unlisten is a normal race; SP for no listener is not
+            if not self._listeners.handle(action, data) and action == "SP":
                 c._error(data[0] if data else "", "UNSOLICITED_MESSAGE", T)
+        elif action == "SH":
+            pass
         elif action == "E":
+            if data and data[0] == "NOT_SUBSCRIBED" and len(data) > 1:
+                c._acks.clear(T, "US", data[1])
             c._handle_error(T, data)
         else:
             c._error(data[0] if data else action, "UNSOLICITED_MESSAGE", T)

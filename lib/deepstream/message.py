@@ -153,8 +153,9 @@ def check_json(value):
         text = json_dumps(value)
     except (TypeError, ValueError) as err:
         raise TypeError("value is not JSON-serialisable: %s" % err)
-    if "NaN" in text or "Infinity" in text:
-        # CPython writes NaN/Infinity bare, which is not JSON and crashes the server
+    if "na" in text or "nf" in text or "NaN" in text:
+        # json writes NaN/Infinity bare (CPython) or as nan/inf (MicroPython):
+        # not JSON, and it crashes the server; only then walk the value
         if _has_non_finite(value):
             raise ValueError("NaN and Infinity cannot be sent as JSON")
     return text

@@ -1,0 +1,204 @@
+"""The connection state machine, driven through deepstream.testing.FakeLink."""
+import json
+
+from deepstream.testing import FakeLink
+
+
+def states(link):
+    seen = []
+    link.client.on("connectionStateChanged", seen.append)
+    return seen
+
+
+def test_url_rules():
+    assert FakeLink("localhost:7777").opened == [] and FakeLink("localhost:7777").conn.url == "ws://localhost:7777/deepstream"
+    assert FakeLink("ws://h:1/deepstream-v3").conn.url == "ws://h:1/deepstream-v3"
+    assert FakeLink("wss://h/").conn.url == "wss://h/"
+    assert FakeLink("h:1", path="/x").conn.url == "ws://h:1/x"
+    for bad in ("http://h:1", "ftp://h", ""):
+        try:
+            FakeLink(bad)
+        except ValueError:
+            continue
+        raise AssertionError("accepted " + bad)
+
+
+def test_handshake_and_login_alone_in_frame():
+    link = FakeLink()
+    seen = states(link)
+    link.client.event.subscribe("news", lambda d: None)
+    got = []
+    link.client.login({"username": "u", "password": "p"}, lambda ok, data: got.append((ok, data)))
+    link.open()
+    frames = link.sent()
+    assert len(frames) == 1 and frames[0].startswith("A|REQ|{") and frames[0].endswith("}+")
+    assert json.loads(frames[0][6:-1]) == {"username": "u", "password": "p"}
+    link.receive("A|A|O{\"x\":1}+")
+    assert got == [(True, {"x": 1})]
+    assert link.sent() == ["E|S|news+"]
+    assert seen == ["AWAITING_CONNECTION", "AWAITING_AUTHENTICATION", "AUTHENTICATING", "OPEN"]
+
+
+def test_queued_messages_go_out_in_one_frame_after_login():
+    link = FakeLink()
+    link.open()
+    link.client.event.subscribe("a", lambda d: None)
+    link.client.event.subscribe("b", lambda d: None)
+    link.client.event.emit("c", 1)
+    link.login()
+    assert link.sent()[-1] == "E|S|a+E|S|b+E|EVT|c|N1+"
+
+
+def test_challenge_is_answered_with_original_url():
+    link = FakeLink("localhost:7777")
+    seen = states(link)
+    link.open(accept=False)
+    link.receive("C|CH+")
+    assert link.sent() == ["C|CHR|ws://localhost:7777/deepstream+"]
+    assert seen[-1] == "CHALLENGING"
+    link.receive("C|A+")
+    assert seen[-1] == "AWAITING_AUTHENTICATION"
+
+
+def test_redirect_and_reject():
+    link = FakeLink("localhost:7777")
+    link.open(accept=False)
+    link.receive("C|RED|ws://localhost:8888/deepstream+")
+    assert link.conn.take_open_request() == "ws://localhost:8888/deepstream"
+    link.conn.socket_opened()
+    link.receive("C|REJ+")
+    assert link.client.get_connection_state() == "CLOSED"
+    link.client.login({"username": "x"})
+    assert link.errors[-1] == ("IS_CLOSED", "this client's connection was closed", "X")
+
+
+def test_login_failure_and_too_many_attempts():
+    link = FakeLink()
+    link.open()
+    got = []
+    link.client.login({"username": "u"}, lambda ok, data: got.append((ok, data)))
+    link.receive("A|E|INVALID_AUTH_DATA|Sinvalid user+")
+    assert got == [(False, "invalid user")]
+    assert link.client.get_connection_state() == "AWAITING_AUTHENTICATION"
+    link.receive("A|E|TOO_MANY_AUTH_ATTEMPTS+")
+    assert got[-1] == (False, None)
+    link.drop()  # the server closes: no reconnect
+    assert link.client.get_connection_state() == "CLOSED"
+    assert link.conn.next_deadline() is None
+
+
+def test_ping_pong_and_heartbeat_loss():
+    link = FakeLink(heartbeat_interval=500)
+    link.open()
+    link.login()
+    link.sent()
+    link.receive("C|PI+")
+    assert link.sent() == ["C|PO+"]
+    link.advance(1600)
+    assert ("connectionError", "heartbeat not received in the last 1000 milliseconds", "C") in link.errors
+    assert link.client.get_connection_state() == "RECONNECTING"
+
+
+def test_reconnect_backoff_and_resubscribe():
+    link = FakeLink(reconnect_interval_increment=1000)
+    link.client.event.subscribe("news", lambda d: None)
+    link.open()
+    link.login()
+    link.sent()
+    link.drop()
+    assert link.client.get_connection_state() == "RECONNECTING"
+    link.advance(0)
+    assert link.conn.take_open_request() == "ws://localhost:6020/deepstream"
+    link.drop()  # the retry fails
+    link.advance(999)
+    assert link.conn.take_open_request() is None
+    link.advance(1)
+    assert link.conn.take_open_request() is not None
+    link.conn.socket_opened()
+    link.receive("C|A+")
+    assert link.sent() == ['A|REQ|{"username":"test"}+']  # credentials re-sent by themselves
+    link.receive("A|A+")
+    assert link.sent() == ["E|S|news+"]
+
+
+def test_max_reconnect_attempts():
+    link = FakeLink(max_reconnect_attempts=1, reconnect_interval_increment=10)
+    link.open()
+    link.drop()
+    link.advance(0)
+    link.conn.take_open_request()
+    link.drop()
+    assert link.client.get_connection_state() == "CLOSED"
+    assert link.errors[-1][0] == "MAX_RECONNECTION_ATTEMPTS_REACHED"
+
+
+def test_close_cancels_every_timer_including_reconnect():
+    link = FakeLink()
+    link.open()
+    link.drop()
+    assert link.conn.next_deadline() is not None  # a reconnect is pending
+    link.client.close()
+    assert link.conn.next_deadline() is None
+    link.advance(60000)
+    assert link.conn.take_open_request() is None
+    assert link.client.get_connection_state() == "CLOSED"
+
+
+def test_close_while_open_closes_socket():
+    link = FakeLink()
+    link.open()
+    link.login()
+    link.client.event.subscribe("x", lambda d: None)
+    link.client.close()
+    assert link.conn.want_close is True
+    link.pump()
+    assert link.client.get_connection_state() == "CLOSED"
+    link.advance(10000)
+    assert link.errors == []
+
+
+def test_bad_messages_raise_reference_errors_and_keep_working():
+    link = FakeLink()
+    link.open()
+    link.login()
+    got = []
+    link.client.event.subscribe("news", got.append)
+    link.receive("hello+E|XX|a+Z|S|a+E|EVT|news|Zbad+E|EVT|news|O{bad+")
+    events = [e[0] for e in link.errors]
+    msgs = [e[1] for e in link.errors]
+    assert events == ["MESSAGE_PARSE_ERROR"] * 5, link.errors
+    assert msgs[:4] == ["Insufficiant message parts", "Unknown action XX",
+                        "Received message for unknown topic Z", "UNKNOWN_TYPE (Zbad)"]
+    link.receive("E|EVT|news|Sok+")
+    assert got == ["ok"]
+
+
+def test_empty_frame_ignored():
+    link = FakeLink()
+    link.open()
+    link.receive("")
+    assert link.errors == []
+
+
+def test_callback_exception_does_not_kill_client():
+    link = FakeLink()
+    link.open()
+    link.login()
+
+    def boom(data):
+        raise RuntimeError("user bug")
+    link.client.event.subscribe("news", boom)
+    got = []
+    link.client.event.subscribe("other", got.append)
+    link.receive("E|EVT|news|S1+E|EVT|other|S2+")
+    assert link.errors[0][0] == "CALLBACK_ERROR" and "user bug" in link.errors[0][1]
+    assert got == ["2"]
+
+
+def test_unknown_option_refused():
+    try:
+        FakeLink(subscriptionTimeout=5)
+    except ValueError as err:
+        assert "subscriptionTimeout" in str(err)
+        return
+    raise AssertionError("accepted a camelCase option")
