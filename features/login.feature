@@ -1,0 +1,73 @@
+Feature: Login
+  A|REQ goes out alone in its frame; nothing else is sent before A|A, and what
+  was queued meanwhile goes out in one frame right after it.
+
+  Background:
+    Given the test server is ready
+    And the client is initialised
+    And the server sends the message C|A+
+
+  Scenario: Successful login
+    When the client logs in with username "XXX" and password "YYY"
+    Then the last message the server recieved is A|REQ|{"username":"XXX","password":"YYY"}+
+    And the last frame the server received is A|REQ|{"username":"XXX","password":"YYY"}+
+    And the clients connection state is "AUTHENTICATING"
+    When the server sends the message A|A+
+    Then the last login was successful
+    And the clients connection state is "OPEN"
+
+  Scenario: Successful login with client data
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|A|O{"favorite color":"blue","id":7}+
+    Then the last login was successful
+    And the last login returned the client data {"favorite color":"blue","id":7}
+    And the clients connection state is "OPEN"
+
+  Scenario: Login before the connection is accepted
+    Given the client is initialised
+    When the client logs in with username "XXX" and password "YYY"
+    Then the server did not recieve any messages
+    When the server sends the message C|A+
+    Then the last message the server recieved is A|REQ|{"username":"XXX","password":"YYY"}+
+    And the server has received 1 messages
+
+  Scenario: Login failed
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|E|INVALID_AUTH_DATA|Sinvalid user+
+    Then the last login failed with error message "invalid user"
+    And the clients connection state is "AWAITING_AUTHENTICATION"
+    When the client logs in with username "XXX" and password "ZZZ"
+    Then the last message the server recieved is A|REQ|{"username":"XXX","password":"ZZZ"}+
+    When the server sends the message A|A+
+    Then the last login was successful
+    And the clients connection state is "OPEN"
+
+  Scenario: Too many authentication attempts
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|E|TOO_MANY_AUTH_ATTEMPTS|Stoo many authentication attempts+
+    Then the last login failed with error message "too many authentication attempts"
+    When the server closes the connection
+    And some time passes
+    Then the clients connection state is "CLOSED"
+    And the server has 0 active connections
+    When the server resets its message count
+    And the client logs in with username "XXX" and password "YYY"
+    Then the client throws a "IS_CLOSED" error with message "this client's connection was closed"
+    And the server did not recieve any messages
+
+  Scenario: Messages queued before login go out in one frame after A|A
+    When the client subscribes to an event named "a"
+    And the client subscribes to an event named "b"
+    And the client publishes an event named "c" with data "d"
+    Then the server did not recieve any messages
+    When the client logs in with username "XXX" and password "YYY"
+    Then the last frame the server received is A|REQ|{"username":"XXX","password":"YYY"}+
+    And the server has received 1 messages
+    When the server sends the message A|A+
+    Then the last frame the server received is E|S|a+E|S|b+E|EVT|c|Sd+
+    And the server has received 2 frames
+    And the server has received 4 messages
+    When the server sends the message E|A|S|a+
+    And the server sends the message E|A|S|b+
+    And some time passes
+    Then the clients connection state is "OPEN"

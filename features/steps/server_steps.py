@@ -1,0 +1,110 @@
+"""Server-side steps of the client-spec vocabulary (word for word)."""
+from behave import step, use_step_matcher
+
+from support.harness import RE_MATCHER, SERVER_SEND_WAIT, matcher, pass_time, server_text, show, to_notation
+
+use_step_matcher(RE_MATCHER)
+
+RECONNECT_WAIT_MS = 20000  # `reestablished`: how long to let the client find the server again
+
+
+def _messages(context):
+    return context.server.snapshot()
+
+
+@step(r"^the test server is ready$")
+def test_server_ready(context):
+    context.first_server.start()
+    context.first_server.reset()
+    context.server = context.first_server
+
+
+@step(r"^the second test server is ready$")
+def second_test_server_ready(context):
+    context.second_server.start()
+
+
+@step(r"^the client is on the second server$")
+def client_on_second_server(context):
+    context.server = context.second_server
+
+
+@step(r"^the server resets its message count$")
+def server_resets(context):
+    context.server.reset()
+
+
+@step(r"^the server sends the message (.*)$")
+def server_sends(context, text):
+    context.server.send(server_text(context, text))
+    pass_time(context, SERVER_SEND_WAIT)
+
+
+@step(r"^the connection to the server is lost$")
+def connection_lost(context):
+    context.server.stop()
+
+
+@step(r"^the connection to the server is reestablished$")
+def connection_reestablished(context):
+    server = context.server
+    before = server.connect_count
+    server.start()
+    waited = 0
+    while server.connect_count == before:
+        if waited >= RECONNECT_WAIT_MS:
+            raise AssertionError(f"no client connected to {server.url} within {RECONNECT_WAIT_MS} ms")
+        pass_time(context, 20)
+        waited += 20
+
+
+@step(r"^no message was send to the server$")
+def no_message_sent(context):
+    last = context.server.last_message
+    assert last is None, f"expected no message, the last one is {to_notation(last)!r}"
+
+
+@step(r"^the server has (\d*) active connections$")
+def server_active_connections(context, n):
+    got = context.server.active_connections
+    assert got == int(n), f"{context.server.url} has {got} active connections, expected {n}"
+
+
+@step(r"^the second server has (\d*) active connections$")
+def second_server_active_connections(context, n):
+    got = context.second_server.active_connections
+    assert got == int(n), f"{context.second_server.url} has {got} active connections, expected {n}"
+
+
+@step(r"^the last message the server recieved is (.*)$")
+def last_message_is(context, text):
+    msgs = _messages(context)
+    last = msgs[-1] if msgs else None
+    assert matcher(text)(context, last), (
+        f"last message {to_notation(last)!r}, expected {text!r}; all received: {show(msgs)}")
+
+
+@step(r"^the server received the message (.*)$")
+def server_received(context, text):
+    msgs = _messages(context)
+    match = matcher(text)
+    assert any(match(context, m) for m in msgs), f"{text!r} not among the received {show(msgs)}"
+
+
+@step(r"^the server didn't receive the message (.*)$")
+def server_did_not_receive(context, text):
+    msgs = _messages(context)
+    match = matcher(text)
+    assert not any(match(context, m) for m in msgs), f"{text!r} was received: {show(msgs)}"
+
+
+@step(r"^the server has received (\d*) messages$")
+def server_received_count(context, n):
+    msgs = _messages(context)
+    assert len(msgs) == int(n), f"received {len(msgs)} messages, expected {n}: {show(msgs)}"
+
+
+@step(r"^the server did not recieve any messages$")
+def server_received_nothing(context):
+    msgs = _messages(context)
+    assert not msgs, f"expected no messages, received {show(msgs)}"
