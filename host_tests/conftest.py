@@ -1,0 +1,88 @@
+"""Shared pytest fixtures for the host tests.
+
+ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions);
+                   .url = ws://127.0.0.1:PORT/deepstream-v3. Restarted if a test stopped it.
+                   Tests that kill/pause/restart a server should use ds_server_factory.
+ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
+                   extra_config=None) -> a started DeepstreamServer of your own,
+                   closed at teardown
+js_client          make(url=None, options=None, login=None) -> JsClient (official 2.3.4
+                   client in node), closed at teardown; url defaults to ds_server.url;
+                   login: dict of auth data (or True for {}) -> logged in, success asserted
+micropython        absolute path of the unix-port binary
+run_micropython    run_micropython(code_or_script, heap="96K", timeout=60, args=()) ->
+                   (rc, stdout, stderr), with lib/ on the path (see support/mp.py)
+"""
+
+import os
+
+import pytest
+
+from support.dsserver import DeepstreamServer
+from support.jsclient import JsClient
+from support.mp import micropython_path, run_micropython as _run_micropython
+
+
+@pytest.fixture(scope="session")
+def _session_server():
+    srv = DeepstreamServer()
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def ds_server(_session_server):
+    if not _session_server.running:
+        _session_server.start()
+    return _session_server
+
+
+@pytest.fixture
+def ds_server_factory():
+    servers = []
+
+    def make(**kwargs):
+        srv = DeepstreamServer(**kwargs)
+        servers.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in servers:
+        srv.close()
+
+
+@pytest.fixture
+def js_client(request):
+    clients = []
+
+    def make(url=None, options=None, login=None):
+        if url is None:
+            url = request.getfixturevalue("ds_server").url
+        c = JsClient(url, options=options)
+        clients.append(c)
+        if login is not None:
+            ok, data = c.login({} if login is True else login)
+            assert ok, "JS client login failed: %r (errors %r)" % (data, c.errors)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def micropython():
+    path = micropython_path()
+    if not os.path.exists(path):
+        pytest.fail("MicroPython unix port not found at %s: run `make venv`" % path)
+    return path
+
+
+@pytest.fixture
+def run_micropython(micropython):
+    def run(code_or_script, heap="96K", timeout=60, **kwargs):
+        kwargs.setdefault("micropython", micropython)
+        return _run_micropython(code_or_script, heap=heap, timeout=timeout, **kwargs)
+
+    return run

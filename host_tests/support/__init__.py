@@ -1,0 +1,1 @@
+"""Test harness helpers (CPython only): real server, official JS client, MicroPython runner."""
