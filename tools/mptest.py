@@ -49,6 +49,7 @@ def _import(path):
     try:
         if name in sys.modules:
             del sys.modules[name]
+        gc.collect()
         return __import__(name)
     finally:
         sys.path.pop(0)
