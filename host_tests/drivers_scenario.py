@@ -1,0 +1,172 @@
+"""Driver scenarios against the websocket server of test_drivers.py, with a
+fake core. Runs in-process under CPython (imported by test_drivers.py) and as
+a script under MicroPython:
+
+    micropython host_tests/drivers_scenario.py poll|aio ws://127.0.0.1:PORT
+
+prints one JSON line with what the fake core saw.
+"""
+import json
+import sys
+
+if __name__ == "__main__":
+    sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/lib" if "/" in __file__ else "../lib")
+
+from deepstream.compat import ticks_diff, ticks_ms  # noqa: E402
+
+
+class FakeConn:
+    """The core's driver interface (docs/ARCHITECTURE.md), recording calls."""
+
+    def __init__(self, url, **options):
+        self.options = {"max_message_size": 16384, "connect_timeout": 3000}
+        self.options.update(options)
+        self.clock = ticks_ms
+        self.state = "CLOSED"
+        self.want_close = False
+        self.on_output = None
+        self._open = url
+        self.frames = []
+        self.got = []  # text messages received
+        self.log = []  # driver calls other than receive_text
+
+    # -- driver interface --
+    def take_open_request(self):
+        url, self._open = self._open, None
+        return url
+
+    def socket_opened(self):
+        self.state = "OPEN"
+        self.log.append(["opened"])
+
+    def receive_text(self, text):
+        self.got.append(text)
+        if text.startswith("echo:reply:"):  # answered from inside the callback
+            self.send("re:" + text[11:])
+
+    def socket_closed(self, reason):
+        self.state = "CLOSED"
+        self.want_close = False
+        self.log.append(["closed", reason])
+
+    def socket_error(self, text):
+        self.log.append(["error", text])
+
+    def report_error(self, event, message, topic="C"):
+        self.log.append(["report", event, message, topic])
+
+    def tick(self):
+        pass
+
+    def take_frame(self):
+        if self.state == "OPEN" and self.frames:
+            return self.frames.pop(0)
+        return None
+
+    def next_deadline(self):
+        return None
+
+    # -- what the real core does on user actions --
+    def send(self, text):
+        self.frames.append(text)
+        if self.on_output:
+            self.on_output()
+
+    def close(self):
+        self.want_close = True
+        if self.on_output:
+            self.on_output()
+
+    def closed(self):
+        return bool(self.log) and self.log[-1][0] == "closed"
+
+    def result(self):
+        return {"got": self.got, "log": self.log}
+
+
+# steps: (message to send, message whose arrival ends the step)
+STEPS = (
+    ("hello", "echo:hello"),
+    ("reply:x", "echo:re:x"),  # a frame queued inside receive_text goes out
+    ("big", "after"),  # 20000 chars: refused, then the next message arrives
+    ("frag", "abcd"),  # fragmented message from the server
+    ("ping-me", "pong-ok"),  # server ping answered by the driver
+    ("empty", "after-empty"),  # a zero-length text frame is not handed on
+)
+
+
+def scenarios(base, **opts):
+    """Generator: yields (conn, condition) and resumes once the condition holds;
+    finally yields ("done", results)."""
+    out = {}
+    conn = FakeConn(base + "/echo", **opts)
+    for msg, expect in STEPS:
+        yield conn, lambda: conn.state == "OPEN"
+        conn.send(msg)
+        yield conn, lambda: expect in conn.got
+    conn.close()
+    yield conn, conn.closed
+    out["main"] = conn.result()
+
+    conn = FakeConn(base + "/echo", **opts)
+    yield conn, lambda: conn.state == "OPEN"
+    conn.send("close-me")
+    yield conn, conn.closed
+    out["server_close"] = conn.result()
+
+    conn = FakeConn(base + "/nope", **opts)
+    yield conn, conn.closed
+    out["not_101"] = conn.result()
+
+    conn = FakeConn(base.rsplit(":", 1)[0] + ":1/echo", **opts)
+    yield conn, conn.closed
+    out["refused"] = conn.result()
+    yield "done", out
+
+
+def _timeout(conn):
+    return AssertionError("timed out; log=%r got=%r" % (conn.log, conn.got))
+
+
+def run_poll(base, timeout_ms=5000, **opts):
+    from deepstream.poll import PollDriver
+
+    drivers = {}
+    for conn, cond in scenarios(base, **opts):
+        if conn == "done":
+            return cond
+        d = drivers.setdefault(id(conn), PollDriver(conn))
+        start = ticks_ms()
+        while not cond():
+            if ticks_diff(ticks_ms(), start) > timeout_ms:
+                raise _timeout(conn)
+            d.poll(20)
+
+
+def run_aio(base, timeout_ms=5000, **opts):
+    import asyncio
+    from deepstream.aio import run
+    from deepstream.compat import wait_for_ms
+
+    async def main():
+        tasks = {}
+        for conn, cond in scenarios(base, **opts):
+            if conn == "done":
+                for t in tasks.values():  # run() must have ended by itself
+                    await wait_for_ms(t, 2000)
+                return cond
+            if id(conn) not in tasks:
+                tasks[id(conn)] = asyncio.create_task(run(conn))
+            start = ticks_ms()
+            while not cond():
+                if ticks_diff(ticks_ms(), start) > timeout_ms:
+                    raise _timeout(conn)
+                await asyncio.sleep(0.005)
+
+    return asyncio.run(main())
+
+
+if __name__ == "__main__":
+    mode, base = sys.argv[1], sys.argv[2]
+    res = run_poll(base) if mode == "poll" else run_aio(base)
+    print(json.dumps(res))

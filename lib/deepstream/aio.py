@@ -1,0 +1,154 @@
+"""asyncio driver: ``await run(conn)`` until the core is CLOSED with nothing to do.
+
+Per socket: a reader task feeds the websocket and the core; this coroutine
+is the only writer and the timer. The core calls ``conn.on_output()`` when
+it has something for the driver (a frame, an open request, a close); that
+sets an Event so user actions go out at once instead of at the next timer.
+Runs unchanged on CPython's and MicroPython's asyncio.
+"""
+import asyncio
+
+from .compat import ticks_add, ticks_diff, wait_for_ms
+from .constants import CLOSED
+from .poll import CLOSE_TIMEOUT
+from .transport import WebSocketError, open_async, option, pump
+
+READ_SIZE = 1024
+
+
+async def run(conn):
+    wake = asyncio.Event()
+    conn.on_output = wake.set
+    try:
+        while True:
+            wake.clear()
+            url = conn.take_open_request()
+            if url:
+                await _session(conn, url, wake)
+                continue
+            if conn.state == CLOSED and conn.next_deadline() is None:
+                return
+            await _wait(conn, wake, None)
+            conn.tick()
+    finally:
+        conn.on_output = None
+
+
+async def _wait(conn, wake, other_deadline):
+    """Wait for wake or the earliest deadline."""
+    now = conn.clock()
+    wait = None
+    for deadline in (conn.next_deadline(), other_deadline):
+        if deadline is not None:
+            ms = max(0, ticks_diff(deadline, now))
+            wait = ms if wait is None else min(wait, ms)
+    if wait is None:
+        await wake.wait()
+        return
+    try:
+        await wait_for_ms(wake.wait(), wait)
+    except asyncio.TimeoutError:
+        pass
+
+
+class _Session:
+    def __init__(self, conn, reader, writer, ws, wake):
+        self.conn = conn
+        self.reader = reader
+        self.writer = writer
+        self.ws = ws
+        self.wake = wake
+        self.out = []  # pong/close replies from the reader, written by the writer
+        self.done = False
+        self.reason = None  # for conn.socket_closed()
+        self.error = None  # for conn.socket_error()
+
+    def end(self, reason=None, error=None):
+        if not self.done:
+            self.done = True
+            self.reason = reason
+            self.error = error
+        self.wake.set()
+
+    def feed(self, data):
+        ours = self.ws.close_sent  # we started the close handshake
+        try:
+            if data:
+                self.ws.receive_data(data)
+            if not pump(self.conn, self.ws, self.out):
+                self.end(None if ours else "closed by the server")
+        except WebSocketError as err:  # protocol violation: close with 1002
+            if not self.ws.close_sent:
+                self.out.append(self.ws.send_close(1002))
+            self.end(None, str(err))
+        self.wake.set()
+
+    async def read_loop(self):
+        try:
+            while not self.done:
+                data = await self.reader.read(READ_SIZE)
+                if not data:
+                    self.end("connection closed by the server")
+                    return
+                self.feed(data)
+        except Exception as err:  # OSError, MemoryError: drop, the core reconnects
+            self.end(None, str(err) or type(err).__name__)
+
+    async def write_loop(self):
+        conn, ws, writer = self.conn, self.ws, self.writer
+        close_by = None
+        while True:
+            self.wake.clear()
+            conn.tick()
+            while self.out:
+                writer.write(self.out.pop(0))
+            if not self.done:
+                while True:
+                    frame = conn.take_frame()
+                    if frame is None:
+                        break
+                    writer.write(ws.send_text(frame))
+                if conn.want_close and not ws.close_sent:
+                    writer.write(ws.send_close(1000))
+                    close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
+            await writer.drain()
+            if self.done:
+                return
+            if close_by is not None and ticks_diff(close_by, conn.clock()) <= 0:
+                self.end(None)  # the server never answered our close frame
+                return
+            await _wait(conn, self.wake, close_by)
+
+
+async def _session(conn, url, wake):
+    try:
+        reader, writer, ws = await wait_for_ms(
+            open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                       option(conn, "ca_file"), option(conn, "verify"), READ_SIZE),
+            option(conn, "connect_timeout"))
+    except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
+        conn.socket_error("cannot connect to %s: %s" % (url, str(err) or type(err).__name__))
+        conn.socket_closed(None)
+        return
+    s = _Session(conn, reader, writer, ws, wake)
+    conn.socket_opened()
+    s.feed(None)  # frames that came right behind the upgrade response
+    task = asyncio.create_task(s.read_loop())
+    try:
+        await s.write_loop()
+    except Exception as err:  # OSError writing
+        s.end(None, str(err) or type(err).__name__)
+    finally:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+        writer.close()
+        try:
+            await wait_for_ms(writer.wait_closed(), 1000)
+        except Exception:  # OSError, TimeoutError: the socket is gone either way
+            pass
+        if s.error is not None:
+            conn.socket_error(s.error)
+        conn.socket_closed(s.reason)

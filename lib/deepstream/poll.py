@@ -1,0 +1,158 @@
+"""Polling driver: ``PollDriver(conn).poll(timeout_ms)`` from a plain loop.
+
+Connecting (TCP, TLS, websocket upgrade) blocks for at most the
+``connect_timeout`` option; everything else waits only up to the smaller of
+``timeout_ms`` and the core's next deadline. Network errors never raise out
+of poll(): they reach the core as socket_error()/socket_closed().
+"""
+import select
+
+from .compat import ticks_add, ticks_diff
+from .transport import Transport, WebSocketError, option, pump
+
+CLOSE_TIMEOUT = 2000  # ms to wait for the server's close frame after ours
+_MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
+
+
+class PollDriver:
+    def __init__(self, conn, read_size=1024):
+        self.conn = conn
+        self._t = None  # Transport while a websocket is open
+        self._buf = bytearray(read_size)
+        self._mv = memoryview(self._buf)
+        self._out = []  # pong/close replies waiting to be sent
+        self._close_by = None  # ticks deadline for the server's close frame
+        self._more = False  # input may remain unread (read cap hit, TLS-buffered bytes)
+        # empty while no socket is open: poll() on it is then a plain sleep
+        self._poller = select.poll()
+
+    def poll(self, timeout_ms=0):
+        conn = self.conn
+        self._flush()
+        if self._t is None:
+            url = conn.take_open_request()
+            if url:
+                self._open(url)
+        wait = 0 if self._more else self._wait_ms(timeout_ms)
+        if (self._poller.poll(wait) or self._more) and self._t is not None:
+            self._read()
+        conn.tick()
+        self._flush()
+        if self._close_by is not None and ticks_diff(self._close_by, conn.clock()) <= 0:
+            self._drop()  # the server never answered our close frame
+
+    def _wait_ms(self, timeout_ms):
+        conn = self.conn
+        now = conn.clock()
+        for deadline in (conn.next_deadline(), self._close_by):
+            if deadline is not None:
+                timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
+        return timeout_ms
+
+    def _open(self, url):
+        conn = self.conn
+        t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                      option(conn, "ca_file"), option(conn, "verify"))
+        try:
+            t.connect()
+        except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors
+            t.close()
+            conn.socket_error("cannot connect to %s: %s" % (url, _text(err)))
+            conn.socket_closed(None)
+            return
+        self._t = t
+        self._poller.register(t.sock, select.POLLIN)
+        conn.socket_opened()
+        self._feed(None)  # frames that came right behind the upgrade response
+
+    def _read(self):
+        t = self._t
+        self._more = True
+        try:
+            for _ in range(_MAX_READS):
+                n = t.recv_into(self._buf)
+                if n is None:
+                    self._more = t.pending()
+                    return
+                if n == 0:
+                    self._drop("connection closed by the server")
+                    return
+                if not self._feed(self._mv[:n]):
+                    return
+        except Exception as err:  # OSError, MemoryError: drop the socket, the core reconnects
+            self._fail(err)
+
+    def _feed(self, data):
+        """Feed bytes to the websocket; False if the connection ended."""
+        t = self._t
+        try:
+            if data is not None:
+                t.ws.receive_data(data)
+            more = pump(self.conn, t.ws, self._out)
+            self._send_replies()
+        except WebSocketError as err:  # protocol violation: close with 1002
+            self._fail(err, 1002)
+            return False
+        except Exception as err:  # OSError sending a reply, MemoryError
+            self._fail(err)
+            return False
+        if not more:  # the server's close frame: ours went out in reply
+            self._drop(None if self._close_by is not None else "closed by the server")
+            return False
+        return self._t is t
+
+    def _send_replies(self):
+        while self._out:
+            self._t.send_bytes(self._out.pop(0))
+
+    def _flush(self):
+        t = self._t
+        if t is None:
+            return
+        conn = self.conn
+        try:
+            self._send_replies()
+            while True:
+                frame = conn.take_frame()
+                if frame is None:
+                    break
+                t.send_bytes(t.ws.send_text(frame))
+            if conn.want_close and not t.ws.close_sent:
+                t.send_bytes(t.ws.send_close(1000))
+                self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
+        except Exception as err:
+            self._fail(err)
+
+    def _fail(self, err, code=None):
+        t = self._t
+        if t is not None and code and not t.ws.close_sent:
+            try:
+                t.send_bytes(t.ws.send_close(code))
+            except Exception:
+                pass
+        self._drop(None, _text(err))
+
+    def _drop(self, reason=None, error=None):
+        t = self._t
+        if t is None:
+            return
+        self._t = None
+        self._close_by = None
+        self._more = False
+        self._out = []
+        try:
+            self._poller.unregister(t.sock)
+        except Exception:
+            pass
+        t.close()
+        if error is not None:
+            self.conn.socket_error(error)
+        self.conn.socket_closed(reason)
+
+    def close(self):
+        """Drop the socket at once (no close handshake), e.g. before a deep sleep."""
+        self._drop()
+
+
+def _text(err):
+    return str(err) or type(err).__name__

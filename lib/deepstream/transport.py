@@ -1,0 +1,218 @@
+"""The only place bytes hit the network: URL parsing, TCP (+TLS) sockets,
+the websocket upgrade, and the event pump that both drivers share.
+
+TLS: with no ``ca_file`` (and ``verify`` left None) the server certificate
+is NOT verified (CERT_NONE): traffic is encrypted but the peer is not
+authenticated. Give ``ca_file`` (PEM on CPython, PEM or DER on MicroPython)
+to verify it. Full verification by default is a later issue.
+"""
+import select
+import socket
+
+from .compat import ticks_diff, ticks_ms
+from .constants import MESSAGE_TOO_LARGE
+from .ws import MessageTooLarge, WebSocket, WebSocketError
+
+try:
+    import ssl
+except ImportError:  # a build without TLS: ws:// only
+    ssl = None
+
+try:
+    from errno import EAGAIN, EWOULDBLOCK
+except ImportError:
+    EAGAIN = EWOULDBLOCK = 11
+
+# CPython's TLS sockets say "would block" with their own exception types
+_WANT = tuple(getattr(ssl, n) for n in ("SSLWantReadError", "SSLWantWriteError") if hasattr(ssl, n))
+
+DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": None}
+
+
+def option(conn, name):
+    """An option from the core (a fake core in tests may have none)."""
+    opts = getattr(conn, "options", None) or {}
+    return opts.get(name, DEFAULTS[name])
+
+
+def parse_url(url):
+    """"ws://host[:port]/path" -> (secure, host, port, path). Raises ValueError."""
+    i = url.find("://")
+    scheme = url[:i]
+    if i < 0 or scheme not in ("ws", "wss"):
+        raise ValueError("not a ws:// or wss:// url: " + url)
+    rest = url[i + 3:]
+    j = rest.find("/")
+    hostport, path = (rest, "/") if j < 0 else (rest[:j], rest[j:])
+    port = 443 if scheme == "wss" else 80
+    if hostport.startswith("["):  # [IPv6]:port
+        k = hostport.find("]")
+        host, tail = hostport[1:k], hostport[k + 1:]
+    else:
+        k = hostport.find(":")
+        host, tail = (hostport, "") if k < 0 else (hostport[:k], hostport[k:])
+    if tail:
+        if not tail.startswith(":") or not tail[1:].isdigit():
+            raise ValueError("bad port in url: " + url)
+        port = int(tail[1:])
+    if not host:
+        raise ValueError("no host in url: " + url)
+    return scheme == "wss", host, port, path
+
+
+def ssl_context(ca_file=None, verify=None):
+    """TLS client context; verify=None means: verify only when ca_file is given."""
+    if ssl is None:
+        raise OSError("this build has no ssl module: wss:// unavailable")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify is None:
+        verify = ca_file is not None
+    if ca_file:
+        ctx.load_verify_locations(ca_file)
+    if not verify:
+        if hasattr(ctx, "check_hostname"):  # CPython: must be off before CERT_NONE
+            ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif not ca_file and hasattr(ctx, "load_default_certs"):
+        ctx.load_default_certs()
+    return ctx
+
+
+def _would_block(err):
+    return isinstance(err, _WANT) or (err.args and err.args[0] in (EAGAIN, EWOULDBLOCK))
+
+
+def pump(conn, ws, out):
+    """Hand decoded websocket events to the core; append reply bytes
+    (pong, close) to ``out``. Returns False once the server's close frame
+    arrived. WebSocketError other than MessageTooLarge propagates (fatal)."""
+    while True:
+        try:
+            ev = ws.next_event()
+        except MessageTooLarge as err:  # skipped: the connection stays usable
+            conn.report_error(MESSAGE_TOO_LARGE, str(err))
+            continue
+        if ev is None:
+            return True
+        kind = ev[0]
+        if kind == "text":
+            if ev[1]:  # 7.0.2 sends empty frames: nothing in them
+                conn.receive_text(ev[1])
+            continue
+        reply = ws.reply(ev)
+        if reply:
+            out.append(reply)
+        if kind == "close":
+            return False
+
+
+class Transport:
+    """One TCP (+TLS) connection: blocking (with a timeout) while connecting
+    and upgrading, non-blocking afterwards."""
+
+    def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
+        self.url = url
+        self.timeout_ms = timeout_ms
+        self.ws = WebSocket(max_message_size)
+        self.ca_file = ca_file
+        self.verify = verify
+        self.sock = None
+        self._buf = bytearray(512)
+
+    def connect(self):
+        """TCP connect, TLS, websocket upgrade. Raises OSError/WebSocketError/ValueError."""
+        secure, host, port, path = parse_url(self.url)
+        ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+        sock = socket.socket(ai[0], socket.SOCK_STREAM)
+        self.sock = sock  # so close() works whatever fails below
+        sock.settimeout(self.timeout_ms / 1000)
+        sock.connect(ai[-1])
+        if secure:
+            sock = ssl_context(self.ca_file, self.verify).wrap_socket(sock, server_hostname=host)
+            self.sock = sock
+        # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
+        self._readinto = getattr(sock, "recv_into", None) or sock.readinto
+        self._write = getattr(sock, "send", None) or sock.write
+        # non-blocking from here on: MicroPython's blocking readinto() waits to fill the buffer
+        sock.setblocking(False)
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLOUT)
+        self.send_bytes(self.ws.handshake_request(host, port, path, secure=secure))
+        start = ticks_ms()
+        while True:
+            n = self.recv_into(self._buf)
+            if n is None:
+                left = self.timeout_ms - ticks_diff(ticks_ms(), start)
+                if left <= 0 or not self._wait(select.POLLIN, left):
+                    raise OSError("websocket handshake timed out")
+                continue
+            if not n:
+                raise WebSocketError("connection closed during the websocket handshake")
+            if self.ws.receive_handshake(memoryview(self._buf)[:n]):
+                return
+
+    def _wait(self, mask, ms):
+        self._poller.modify(self.sock, mask)
+        return self._poller.poll(ms)
+
+    def recv_into(self, buf):
+        """Bytes read into buf; 0 at end of stream; None when nothing is available."""
+        try:
+            return self._readinto(buf)
+        except OSError as err:
+            if _would_block(err):
+                return None
+            raise
+
+    def pending(self):
+        """True if the TLS layer holds decrypted bytes that poll() cannot see (CPython)."""
+        f = getattr(self.sock, "pending", None)
+        return bool(f and f())
+
+    def send_bytes(self, data):
+        """Send everything, waiting (up to the timeout) while the socket is full."""
+        mv = memoryview(data)
+        i = 0
+        while i < len(mv):
+            try:
+                n = self._write(mv[i:])
+            except OSError as err:
+                if not _would_block(err):
+                    raise
+                n = None
+            if n is None:  # MicroPython non-blocking write: nothing taken
+                if not self._wait(select.POLLOUT, self.timeout_ms):
+                    raise OSError("send timed out")
+                continue
+            i += n
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+
+async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
+                     read_size=1024):
+    """asyncio: connect and upgrade; returns (reader, writer, ws)."""
+    import asyncio
+
+    secure, host, port, path = parse_url(url)
+    ctx = ssl_context(ca_file, verify) if secure else None
+    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+    ws = WebSocket(max_message_size)
+    try:
+        writer.write(ws.handshake_request(host, port, path, secure=secure))
+        await writer.drain()
+        while True:
+            data = await reader.read(read_size)
+            if not data:
+                raise WebSocketError("connection closed during the websocket handshake")
+            if ws.receive_handshake(data):
+                return reader, writer, ws
+    except BaseException:
+        writer.close()
+        raise
