@@ -89,8 +89,8 @@ check-mpy: venv
 mpy: venv
 	@rm -rf $(BUILD_MPY); \
 	cd lib && for f in $$(find . -name '*.py' | sort); do \
-	  out=../$(BUILD_MPY)/$${f%.py}.mpy; mkdir -p $$(dirname $$out); \
-	  ../$(MPYCROSS) -s $${f#./} -o $$out $$f || exit 1; echo "$$out"; \
+	  f=$${f#./}; out=$(BUILD_MPY)/$${f%.py}.mpy; mkdir -p ../$$(dirname $$out); \
+	  ../$(MPYCROSS) -s $$f -o ../$$out $$f || exit 1; echo "$$out"; \
 	done
 
 run: venv node
