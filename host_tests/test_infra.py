@@ -66,3 +66,16 @@ def test_micropython_runs_with_lib_on_path(run_micropython):
         "print(sys.implementation.name, gc.mem_free() + gc.mem_alloc() <= 96 * 1024)\n")
     assert rc == 0, err
     assert out.split() == ["micropython", "True"]
+
+
+def test_server_heartbeat_and_permissions(ds_server_factory, js_client):
+    srv = ds_server_factory(heartbeat_interval=300, permissions={
+        "event": {"*": {"publish": True, "subscribe": True, "listen": True},
+                  "secret/*": {"publish": False, "subscribe": True, "listen": True}}})
+    with connect(srv.url, open_timeout=5) as ws:
+        assert ws.recv(timeout=5) == "C" + US + "A" + RS
+        assert ws.recv(timeout=3) == "C" + US + "PI" + RS
+    c = js_client(srv.url, login=True)
+    c.event_emit("secret/x", 1)
+    err = c.wait_error("MESSAGE_DENIED")
+    assert err["topic"] == "E" and err["message"] == "secret/x"
