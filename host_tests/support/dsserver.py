@@ -62,6 +62,21 @@ def _cleanup():
 atexit.register(_cleanup)
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL when the test process dies (even by a signal,
+    when atexit does not run), so no server is left behind. Linux only; harmless elsewhere."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _new_session_dying_with_parent():
+    os.setsid()
+    die_with_parent()
+
+
 def free_port(host=HOST):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -255,7 +270,7 @@ class DeepstreamServer:
         self.proc = subprocess.Popen(
             [self.node, DEEPSTREAM_BIN, "start", "-c", self.config_path],
             cwd=self.tmpdir, stdin=subprocess.DEVNULL, stdout=self._log_file,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            stderr=subprocess.STDOUT, preexec_fn=_new_session_dying_with_parent,
             env=dict(os.environ, NODE_ENV="test", TELEMETRY_URL="http://127.0.0.1:9/"),
         )
         deadline = time.monotonic() + self.startup_timeout

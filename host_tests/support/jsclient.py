@@ -32,6 +32,8 @@ import subprocess
 import threading
 import time
 
+from .dsserver import die_with_parent
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 JS_DRIVER = os.path.join(HERE, "jsclient.js")
@@ -63,7 +65,7 @@ class JsClient:
         self.proc = subprocess.Popen(
             [node, JS_DRIVER],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, text=True, bufsize=1,
+            env=env, text=True, bufsize=1, preexec_fn=die_with_parent,
         )
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
