@@ -32,7 +32,10 @@ import subprocess
 import threading
 import time
 
-from .dsserver import die_with_parent
+try:
+    from .dsserver import die_with_parent
+except ImportError:  # imported as a top-level module (host_tests/support on sys.path)
+    from dsserver import die_with_parent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
