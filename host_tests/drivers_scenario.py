@@ -168,5 +168,6 @@ def run_aio(base, timeout_ms=5000, **opts):
 
 if __name__ == "__main__":
     mode, base = sys.argv[1], sys.argv[2]
-    res = run_poll(base) if mode == "poll" else run_aio(base)
+    opts = {"ca_file": sys.argv[3]} if len(sys.argv) > 3 else {}
+    res = run_poll(base, **opts) if mode == "poll" else run_aio(base, **opts)
     print(json.dumps(res))

@@ -51,7 +51,8 @@ class Server:
 
     close_codes = []
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
+        self.ssl_context = ssl_context
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -65,7 +66,7 @@ class Server:
     async def _main(self):
         self.stop = asyncio.Event()
         async with serve(_handler, "127.0.0.1", 0, process_request=_process_request,
-                         compression=None) as server:
+                         compression=None, ssl=self.ssl_context) as server:
             self.port = server.sockets[0].getsockname()[1]
             self.ready.set()
             await self.stop.wait()
@@ -78,6 +79,26 @@ class Server:
 @pytest.fixture(scope="module")
 def server():
     s = Server()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """wss server with a self-signed certificate for 127.0.0.1 (also the CA file)."""
+    import ssl
+
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command to make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = str(d / "cert.pem"), str(d / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    s = Server(ctx)
+    s.cert = cert
     yield s
     s.close()
 
@@ -118,10 +139,11 @@ def micropython():
     pytest.skip("no micropython binary")
 
 
-def run_mp(mode, port):
+def run_mp(mode, port, scheme="ws", *args):
     # run the scenario script under MicroPython while the server thread serves it
     proc = subprocess.run([micropython(), os.path.join(HERE, "drivers_scenario.py"), mode,
-                           "ws://127.0.0.1:%d" % port], capture_output=True, text=True, timeout=60)
+                           "%s://127.0.0.1:%d" % (scheme, port)] + list(args),
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -132,3 +154,42 @@ def test_poll_driver_micropython(server):
 
 def test_aio_driver_micropython(server):
     check(run_mp("aio", server.port))
+
+
+# wss: without ca_file the certificate is not verified (documented in transport.py)
+
+def test_poll_driver_wss_cpython(tls_server):
+    check(drivers_scenario.run_poll("wss://127.0.0.1:%d" % tls_server.port))
+
+
+def test_aio_driver_wss_cpython(tls_server):
+    check(drivers_scenario.run_aio("wss://127.0.0.1:%d" % tls_server.port))
+
+
+def test_wss_verified_with_ca_file_cpython(tls_server):
+    url = "wss://127.0.0.1:%d" % tls_server.port
+    check(drivers_scenario.run_poll(url, ca_file=tls_server.cert))
+    check(drivers_scenario.run_aio(url, ca_file=tls_server.cert))
+
+
+def test_wss_verification_failure_is_reported(tls_server):
+    # verify=True with the system CAs: the self-signed certificate is refused
+    from deepstream.poll import PollDriver
+
+    conn = drivers_scenario.FakeConn("wss://127.0.0.1:%d/echo" % tls_server.port, verify=True)
+    PollDriver(conn).poll(0)
+    assert conn.log[0][0] == "error" and "cannot connect" in conn.log[0][1], conn.log
+    assert conn.log[1:] == [["closed", None]]
+
+
+def test_poll_driver_wss_micropython(tls_server):
+    check(run_mp("poll", tls_server.port, "wss"))
+
+
+def test_aio_driver_wss_micropython(tls_server):
+    check(run_mp("aio", tls_server.port, "wss"))
+
+
+def test_wss_verified_with_ca_file_micropython(tls_server):
+    check(run_mp("poll", tls_server.port, "wss", tls_server.cert))
+    check(run_mp("aio", tls_server.port, "wss", tls_server.cert))

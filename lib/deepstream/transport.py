@@ -3,9 +3,10 @@ the websocket upgrade, and the event pump that both drivers share.
 
 TLS: with no ``ca_file`` (and ``verify`` left None) the server certificate
 is NOT verified (CERT_NONE): traffic is encrypted but the peer is not
-authenticated. Give ``ca_file`` (PEM on CPython, PEM or DER on MicroPython)
+authenticated. Give ``ca_file`` (PEM, one or more certificates, or DER)
 to verify it. Full verification by default is a later issue.
 """
+import binascii
 import select
 import socket
 
@@ -68,7 +69,8 @@ def ssl_context(ca_file=None, verify=None):
     if verify is None:
         verify = ca_file is not None
     if ca_file:
-        ctx.load_verify_locations(ca_file)
+        for der in _certificates(ca_file):
+            ctx.load_verify_locations(cadata=der)
     if not verify:
         if hasattr(ctx, "check_hostname"):  # CPython: must be off before CERT_NONE
             ctx.check_hostname = False
@@ -76,6 +78,25 @@ def ssl_context(ca_file=None, verify=None):
     elif not ca_file and hasattr(ctx, "load_default_certs"):
         ctx.load_default_certs()
     return ctx
+
+
+def _certificates(path):
+    """DER certificates of a PEM (one or more) or DER file: MicroPython's
+    mbedtls binding only parses DER, CPython takes DER too."""
+    with open(path, "rb") as f:
+        data = f.read()
+    begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+    i = data.find(begin)
+    if i < 0:
+        return [data]
+    out = []
+    while i >= 0:
+        j = data.find(end, i)
+        if j < 0:
+            raise ValueError("truncated PEM certificate in " + path)
+        out.append(binascii.a2b_base64(data[i + len(begin):j]))
+        i = data.find(begin, j)
+    return out
 
 
 def _would_block(err):
