@@ -1,0 +1,184 @@
+"""JSON paths into record data: read, copy-on-write set, equality, wire form.
+
+A path is cut into tokens the way the reference client does: maximal runs of
+characters that are not `.`, `[`, `]` or whitespace. So `pets[0].name`,
+`pets.0.name` and `pets[ 0 ].name` all mean pets -> 0 -> name.
+
+    tokens("pets[0].name")            -> ["pets", "0", "name"]
+    get({"a": [1, 2]}, "a[1]")        -> 2      (UNDEFINED when missing)
+    set({}, "a[1]", 5)                -> {"a": [None, 5]}
+    set(data, "a", UNDEFINED)         -> data without key "a"
+    wire_path(new_data, "a.1")        -> "a[1]" (bracket form where the container is a list)
+
+set() never changes its input: it copies the containers along the path and
+returns the new root, or the very same root object when nothing changed, so
+unchanged subtrees keep their identity (equal() then short-circuits on them).
+Missing containers are created as the reference client does: a list when the
+next token is a number, otherwise an object. Walking through a scalar or
+null raises ValueError("invalid data or path ...").
+"""
+from .message import UNDEFINED
+
+
+def tokens(path):
+    """The tokens of `path` (strings); ValueError if there are none."""
+    if not isinstance(path, str):
+        raise TypeError("path must be a string, got %s" % type(path).__name__)
+    out = []
+    start = -1
+    i = 0
+    n = len(path)
+    while i < n:
+        if path[i] in ".[] \t\r\n":
+            if start >= 0:
+                out.append(path[start:i])
+                start = -1
+        elif start < 0:
+            start = i
+        i += 1
+    if start >= 0:
+        out.append(path[start:])
+    if not out:
+        raise ValueError("invalid path '%s'" % path)
+    return out
+
+
+def _index(token):
+    """A list index for `token`, or -1 if it is not a plain number."""
+    return int(token) if token.isdigit() else -1
+
+
+def _step(node, token, path):
+    """One level down; UNDEFINED when missing; ValueError through a scalar."""
+    if isinstance(node, dict):
+        return node.get(token, UNDEFINED)
+    if isinstance(node, list):
+        i = _index(token)
+        return node[i] if 0 <= i < len(node) else UNDEFINED
+    raise ValueError("invalid data or path '%s'" % path)
+
+
+def get(data, path):
+    """The value at `path` (None or "" = the whole data), or UNDEFINED."""
+    if not path:
+        return data
+    toks = tokens(path) if isinstance(path, str) else path
+    node = data
+    for tok in toks:
+        if node is UNDEFINED:
+            return UNDEFINED
+        node = _step(node, tok, path)
+    return node
+
+
+def copy(value):
+    """A deep copy of a JSON value (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [copy(v) for v in value]
+    return value
+
+
+def equal(a, b):
+    """JSON equality as JavaScript sees it: True is not 1, 1 equals 1.0."""
+    if a is b:
+        return True
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or len(a) != len(b):
+            return False
+        for k in a:
+            if k not in b or not equal(a[k], b[k]):
+                return False
+        return True
+    if isinstance(a, (list, tuple)):
+        if not isinstance(b, (list, tuple)) or len(a) != len(b):
+            return False
+        for i in range(len(a)):
+            if not equal(a[i], b[i]):
+                return False
+        return True
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(b, (dict, list, tuple)):
+        return False  # same bools are the same object: caught by `is` above
+    if isinstance(a, str) != isinstance(b, str):
+        return False
+    return a == b
+
+
+def set(data, path, value, copy_value=True):
+    """New root with `value` at `path` (UNDEFINED deletes); `data` untouched.
+
+    Returns `data` itself when the value there is already equal.
+    """
+    toks = tokens(path) if isinstance(path, str) else path
+    old = get(data, toks)  # raises for a path through a scalar
+    if value is UNDEFINED:
+        if old is UNDEFINED:
+            return data
+    elif old is not UNDEFINED and equal(old, value):
+        return data
+    if copy_value:
+        value = copy(value)
+    root = _shallow(data, path)
+    node = root
+    last = len(toks) - 1
+    for i in range(last + 1):
+        tok = toks[i]
+        if i == last:
+            _put(node, tok, value, path)
+            break
+        child = _step(node, tok, path)
+        if child is UNDEFINED:
+            child = [] if toks[i + 1].isdigit() else {}
+        else:
+            child = _shallow(child, path)
+        _put(node, tok, child, path)
+        node = child
+    return root
+
+
+def _shallow(node, path):
+    if isinstance(node, dict):
+        return dict(node)
+    if isinstance(node, list):
+        return list(node)
+    raise ValueError("invalid data or path '%s'" % path)
+
+
+def _put(node, tok, value, path):
+    if isinstance(node, dict):
+        if value is UNDEFINED:
+            node.pop(tok, None)
+        else:
+            node[tok] = value
+        return
+    i = _index(tok)
+    if i < 0:
+        raise ValueError("invalid data or path '%s' (list index '%s')" % (path, tok))
+    if value is UNDEFINED:
+        if i < len(node):
+            node[i] = None  # as in JavaScript: a hole, sent as null
+        return
+    while len(node) <= i:
+        node.append(None)
+    node[i] = value
+
+
+def wire_path(data, path):
+    """`path` as it should go on the wire, given the data after the change.
+
+    A token that indexes a list is written `[n]`, every other token `.key`,
+    so the server (which creates lists only for `[n]`) builds exactly what
+    the client built. The first token is always written bare: 7.0.2 would
+    read a leading `[0]` as the key "" followed by index 0.
+    """
+    toks = tokens(path) if isinstance(path, str) else path
+    parts = [toks[0]]
+    node = data
+    for i in range(1, len(toks)):
+        node = _step(node, toks[i - 1], path)
+        if isinstance(node, list):
+            parts.append("[" + toks[i] + "]")
+        else:
+            parts.append("." + toks[i])
+    return "".join(parts)
