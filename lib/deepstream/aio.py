@@ -11,7 +11,7 @@ import asyncio
 from .compat import ticks_add, ticks_diff, wait_for_ms
 from .constants import CLOSED
 from .poll import CLOSE_TIMEOUT
-from .transport import WebSocketError, open_async, option, pump
+from .transport import WebSocket, WebSocketError, option, parse_url, pump, ssl_context
 
 READ_SIZE = 1024
 
@@ -118,6 +118,27 @@ class _Session:
                 self.end(None)  # the server never answered our close frame
                 return
             await _wait(conn, self.wake, close_by)
+
+
+async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
+                     read_size=1024):
+    """Connect and upgrade; returns (reader, writer, ws)."""
+    secure, host, port, path = parse_url(url)
+    ctx = ssl_context(ca_file, verify) if secure else None
+    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+    ws = WebSocket(max_message_size)
+    try:
+        writer.write(ws.handshake_request(host, port, path, secure=secure))
+        await writer.drain()
+        while True:
+            data = await reader.read(read_size)
+            if not data:
+                raise WebSocketError("connection closed during the websocket handshake")
+            if ws.receive_handshake(data):
+                return reader, writer, ws
+    except BaseException:
+        writer.close()
+        raise
 
 
 async def _session(conn, url, wake):

@@ -15,17 +15,9 @@ from .constants import MESSAGE_TOO_LARGE
 from .ws import MessageTooLarge, WebSocket, WebSocketError
 
 try:
-    import ssl
-except ImportError:  # a build without TLS: ws:// only
-    ssl = None
-
-try:
     from errno import EAGAIN, EWOULDBLOCK
 except ImportError:
     EAGAIN = EWOULDBLOCK = 11
-
-# CPython's TLS sockets say "would block" with their own exception types
-_WANT = tuple(getattr(ssl, n) for n in ("SSLWantReadError", "SSLWantWriteError") if hasattr(ssl, n))
 
 DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": None}
 
@@ -63,7 +55,9 @@ def parse_url(url):
 
 def ssl_context(ca_file=None, verify=None):
     """TLS client context; verify=None means: verify only when ca_file is given."""
-    if ssl is None:
+    try:
+        import ssl  # only when wss:// is used: saves RAM on boards
+    except ImportError:
         raise OSError("this build has no ssl module: wss:// unavailable")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if verify is None:
@@ -100,7 +94,9 @@ def _certificates(path):
 
 
 def _would_block(err):
-    return isinstance(err, _WANT) or (err.args and err.args[0] in (EAGAIN, EWOULDBLOCK))
+    # CPython's TLS sockets say "would block" with SSLWantRead/WriteError
+    # (checked by name so that ws:// never imports ssl)
+    return (err.args and err.args[0] in (EAGAIN, EWOULDBLOCK)) or type(err).__name__.startswith("SSLWant")
 
 
 def pump(conn, ws, out):
@@ -214,26 +210,3 @@ class Transport:
             except OSError:
                 pass
             self.sock = None
-
-
-async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
-                     read_size=1024):
-    """asyncio: connect and upgrade; returns (reader, writer, ws)."""
-    import asyncio
-
-    secure, host, port, path = parse_url(url)
-    ctx = ssl_context(ca_file, verify) if secure else None
-    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
-    ws = WebSocket(max_message_size)
-    try:
-        writer.write(ws.handshake_request(host, port, path, secure=secure))
-        await writer.drain()
-        while True:
-            data = await reader.read(read_size)
-            if not data:
-                raise WebSocketError("connection closed during the websocket handshake")
-            if ws.receive_handshake(data):
-                return reader, writer, ws
-    except BaseException:
-        writer.close()
-        raise
