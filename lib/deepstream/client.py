@@ -61,6 +61,11 @@ class Client:
         self._conn.authenticate(auth, callback)
         return self
 
+    def login_async(self, auth=None):
+        """`data = await client.login_async(auth)`; raises LoginError (see awaitable.py)."""
+        from .awaitable import login_async
+        return login_async(self, auth)
+
     def get_connection_state(self):
         return self._conn.state
 

@@ -57,6 +57,7 @@ class Connection:
         self._socket_open = False
         self._direct = []  # frames that bypass the queue (auth, pong, challenge reply)
         self._queue = []  # messages waiting for OPEN, sent batched
+        self._soon = []  # handler hooks run once before the next frame is taken
         self._auth_params = None
         self._auth_callback = None
         self._deliberate_close = False
@@ -104,6 +105,13 @@ class Connection:
         self._queue.append(message)
         if self.state == OPEN and len(self._queue) == 1:
             self._wake()
+
+    def call_soon(self, fn):
+        """Run fn() once, just before the next frame is taken: lets a handler
+        batch what one piece of user code asks for (the reference client's
+        "next tick", e.g. presence subscriptions for several users)."""
+        self._soon.append(fn)
+        self._wake()
 
     def close(self):
         self._deliberate_close = True
@@ -162,6 +170,10 @@ class Connection:
         return self.timers.next_deadline()
 
     def take_frame(self):
+        if self._soon:
+            soon, self._soon = self._soon, []
+            for fn in soon:
+                fn()
         if self._direct:
             return self._direct.pop(0)
         if self.state != OPEN or not self._queue:
@@ -176,7 +188,7 @@ class Connection:
         return frame
 
     def has_output(self):
-        return bool(self._direct) or (self.state == OPEN and bool(self._queue))
+        return bool(self._direct or self._soon) or (self.state == OPEN and bool(self._queue))
 
     def report_error(self, event, message, topic=T_CONNECTION):
         """For drivers: an error seen below the core (e.g. an oversize frame)."""

@@ -1,0 +1,201 @@
+"""RPC, caller side: correlation ids, answers, errors, timeouts, bad replies."""
+from deepstream.testing import FakeLink
+
+
+def open_link(**options):
+    link = FakeLink(**options)
+    link.open()
+    link.login()
+    link.sent()
+    return link
+
+
+def provider(link, name="add"):
+    """Provide `name`; returns the list of (data, response) the callback got."""
+    calls = []
+    link.client.rpc.provide(name, lambda data, response: calls.append((data, response)))
+    assert link.sent() == ["P|S|%s+" % name]
+    link.receive("P|A|S|%s+" % name)
+    return calls
+
+
+def make(link, name="add", data=None):
+    """Make a call; returns (cid, list of callback arguments)."""
+    got = []
+    cid = link.client.rpc.make(name, data, lambda err, res: got.append((err, res)))
+    return cid, got
+
+
+# ---- making calls ----------------------------------------------------------------
+
+def test_make_success():
+    link = open_link()
+    cid, got = make(link, "add", {"a": 1, "b": 2})
+    assert link.sent() == ["P|REQ|add|%s|O{\"a\":1,\"b\":2}+" % cid]
+    link.receive("P|A|REQ|add|%s+" % cid)
+    assert got == []
+    link.receive("P|RES|add|%s|N3+" % cid)
+    assert got == [(None, 3)]
+    link.advance(20000)  # no timer left behind
+    assert got == [(None, 3)] and link.errors == []
+
+
+def test_make_response_shapes():
+    link = open_link()
+    results = []
+    for body in ("", "|U", "|L", "|Sx", "|O[1]"):
+        cid, got = make(link)
+        link.receive("P|RES|add|%s%s+" % (cid, body))
+        results.append(got[0])
+    assert results == [(None, None), (None, None), (None, None), (None, "x"), (None, [1])]
+
+
+def test_correlation_ids_unique_short_and_per_client():
+    a = open_link()
+    b = open_link()
+    ids = [a.client.rpc.make("x") for _ in range(20)] + [b.client.rpc.make("x") for _ in range(20)]
+    assert len(set(ids)) == 40
+    assert ids[0].split(".")[0] != ids[20].split(".")[0]
+    assert max(len(i) for i in ids) <= 12
+    assert all("\x1f" not in i and "\x1e" not in i and "|" not in i for i in ids)
+
+
+def test_make_error_answers():
+    link = open_link()
+    cases = (
+        ("P|E|NO_RPC_PROVIDER|add|%s+", "NO_RPC_PROVIDER"),
+        ("P|E|Soops something|add|%s+", "oops something"),  # 7.0.2: provider text typed
+        ("P|E|ACCEPT_TIMEOUT|add|%s+", "ACK_TIMEOUT"),  # 7.0.2's name, v3's code
+        ("P|E|RESPONSE_TIMEOUT|add|%s+", "RESPONSE_TIMEOUT"),
+        ("P|E|plain|add|%s+", "plain"),  # v3 forwards the text bare
+        ("P|E|MESSAGE_DENIED|add|REQ|%s+", "MESSAGE_DENIED"),
+    )
+    for message, expected in cases:
+        cid, got = make(link)
+        link.receive(message % cid)
+        assert got == [(expected, None)], (message, got)
+    assert link.errors == []
+
+
+def test_ack_timeout_then_late_reply_is_unsolicited():
+    link = open_link(rpc_ack_timeout=100, rpc_response_timeout=1000)
+    cid, got = make(link)
+    link.advance(99)
+    assert got == []
+    link.advance(1)
+    assert got == [("ACK_TIMEOUT", None)]
+    link.receive("P|RES|add|%s|N3+" % cid)
+    assert got == [("ACK_TIMEOUT", None)]  # never answered twice
+    assert link.errors == [("UNSOLICITED_MESSAGE",
+                            "no pending RPC for this correlation id: P|RES|add|%s|N3" % cid, "P")]
+    link.advance(2000)
+    assert len(got) == 1
+
+
+def test_response_timeout():
+    link = open_link(rpc_ack_timeout=100, rpc_response_timeout=300)
+    cid, got = make(link)
+    link.receive("P|A|REQ|add|%s+" % cid)
+    link.advance(299)
+    assert got == []
+    link.advance(1)
+    assert got == [("RESPONSE_TIMEOUT", None)]
+    assert link.errors == []
+
+
+def test_timers_are_per_call_not_per_name():
+    link = open_link(rpc_ack_timeout=100, rpc_response_timeout=1000)
+    cid1, got1 = make(link)
+    link.advance(50)
+    cid2, got2 = make(link)
+    link.receive("P|A|REQ|add|%s+" % cid1)
+    link.advance(60)  # cid1 accepted, cid2 not yet due
+    assert got1 == [] and got2 == []
+    link.advance(50)
+    assert got2 == [("ACK_TIMEOUT", None)] and got1 == []
+    link.receive("P|RES|add|%s|N1+" % cid1)
+    assert got1 == [(None, 1)]
+
+
+def test_unknown_correlation_ids_leave_pending_calls_alone():
+    link = open_link()
+    cid, got = make(link)
+    link.receive("P|RES|add|bogus|N1+")
+    link.receive("P|A|REQ|add|bogus+")
+    link.receive("P|E|NO_RPC_PROVIDER|add|bogus+")
+    assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE"] * 3
+    assert got == []
+    link.receive("P|RES|add|%s|N1+" % cid)
+    assert got == [(None, 1)]
+
+
+def test_reply_with_missing_parts():
+    link = open_link()
+    cid, got = make(link)
+    link.receive("P|RES|add+")
+    link.receive("P|A|REQ|add+")
+    link.receive("P|A+")
+    assert [e[0] for e in link.errors] == ["MESSAGE_PARSE_ERROR"] * 3
+    assert got == []
+
+
+def test_bad_result_data_ends_the_call_with_an_error():
+    link = open_link()
+    cid, got = make(link)
+    link.receive("P|RES|add|%s|O{bad+" % cid)
+    assert got == [("MESSAGE_PARSE_ERROR", None)]
+    assert [e[0] for e in link.errors] == ["MESSAGE_PARSE_ERROR"]
+
+
+def test_provider_side_errors_do_not_end_our_calls():
+    link = open_link()
+    cid, got = make(link)
+    link.receive("P|E|MULTIPLE_ACCEPT|add|%s+" % cid)
+    link.receive("P|E|INVALID_RPC_CORRELATION_ID|add|zz+")
+    assert got == []
+    assert [e[0] for e in link.errors] == ["MULTIPLE_ACCEPT", "INVALID_RPC_CORRELATION_ID"]
+
+
+def test_unsendable_data_refused():
+    link = open_link()
+    try:
+        link.client.rpc.make("add", {1, 2}, lambda e, r: None)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a set was accepted")
+    assert link.sent() == []
+
+
+def test_calls_made_before_login_time_out_from_open():
+    link = FakeLink(rpc_ack_timeout=100, rpc_response_timeout=1000)
+    link.open()
+    cid, got = make(link)
+    link.advance(5000)
+    assert got == []  # not sent yet: no timer running
+    link.login()
+    assert link.sent()[-1] == "P|REQ|add|%s|L+" % cid
+    link.advance(100)
+    assert got == [("ACK_TIMEOUT", None)]
+
+
+def test_call_in_flight_survives_a_reconnect_as_a_timeout():
+    link = open_link(rpc_ack_timeout=100, rpc_response_timeout=1000)
+    calls = provider(link, "p")
+    cid, got = make(link)
+    link.sent()
+    link.drop()
+    link.advance(0)
+    link.open()
+    link.receive("A|A+")
+    assert link.sent() == ["A|REQ|{\"username\":\"test\"}+", "P|S|p+"]
+    link.advance(100)
+    assert got == [("ACK_TIMEOUT", None)]
+    assert calls == []
+
+
+def test_close_ends_pending_calls():
+    link = open_link()
+    cid, got = make(link)
+    link.client.close()
+    assert got == [("IS_CLOSED", None)]

@@ -1,0 +1,367 @@
+"""Remote procedure calls: providing RPCs and making them.
+
+Wire (see docs/PROTOCOL.md): provide `P|S|name` (ack `P|A|S|name`), request
+`P|REQ|name|cid|typed`, the provider accepts `P|A|REQ|name|cid` and answers
+`P|RES|name|cid|typed`, `P|E|text|name|cid` (error) or `P|REJ|name|cid`
+(the server then tries another provider, else `P|E|NO_RPC_PROVIDER|...`).
+
+Choices (beyond the reference client 2.3.4):
+* Correlation ids are `<prefix>.<counter>`: a random base-36 prefix made once
+  per client (40 bits) and a counter. The server keys RPCs by id alone, so
+  the prefix keeps ids of different clients apart; each id is a short string.
+* Timers are keyed by correlation id, so concurrent calls of one RPC each
+  keep their own (2.3.4 keys them by name). They start when the request can
+  go out (now if OPEN, else at the next OPEN) and survive a reconnect, so a
+  call lost with the link still ends in ACK_TIMEOUT / RESPONSE_TIMEOUT.
+  close() (or giving up reconnecting) ends every pending call with IS_CLOSED.
+* Error texts given to `make` callbacks: the server's codes as they are,
+  except 7.0.2's ACCEPT_TIMEOUT, reported as ACK_TIMEOUT (the v3 name and
+  our own accept timer's). 7.0.2 forwards a provider's error text as a typed
+  string (`Soops`): a leading `S` is stripped from any text that is not a
+  server code. (A v3 server sends the text bare, so there a text starting
+  with `S` would lose that letter; we target 7.0.2.)
+* Auto-ack: the accept is sent when the provider callback returns, unless
+  the callback set `response.auto_ack = False` or already answered. Nothing
+  is sent between the callback's return and the next frame taken, so this is
+  the reference client's "next tick".
+* A provider callback that raises: the request is answered with
+  `P|E|<ExceptionType: text>|name|cid` (unless already answered) and a
+  CALLBACK_ERROR error event names the RPC and the exception.
+* A request for a name we do not provide is rejected (`P|REJ`), as the
+  reference client does, and reported as UNSOLICITED_MESSAGE.
+"""
+from .compat import ticks_add, ticks_diff, urandom
+from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
+
+T = "P"
+_KEY = "P\x1f"  # + cid: the one timer of a call (ack keys never start so)
+_MAX_ERROR_TEXT = 100
+
+# `P|E|CODE|name|cid` codes the server sends to a requester
+SERVER_CODES = ("NO_RPC_PROVIDER", "ACCEPT_TIMEOUT", "ACK_TIMEOUT", "RESPONSE_TIMEOUT",
+                "MESSAGE_DENIED", "MESSAGE_PERMISSION_ERROR", "INVALID_MESSAGE_DATA")
+# ... and to a provider, about its own answers: never the end of one of our calls
+PROVIDER_CODES = ("MULTIPLE_ACCEPT", "MULTIPLE_RESPONSE", "INVALID_RPC_CORRELATION_ID")
+
+
+def _base36(n):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+def to_text(raw):
+    """A message in the documentation notation, for error texts."""
+    return raw.replace("\x1f", "|").replace("\x1e", "+")
+
+
+def _clean_text(text):
+    """An error text that fits in one field."""
+    text = str(text).replace("\x1e", " ").replace("\x1f", " ")
+    return text[:_MAX_ERROR_TEXT]
+
+
+class RpcResponse:
+    """Given to a provider callback with each request: answer it exactly once
+    with send(data), error(message) or reject(); ack() accepts it early."""
+
+    __slots__ = ("_handler", "name", "correlation_id", "auto_ack", "_acked", "_done")
+
+    def __init__(self, handler, name, cid):
+        self._handler = handler
+        self.name = name
+        self.correlation_id = cid
+        self.auto_ack = True
+        self._acked = False
+        self._done = False
+
+    @property
+    def answered(self):
+        return self._done
+
+    def ack(self):
+        """Tell the caller the request was accepted (sent once at most)."""
+        if not self._acked:
+            self._acked = True
+            self._send(build(T, "A", "REQ", self.name, self.correlation_id))
+
+    def send(self, data=None):
+        """Answer with a result (any JSON-able value, or UNDEFINED)."""
+        payload = typed(data)  # refuse what cannot be sent before anything else
+        self._finish()
+        self.ack()
+        self._send(build(T, "RES", self.name, self.correlation_id, payload))
+
+    def error(self, message):
+        """Answer with an error text; the caller gets it as its error."""
+        self._finish()
+        self._acked = True
+        self._send(build(T, "E", _clean_text(message), self.name, self.correlation_id))
+
+    def reject(self):
+        """Decline: the server tries another provider, else NO_RPC_PROVIDER."""
+        self._finish()
+        self._acked = True
+        self._send(build(T, "REJ", self.name, self.correlation_id))
+
+    def _finish(self):
+        if self._done:
+            raise RuntimeError("RPC '%s' (%s) already answered" % (self.name, self.correlation_id))
+        self._done = True
+        self.auto_ack = False
+
+    def _send(self, message):
+        self._handler._client._conn.send(message)
+
+
+class RpcHandler:
+    def __init__(self, client):
+        self._client = client
+        self._providers = {}  # name -> callback(data, response)
+        self._calls = {}  # cid -> [name, callback, phase, response deadline]
+        self._on_timer = self._timed_out  # one bound method for every timer
+        n = 0
+        for b in urandom(5):
+            n = (n << 8) | b
+        self._prefix = _base36(n) + "."
+        self._count = 0
+        client.on("connectionStateChanged", self._state_changed)
+
+    # ---- API ------------------------------------------------------------
+
+    def provide(self, name, callback):
+        """Serve RPC `name`: callback(data, response) for every request."""
+        check_name(name, "rpc name")
+        if not callable(callback):
+            raise TypeError("rpc provider callback must be callable")
+        if name in self._providers:
+            raise ValueError("RPC '%s' already provided" % name)
+        self._providers[name] = callback
+        self._send_subscription("S", name)
+
+    def unprovide(self, name):
+        """Stop serving `name` (nothing happens if it is not provided)."""
+        check_name(name, "rpc name")
+        if self._providers.pop(name, None) is not None:
+            self._send_subscription("US", name)
+
+    def make(self, name, data=None, callback=None):
+        """Call RPC `name` with `data`; callback(error, result) once.
+
+        error is None on success, else a text: NO_RPC_PROVIDER, ACK_TIMEOUT,
+        RESPONSE_TIMEOUT, MESSAGE_DENIED, IS_CLOSED, MESSAGE_PARSE_ERROR or
+        the provider's error text. Returns the correlation id.
+        """
+        check_name(name, "rpc name")
+        if callback is not None and not callable(callback):
+            raise TypeError("rpc callback must be callable")
+        payload = typed(data)
+        self._count += 1
+        cid = self._prefix + _base36(self._count)
+        call = [name, callback, 0, None]
+        self._calls[cid] = call
+        c = self._client
+        c._conn.send(build(T, "REQ", name, cid, payload))
+        if c._conn.state == "OPEN":
+            self._start_timers(cid, call)
+        return cid
+
+    async def make_async(self, name, data=None):
+        """`result = await client.rpc.make_async(name, data)`; raises RpcError
+        (with .code, the error text a make() callback would get)."""
+        from .awaitable import Waiter, RpcError
+        w = Waiter()
+
+        def done(error, result):
+            if error is None:
+                w.set(result)
+            else:
+                w.fail(RpcError(error, "RPC '%s' failed: %s" % (name, error)))
+        self.make(name, data, done)
+        return await w.wait()
+
+    def provider_names(self):
+        return list(self._providers)
+
+    # ---- calls we make ----------------------------------------------------
+
+    # One timer per call, to keep a board's memory small: phase 1 waits for
+    # the accept (then the response deadline is re-armed), phase 2 for the
+    # response. Whichever of the two deadlines comes first ends the call.
+
+    def _start_timers(self, cid, call):
+        c = self._client
+        conn = c._conn
+        ack_ms = c.options["rpc_ack_timeout"]
+        res_ms = c.options["rpc_response_timeout"]
+        if res_ms > 0:
+            call[3] = ticks_add(conn.clock(), res_ms)
+        if ack_ms > 0 and (res_ms <= 0 or ack_ms < res_ms):
+            call[2] = 1
+            conn.timers.add(_KEY + cid, ack_ms, self._on_timer, cid)
+        else:
+            call[2] = 2
+            if res_ms > 0:
+                conn.timers.add(_KEY + cid, res_ms, self._on_timer, cid)
+
+    def _accepted(self, cid, call):
+        if call[2] != 1:
+            return
+        call[2] = 2
+        conn = self._client._conn
+        if call[3] is None:
+            conn.timers.cancel(_KEY + cid)
+        else:
+            conn.timers.add(_KEY + cid, max(0, ticks_diff(call[3], conn.clock())), self._on_timer, cid)
+
+    def _timed_out(self, cid):
+        call = self._calls.get(cid)
+        if call is not None:
+            self._complete(cid, "ACK_TIMEOUT" if call[2] == 1 else "RESPONSE_TIMEOUT", None)
+
+    def _complete(self, cid, error, result):
+        call = self._calls.pop(cid, None)
+        if call is None:
+            return
+        self._client._conn.timers.cancel(_KEY + cid)
+        if call[1] is not None:
+            call[1](error, result)
+
+    def _state_changed(self, state):
+        if state == "OPEN":
+            for cid in list(self._calls):
+                call = self._calls.get(cid)
+                if call is not None and not call[2]:  # phase 0: not sent yet
+                    self._start_timers(cid, call)
+        elif state == "CLOSED":
+            for cid in list(self._calls):
+                self._complete(cid, "IS_CLOSED", None)
+
+    # ---- incoming -------------------------------------------------------
+
+    def handle(self, action, data, raw):
+        c = self._client
+        if action == "REQ":
+            self._request(data, raw)
+        elif action == "RES":
+            if len(data) < 2 or not data[1]:
+                c._error("RPC response without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+                return
+            cid = data[1]
+            if cid not in self._calls:
+                self._unsolicited(raw)
+                return
+            value = None
+            if len(data) > 2 and data[2]:
+                try:
+                    value = parse_typed(data[2])
+                except ParseError as err:
+                    # the call is over either way: end it, and say why
+                    c._error("%s (RPC response %s)" % (err, to_text(raw)), "MESSAGE_PARSE_ERROR", T)
+                    self._complete(cid, "MESSAGE_PARSE_ERROR", None)
+                    return
+                if value is UNDEFINED:
+                    value = None
+            self._complete(cid, None, value)
+        elif action == "A":
+            if not data:
+                c._error("RPC ack without an action: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+            elif data[0] == "REQ":
+                if len(data) < 3 or not data[2]:
+                    c._error("RPC accept without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+                elif data[2] in self._calls:
+                    self._accepted(data[2], self._calls[data[2]])
+                else:
+                    self._unsolicited(raw)
+            elif len(data) > 1:
+                c._acks.clear(T, data[0], data[1])
+            else:
+                c._error("RPC ack without a name: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+        elif action == "E":
+            self._error_message(data, raw)
+        elif action == "REJ":
+            # only providers send REJ; one reaching us is not ours to act on
+            self._unsolicited(raw)
+        else:
+            c._error(action, "UNSOLICITED_MESSAGE", T)
+
+    def _error_message(self, data, raw):
+        c = self._client
+        code = data[0] if data else ""
+        if code == "MESSAGE_DENIED" and len(data) > 3 and data[2] == "REQ":
+            cid = data[3]  # P|E|MESSAGE_DENIED|name|REQ|cid
+        elif code in PROVIDER_CODES:
+            name = data[1] if len(data) > 1 else ""
+            cid = data[2] if len(data) > 2 else ""
+            c._error("%s for RPC %s (%s)" % (code, name, cid), code, T)
+            return
+        elif len(data) >= 3 and code not in ("MESSAGE_DENIED", "MESSAGE_PERMISSION_ERROR"):
+            cid = data[2]  # P|E|CODE|name|cid
+        else:
+            if code == "NOT_SUBSCRIBED" and len(data) > 1:
+                c._acks.clear(T, "US", data[1])
+            c._handle_error(T, data)  # provide denied, MULTIPLE_SUBSCRIPTIONS, ...
+            return
+        if cid not in self._calls:
+            self._unsolicited(raw)
+            return
+        if code == "ACCEPT_TIMEOUT":
+            code = "ACK_TIMEOUT"
+        elif code not in SERVER_CODES and code[:1] == "S":
+            code = code[1:]  # 7.0.2: the provider's text as a typed string
+        self._complete(cid, code, None)
+
+    def _unsolicited(self, raw):
+        self._client._error("no pending RPC for this correlation id: " + to_text(raw),
+                            "UNSOLICITED_MESSAGE", T)
+
+    # ---- requests for our providers ----------------------------------------
+
+    def _request(self, data, raw):
+        c = self._client
+        if len(data) < 2 or not data[0] or not data[1]:
+            c._error("RPC request without a name or correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+            return
+        name, cid = data[0], data[1]
+        callback = self._providers.get(name)
+        if callback is None:
+            c._conn.send(build(T, "REJ", name, cid))
+            c._error("request for RPC '%s', which this client does not provide: rejected" % name,
+                     "UNSOLICITED_MESSAGE", T)
+            return
+        response = RpcResponse(self, name, cid)
+        value = None
+        if len(data) > 2 and data[2]:
+            try:
+                value = parse_typed(data[2])
+            except ParseError as err:
+                c._error("%s (RPC request %s)" % (err, to_text(raw)), "MESSAGE_PARSE_ERROR", T)
+                response.error("MESSAGE_PARSE_ERROR: bad request data")
+                return
+            if value is UNDEFINED:
+                value = None
+        try:
+            callback(value, response)
+        except Exception as err:  # the caller gets an answer, the client lives on
+            text = "%s: %s" % (type(err).__name__, err)
+            if not response._done:
+                response.error(text)
+            c._error("RPC provider '%s' raised %s" % (name, text), "CALLBACK_ERROR", T)
+            return
+        if response.auto_ack and not response._done:
+            response.ack()
+
+    # ---- resubscribe ------------------------------------------------------
+
+    def _send_subscription(self, action, name):
+        c = self._client
+        c._conn.send(build(T, action, name))
+        c._acks.add(T, action, name, c.options["subscription_timeout"])
+
+    def resubscribe(self):
+        for name in self._providers:
+            self._client._conn.send(build(T, "S", name))
