@@ -6,8 +6,24 @@
     client.event.emit("devices/1/temp", 21.5)
     while True:
         client.poll(100)
+
+Names are imported on first use (module __getattr__), so importing one
+submodule - or a board that only emits events - loads only what it needs.
 """
-from .client import Client  # noqa: F401
-from .message import UNDEFINED  # noqa: F401
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Client": "client",
+    "UNDEFINED": "message",
+    "RpcError": "awaitable",
+    "DeepstreamError": "awaitable",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'deepstream' has no attribute '%s'" % name)
+    mod = __import__("deepstream." + module, None, None, [name])
+    return getattr(mod, name)

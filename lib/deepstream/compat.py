@@ -44,20 +44,32 @@ def json_dumps(value):
 
 json_loads = json.loads
 
-try:
-    import asyncio  # noqa: F401
-except ImportError:  # a board built without asyncio: only the poll driver works
-    asyncio = None
 
-if asyncio is not None:
+def _asyncio_names():
+    """asyncio costs ~4 KB of heap: loaded only when a driver or awaitable asks."""
+    try:
+        import asyncio
+    except ImportError:  # a board built without asyncio: only the poll driver works
+        return {"asyncio": None}
     if hasattr(asyncio, "sleep_ms"):
-        sleep_ms = asyncio.sleep_ms
+        sleep = asyncio.sleep_ms
     else:
-        def sleep_ms(ms):
+        def sleep(ms):
             return asyncio.sleep(ms / 1000)
-
     if hasattr(asyncio, "wait_for_ms"):
-        wait_for_ms = asyncio.wait_for_ms
+        wait_for = asyncio.wait_for_ms
     else:
-        def wait_for_ms(aw, ms):
+        def wait_for(aw, ms):
             return asyncio.wait_for(aw, ms / 1000)
+    return {"asyncio": asyncio, "sleep_ms": sleep, "wait_for_ms": wait_for}
+
+
+def __getattr__(name):
+    # `from .compat import asyncio, sleep_ms, wait_for_ms` lands here
+    if name in ("asyncio", "sleep_ms", "wait_for_ms"):
+        names = _asyncio_names()
+        g = globals()
+        g.update(names)
+        if name in names:
+            return names[name]
+    raise AttributeError(name)

@@ -1,0 +1,33 @@
+"""A small device for `make run`: runs on the MicroPython unix port, logs in
+and publishes a simulated temperature every second as the event
+`devices/<id>/temperature`, driven by the poll driver.
+
+    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3 demo-1
+"""
+import sys
+
+sys.path.insert(0, "lib")
+
+import math  # noqa: E402
+import time  # noqa: E402
+
+from deepstream import Client  # noqa: E402
+
+
+def main(url, device_id):
+    client = Client(url)
+    client.on("error", lambda msg, event, topic: sys.stderr.write("device error %s: %s\n" % (event, msg)))
+    client.login({"username": device_id})
+    topic = "devices/%s/temperature" % device_id
+    n = 0
+    next_at = time.ticks_ms()
+    while True:
+        client.poll(50)
+        if time.ticks_diff(time.ticks_ms(), next_at) >= 0:
+            next_at = time.ticks_add(next_at, 1000)
+            reading = round(21.0 + 2.0 * math.sin(n / 10), 2)  # simulated sensor
+            client.event.emit(topic, {"n": n, "celsius": reading})
+            n += 1
+
+
+main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "demo-1")
