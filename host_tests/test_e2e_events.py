@@ -2,12 +2,13 @@
 client 2.3.4 on the other side, for our client on CPython and MicroPython."""
 import os
 import subprocess
-import sys
 import time
 
 import pytest
 
 from deepstream import Client
+from support.dsserver import DeepstreamServer
+from support.mp import mp_lib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -91,7 +92,7 @@ def test_micropython_interop_both_directions(ds_server, js_client, micropython):
     js.event_subscribe("interop/from-mp")
     js.event_subscribe("interop/got")
     js.sync()
-    env = dict(os.environ, MICROPYPATH=os.path.join(REPO, "lib") + ":.frozen")
+    env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
     proc = subprocess.Popen([micropython, "-X", "heapsize=96K", os.path.join(HERE, "peers", "mp_event_peer.py"),
                              ds_server.url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     try:
@@ -109,8 +110,6 @@ def test_micropython_interop_both_directions(ds_server, js_client, micropython):
 
 
 def test_wrong_password_with_file_auth():
-    sys.path.insert(0, os.path.join(HERE, "support"))
-    from dsserver import DeepstreamServer
     with DeepstreamServer(auth={"dev1": {"password": "secret", "clientData": {"role": "device"}}}) as srv:
         client = Client(srv.url)
         result = []
@@ -125,8 +124,6 @@ def test_wrong_password_with_file_auth():
 
 
 def test_heartbeats_keep_a_quiet_link_open():
-    sys.path.insert(0, os.path.join(HERE, "support"))
-    from dsserver import DeepstreamServer
     with DeepstreamServer(heartbeat_interval=300) as srv:
         client, errors = open_client(srv.url, heartbeat_interval=300)
         states = []
@@ -138,8 +135,6 @@ def test_heartbeats_keep_a_quiet_link_open():
 
 
 def test_server_restart_reconnects_and_resubscribes():
-    sys.path.insert(0, os.path.join(HERE, "support"))
-    from dsserver import DeepstreamServer
     with DeepstreamServer() as srv:
         client, errors = open_client(srv.url, reconnect_interval_increment=200)
         got = []

@@ -7,6 +7,7 @@
 # per failure (plus its traceback), and finally exactly "N passed, N failed".
 # Exit code 1 if anything failed (a module that fails to import counts as one failure).
 # lib/ and host_tests/ are put on sys.path, so `import deepstream` works.
+import os
 import sys
 import gc
 
@@ -34,8 +35,7 @@ def _basename(path):
 def _setup_path():
     me = __file__ if "__file__" in globals() else "tools/mptest.py"
     repo = _dirname(_dirname(me))
-    for sub in ("host_tests", "lib"):
-        p = repo + "/" + sub
+    for p in (repo + "/host_tests", os.getenv("DS_MP_LIB") or repo + "/lib"):
         if p not in sys.path:
             sys.path.insert(0, p)
 

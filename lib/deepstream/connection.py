@@ -10,7 +10,7 @@ CLOSED, AWAITING_CONNECTION, CHALLENGING, AWAITING_AUTHENTICATION,
 AUTHENTICATING, OPEN, ERROR, RECONNECTING. `_set_state` is the only place
 the state changes.
 """
-from .compat import json_dumps, ticks_diff
+from .compat import json_dumps, ticks_diff, urandom
 from .constants import (
     ACTIONS, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, AUTHENTICATING,
     CHALLENGING, CLOSED, ERROR, OPEN, RECONNECTING, T_AUTH, T_CONNECTION,
@@ -18,6 +18,12 @@ from .constants import (
 from .message import UNDEFINED, ParseError, build, iter_messages, parse_typed, split
 from .timers import Timers
 
+_EVT = "E\x1fEVT\x1f"
+_PING = "C\x1fPI\x1e"
+# messages a handler's resubscribe() recreates after a reconnect: queued
+# copies from the outage are dropped so nothing is subscribed twice
+_RESTORED = ("E\x1fS\x1f", "E\x1fUS\x1f", "E\x1fL\x1f", "E\x1fUL\x1f", "P\x1fS\x1f", "P\x1fUS\x1f",
+             "R\x1fCR\x1f", "R\x1fUS\x1f", "R\x1fL\x1f", "R\x1fUL\x1f", "U\x1fS\x1f", "U\x1fUS\x1f")
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
 _CORE_TIMERS = (HEARTBEAT, RECONNECT)
@@ -57,6 +63,15 @@ class Connection:
         self._socket_open = False
         self._direct = []  # frames that bypass the queue (auth, pong, challenge reply)
         self._queue = []  # messages waiting for OPEN, sent batched
+        self._queued_bytes = 0
+        self.dropped = 0  # messages dropped from the offline queue in this outage
+        self._unconfirmed = []  # events sent but not yet confirmed (confirm_events)
+        self._barrier = 0  # how many of them the C|PI in flight confirms
+        self._outbox = None
+        self._outbox_sent = False  # outbox replayed: delete the file once taken
+        if options["outbox_file"]:
+            from .outbox import Outbox
+            self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
         self._soon = []  # handler hooks run once before the next frame is taken
         self._auth_params = None
         self._auth_callback = None
@@ -97,14 +112,38 @@ class Connection:
 
     def send(self, message):
         """Queue one built message; it goes out batched once OPEN."""
-        limit = self.options["max_queued_messages"]
-        if self.state != OPEN and len(self._queue) >= limit:
-            self._queue.pop(0)
-            self.client._error("offline queue full (%d messages): dropped the oldest" % limit,
-                               "MESSAGE_DROPPED", message[0])
+        if self.state == OPEN:
+            self._queue.append(message)
+            self._queued_bytes += len(message)
+            if len(self._queue) == 1:
+                self._wake()
+            return
+        if self._outbox is not None and message.startswith(_EVT):
+            if not self._outbox.append(message):
+                self._note_dropped(1, "outbox file full (%d bytes)" % self._outbox.max_bytes)
+            return
         self._queue.append(message)
-        if self.state == OPEN and len(self._queue) == 1:
-            self._wake()
+        self._queued_bytes += len(message)
+        self._trim_queue()
+
+    def _trim_queue(self):
+        """Bound the offline queue: drop the oldest data message (never a
+        subscription, which the server must see) until within both limits."""
+        opts = self.options
+        while len(self._queue) > opts["max_queued_messages"] or self._queued_bytes > opts["max_queued_bytes"]:
+            for i, msg in enumerate(self._queue):
+                if not _restored(msg):
+                    break
+            else:
+                return
+            self._queued_bytes -= len(self._queue.pop(i))
+            self._note_dropped(1, "offline queue full (%d messages, %d bytes)"
+                               % (opts["max_queued_messages"], opts["max_queued_bytes"]))
+
+    def _note_dropped(self, n, why):
+        if not self.dropped:  # once per outage; the total is reported after login
+            self.client._error(why + ": dropping the oldest messages", "MESSAGE_DROPPED", "C")
+        self.dropped += n
 
     def call_soon(self, fn):
         """Run fn() once, just before the next frame is taken: lets a handler
@@ -143,6 +182,7 @@ class Connection:
 
     def socket_closed(self, reason=None):
         self._socket_open = False
+        self._barrier = 0  # a ping in flight on the dead link will never be answered
         self.want_close = False
         self.timers.cancel(HEARTBEAT)
         self._direct = []
@@ -180,12 +220,43 @@ class Connection:
             return None
         n = self.options["max_messages_per_packet"]
         if len(self._queue) <= n:
-            frame = "".join(self._queue)
+            taken = self._queue
             self._queue = []
         else:
-            frame = "".join(self._queue[:n])
+            taken = self._queue[:n]
             del self._queue[:n]
+        frame = "".join(taken)
+        self._queued_bytes -= len(frame)
+        if self.options["confirm_events"]:
+            frame = self._add_barrier(taken, frame)
+        if self._outbox_sent and not self._queue:
+            self._outbox_sent = False
+            self._outbox.clear()  # every stored event has been handed to the socket
         return frame
+
+    def _add_barrier(self, taken, frame):
+        """confirm_events: remember the events of this frame and, if no ping
+        is in flight, follow them with C|PI. The server answers C|PO only
+        after processing everything before it, so the pong confirms them."""
+        unconfirmed = self._unconfirmed
+        for msg in taken:
+            if msg.startswith(_EVT):
+                unconfirmed.append(msg)
+        excess = len(unconfirmed) - self.options["max_queued_messages"]
+        if excess > 0:  # bounded: the oldest are taken as delivered
+            del unconfirmed[:excess]
+            self._barrier = max(0, self._barrier - excess)
+        if unconfirmed and not self._barrier:
+            self._barrier = len(unconfirmed)
+            frame += _PING
+        return frame
+
+    def _confirmed(self):
+        del self._unconfirmed[:self._barrier]
+        self._barrier = 0
+        if self._unconfirmed:  # sent after the last ping: needs one of its own
+            self._barrier = len(self._unconfirmed)
+            self._send_direct(_PING)
 
     def has_output(self):
         return bool(self._direct or self._soon) or (self.state == OPEN and bool(self._queue))
@@ -217,7 +288,8 @@ class Connection:
             self._last_ping = self.clock()
             self._send_direct(build("C", "PO"))
         elif action == "PO":
-            pass  # the server's answer to a ping of ours: liveness only
+            if self._barrier:  # the answer to our confirmation ping
+                self._confirmed()
         elif action == "CH":
             self._set_state(CHALLENGING)
             self._send_direct(build("C", "CHR", self.original_url))
@@ -305,9 +377,36 @@ class Connection:
     def _on_open(self):
         if self._was_reconnecting:
             self._was_reconnecting = False
-            self.client._resubscribe()
+            # queued (un)subscriptions from the outage are recreated by the
+            # handlers from their state: drop them so none is sent twice
+            self._queue = [m for m in self._queue if not _restored(m)]
+            self.client._resubscribe()  # appends to what is still queued
+        if self._unconfirmed:  # events a dead link may have swallowed go first
+            self._queue[0:0] = self._unconfirmed
+            self._unconfirmed = []
+            self._barrier = 0
+        if self._outbox is not None:
+            self._replay_outbox()
+        self._queued_bytes = 0
+        for msg in self._queue:
+            self._queued_bytes += len(msg)
+        if self.dropped:
+            self.client._error("%d messages were dropped while offline" % self.dropped, "MESSAGE_DROPPED", "C")
+            self.dropped = 0
         if self._queue:
             self._wake()
+
+    def _replay_outbox(self):
+        messages, skipped = self._outbox.load()
+        if skipped:
+            self.client._error("outbox file %s: skipped %d torn or corrupt bytes at its end"
+                               % (self._outbox.path, skipped), "OUTBOX_CORRUPT", "C")
+        self._queue.extend(messages)
+        if messages or skipped:
+            self._outbox_sent = True
+            if not messages:
+                self._outbox.clear()
+                self._outbox_sent = False
 
     def _schedule_heartbeat(self):
         self.timers.add(HEARTBEAT, self.options["heartbeat_interval"], self._check_heartbeat)
@@ -328,6 +427,8 @@ class Connection:
             self._was_reconnecting = True
             delay = min(opts["max_reconnect_interval"],
                         opts["reconnect_interval_increment"] * self._reconnect_attempt)
+            # jitter, so a fleet of boards does not reconnect in lockstep
+            delay += delay * opts["reconnect_jitter"] * urandom(1)[0] // 25500
             self._reconnect_attempt += 1
             self.timers.add(RECONNECT, delay, self._reconnect)
         else:
@@ -341,3 +442,10 @@ class Connection:
         self.url = self.original_url  # a redirect target is forgotten
         self._open_request = self.url
         self._wake()
+
+
+def _restored(msg):
+    for prefix in _RESTORED:
+        if msg.startswith(prefix):
+            return True
+    return False

@@ -21,7 +21,12 @@ DEFAULTS = {
     "record_deep_copy": True,
     # ours: limits and transport settings with board-sized defaults
     "max_message_size": 16384,  # bytes; a larger incoming frame is refused, never allocated
-    "max_queued_messages": 200,  # outgoing messages waiting while not OPEN
+    "max_queued_messages": 200,  # outgoing messages kept while not OPEN (oldest dropped)
+    "max_queued_bytes": 8192,  # and their total size
+    "reconnect_jitter": 25,  # percent of the reconnect delay added at random
+    "confirm_events": False,  # resend events a dead link may have swallowed (see README)
+    "outbox_file": None,  # path: keep events emitted offline on flash/disk
+    "outbox_max_bytes": 16384,  # size cap of that file
     "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
     "ca_file": None,  # wss: CA certificate for verification
     "verify": None,  # wss: None = verify only when ca_file is given

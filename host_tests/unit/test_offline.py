@@ -1,0 +1,178 @@
+"""Offline behaviour of the core: bounded queue, drop counting, no double
+subscriptions after a reconnect, confirmed events, durable outbox."""
+import os
+
+from deepstream.testing import FakeLink
+
+OUTBOX = "/tmp/ds-test-outbox-%d.bin" % os.getpid() if hasattr(os, "getpid") else "/tmp/ds-test-outbox.bin"
+
+
+def online(**options):
+    options.setdefault("reconnect_jitter", 0)
+    link = FakeLink(**options)
+    link.open()
+    link.login()
+    link.sent()
+    return link
+
+
+def reconnect(link):
+    link.advance(0)
+    link.open()
+    link.receive("A|A+")
+
+
+def test_events_emitted_offline_go_out_in_order_after_login():
+    link = online()
+    link.drop()
+    for i in range(3):
+        link.client.event.emit("r", i)
+    assert link.sent() == []
+    reconnect(link)
+    assert link.sent()[1:] == ["E|EVT|r|N0+E|EVT|r|N1+E|EVT|r|N2+"]
+
+
+def test_offline_queue_drops_oldest_and_counts():
+    link = online(max_queued_messages=3)
+    link.drop()
+    for i in range(5):
+        link.client.event.emit("r", i)
+    assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]
+    reconnect(link)
+    assert link.sent()[1:] == ["E|EVT|r|N2+E|EVT|r|N3+E|EVT|r|N4+"]
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "2 messages were dropped while offline", "C")
+
+
+def test_offline_queue_bounded_by_bytes():
+    link = online(max_queued_bytes=40)
+    link.drop()
+    for i in range(5):
+        link.client.event.emit("r", "x" * 10)  # 19 bytes each
+    reconnect(link)
+    assert link.sent()[1:] == ["E|EVT|r|Sxxxxxxxxxx+E|EVT|r|Sxxxxxxxxxx+"]
+
+
+def test_subscriptions_are_not_dropped_for_data():
+    link = FakeLink(max_queued_messages=2)
+    link.open()
+    link.client.event.subscribe("a", lambda d: None)
+    for i in range(4):
+        link.client.event.emit("r", i)
+    link.login()
+    assert link.sent()[-1] == "E|S|a+E|EVT|r|N3+"
+
+
+def test_subscribe_made_offline_is_sent_once_after_reconnect():
+    link = online()
+    link.client.event.subscribe("old", lambda d: None)
+    link.sent()
+    link.drop()
+    link.client.event.subscribe("new", lambda d: None)
+    link.client.event.unsubscribe("old")
+    reconnect(link)
+    assert link.sent()[1:] == ["E|S|new+"]
+
+
+def test_reconnect_jitter_stays_within_bounds():
+    for _ in range(20):
+        link = online(reconnect_interval_increment=1000, reconnect_jitter=25)
+        link.drop()
+        link.advance(0)
+        link.conn.take_open_request()
+        link.drop()  # second attempt: 1000 ms plus up to 25 %
+        link.advance(999)
+        assert link.conn.take_open_request() is None
+        link.advance(251)
+        assert link.conn.take_open_request() is not None
+
+
+def test_confirm_events_resends_what_a_dead_link_swallowed():
+    link = online(confirm_events=True)
+    link.client.event.emit("r", 1)
+    assert link.sent() == ["E|EVT|r|N1+C|PI+"]
+    link.receive("C|PO+")  # confirmed
+    link.client.event.emit("r", 2)
+    link.client.event.emit("r", 3)
+    assert link.sent() == ["E|EVT|r|N2+E|EVT|r|N3+C|PI+"]
+    link.client.event.emit("r", 4)
+    assert link.sent() == ["E|EVT|r|N4+"]  # one ping in flight at a time
+    link.drop()  # the link died before the pong: 2, 3 and 4 may be lost
+    link.client.event.emit("r", 5)
+    reconnect(link)
+    assert link.sent()[1:] == ["E|EVT|r|N2+E|EVT|r|N3+E|EVT|r|N4+E|EVT|r|N5+C|PI+"]
+
+
+def test_confirm_events_pong_covers_only_what_preceded_the_ping():
+    link = online(confirm_events=True)
+    link.client.event.emit("r", 1)
+    link.sent()
+    link.client.event.emit("r", 2)
+    link.sent()
+    link.receive("C|PO+")
+    assert link.sent() == ["C|PI+"]  # event 2 gets its own confirmation
+    link.receive("C|PO+")
+    assert link.conn._unconfirmed == []
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def test_outbox_replayed_once_after_login():
+    _remove(OUTBOX)
+    link = online(outbox_file=OUTBOX)
+    link.drop()
+    link.client.event.emit("r", 1)
+    link.client.event.emit("r", 2)
+    second = FakeLink(outbox_file=OUTBOX)
+    second.open()
+    second.login()
+    assert second.sent()[-1] == "E|EVT|r|N1+E|EVT|r|N2+"
+    assert not _exists(OUTBOX)
+    second.drop()
+    second.advance(10000)
+    second.open()
+    second.receive("A|A+")
+    assert second.sent()[1:] == []  # nothing sent twice
+
+
+def test_outbox_torn_tail_is_skipped_with_an_error():
+    _remove(OUTBOX)
+    link = online(outbox_file=OUTBOX)
+    link.drop()
+    link.client.event.emit("r", 1)
+    link.client.event.emit("r", 2)
+    with open(OUTBOX, "rb") as f:
+        data = f.read()
+    with open(OUTBOX, "wb") as f:
+        f.write(data[:-3])  # power lost in the middle of the second write
+    second = FakeLink(outbox_file=OUTBOX)
+    second.open()
+    second.login()
+    assert second.sent()[-1] == "E|EVT|r|N1+"
+    assert second.errors[0][0] == "OUTBOX_CORRUPT"
+    assert not _exists(OUTBOX)
+
+
+def test_outbox_full_counts_drops():
+    _remove(OUTBOX)
+    link = online(outbox_file=OUTBOX, outbox_max_bytes=40)
+    link.drop()
+    for i in range(5):
+        link.client.event.emit("r", i)  # 11 bytes + 6 header each: two fit
+    assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]
+    reconnect(link)
+    assert link.sent()[1:] == ["E|EVT|r|N0+E|EVT|r|N1+"]
+    assert link.errors[-1][1] == "3 messages were dropped while offline"
+    _remove(OUTBOX)
