@@ -1,0 +1,191 @@
+"""Record: one synced JSON document, shared by every get_record() of its name.
+
+The data side of a record: reading, writing (versions, write acks, the 7.0.2
+path-set workaround), applying remote changes and notifying subscribers.
+Identity, subscriptions and lifetime are in record_base.py, conflicts in
+record_merge.py (loaded on the first one), the handler in record.py.
+
+Versions: every local write sends exactly local version + 1, never more
+(7.0.2 breaks a record for good when it sees a version above current + 1).
+"""
+from .jsonpath import copy as _copy, equal as _equal, get as _get, set as _set_path
+from .jsonpath import tokens as _tokens, wire_path as _wire_path
+from .message import UNDEFINED, build, check_json, typed
+from .record_base import (  # noqa: F401 (re-exported)
+    CLOSED_TEXT, LOCAL_WINS, NO_ACK, REMOTE_WINS, T, WRITE_ACK, _NOTHING, RecordBase, _version)
+
+def _falsy_scalar(value):
+    # 7.0.2 answers a path set of 0, false or "" with R|E|INVALID_MESSAGE_DATA
+    return value is False or value == "" or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0)
+
+
+def _split_set_args(a, b, c, what):
+    """(path, value, callback) from set(value[, cb]) / set(path, value[, cb])."""
+    if b is _NOTHING:
+        path, value, cb = None, a, c
+    elif callable(b) and not isinstance(a, str):
+        path, value, cb = None, a, b
+    else:
+        path, value, cb = a, b, c
+    if path is not None:
+        if not isinstance(path, str) or not path:
+            raise ValueError("%s: path must be a non-empty string" % what)
+        _tokens(path)
+        if value is not UNDEFINED:
+            typed(value)  # refuse what cannot be sent, before anything happens
+    elif not isinstance(value, (dict, list)):
+        raise TypeError("%s: a value other than a dict or list needs a path" % what)
+    else:
+        check_json(value)
+    if cb is not None and not callable(cb):
+        raise TypeError("%s: callback must be callable" % what)
+    return path, value, cb
+class Record(RecordBase):
+    """One record, shared by every get_record() of its name (see usages)."""
+
+    __slots__ = ()
+
+    def get(self, path=None):
+        """A copy of the data (or of the value at `path`); None if missing."""
+        if self._destroyed("get"):
+            return None
+        value = _get(self._data, path)
+        if value is UNDEFINED:
+            return None
+        return _copy(value) if self._h._deep_copy else value
+
+    def set(self, path_or_data, value=_NOTHING, callback=None):
+        """set(data[, callback]) or set(path, value[, callback]).
+
+        With a callback the server is asked for a write acknowledgement and
+        the callback gets None or the error text. UNDEFINED as value deletes
+        the key. A set that changes nothing sends nothing.
+        """
+        path, value, cb = _split_set_args(path_or_data, value, callback, "set")
+        if self._destroyed("set"):
+            return
+        if not self.is_ready:
+            value = _copy(value)
+            self._later(lambda: self._set(path, value, cb))
+            return
+        self._set(path, value, cb)
+
+    def _set(self, path, value, cb):
+        if self.is_destroyed:
+            return
+        old = self._data
+        new = _set_path(old, path, value) if path else (old if _equal(old, value) else _copy(value))
+        is_open = self._h._client._conn.state == "OPEN"
+        if new is old:
+            if cb is not None:
+                cb(None if is_open else CLOSED_TEXT)
+            return
+        config = None
+        if cb is not None:
+            config = WRITE_ACK
+            if is_open:
+                if self._write_cbs is None:
+                    self._write_cbs = {}
+                self._write_cbs[self.version + 1] = cb
+            else:
+                cb(CLOSED_TEXT)  # the update itself stays queued, as in the reference
+        if path is not None and value is not UNDEFINED and _falsy_scalar(value):
+            path = None  # 7.0.2 refuses this as a path set: send the whole record
+        self._send_update(path, new, value, config)
+        self._apply(new)
+
+    def _send_update(self, path, data, value, config):
+        self.version += 1
+        name = self.name
+        if path is None:
+            fields = [name, str(self.version), check_json(data)]
+            action = "U"
+        else:
+            fields = [name, str(self.version), _wire_path(data, path), typed(value)]
+            action = "P"
+        if config is not None:
+            fields.append(config)
+        self._h._client._conn.send(build(T, action, *fields))
+
+    def set_merge_strategy(self, fn):
+        if not callable(fn):
+            raise TypeError("merge strategy must be callable")
+        self._merge = fn
+
+    # ---- subscriptions --------------------------------------------------
+
+    def _set_ready(self):
+        self.is_ready = True
+        pending, self._pending = self._pending, None
+        if pending:
+            for fn in pending:
+                if self.is_destroyed:
+                    return
+                fn()
+        if not self.is_destroyed:
+            self._emit("ready", self)
+
+    def _apply(self, new):
+        """Adopt `new` as the data and notify subscribers whose value changed."""
+        old = self._data
+        self._data = new
+        subs = self._subs
+        if not subs:
+            return
+        deep = self._h._deep_copy
+        for path in tuple(subs):
+            cbs = subs.get(path)
+            if not cbs:
+                continue
+            if path is None:
+                before, after = old, new
+            else:
+                before, after = _value_at(old, path), _value_at(new, path)
+            if not _equal(before, after):
+                value = None if after is UNDEFINED else (_copy(after) if deep else after)
+                for cb in tuple(cbs):
+                    cb(value)
+
+    def _on_read(self, version, data):
+        """The answer to R|CR (first read)."""
+        self.version = version
+        self._apply(data)
+        self._set_ready()
+
+    def _on_remote(self, action, version, data):
+        """R|U, R|P (data = the patched result) or a later R|R, already parsed."""
+        if version == self.version + 1:
+            self.version = version
+            self._apply(data)
+        elif action == "P":
+            self._resync()  # the reply (R|R, full data) is merged like an update
+        elif version == self.version and _equal(data, self._data):
+            pass  # e.g. our own resync reply: nothing new
+        else:
+            self._recover(version, data, None)
+
+    def _resync(self):
+        if not self._syncing:
+            self._syncing = True
+            self._h._client._conn.send(build(T, "SN", self.name))
+
+    def _recover(self, remote_version, remote_data, config):
+        """A conflict with the server's state: run the merge strategy."""
+        from .record_merge import recover
+        recover(self, remote_version, remote_data, config)
+
+    def _write_acked(self, versions, error):
+        cbs = self._write_cbs
+        if not cbs:
+            return
+        for v in versions:
+            cb = cbs.pop(v, None)
+            if cb is not None:
+                cb(error)
+
+
+def _value_at(data, path):
+    try:
+        return _get(data, path)
+    except ValueError:
+        return UNDEFINED
