@@ -17,7 +17,7 @@ for p in (HERE, os.path.join(ROOT, "lib")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from support.harness import describe_errors, unseen_errors  # noqa: E402
+from support.harness import FIRST_PORT, SECOND_PORT, describe_errors, unseen_errors  # noqa: E402
 from support.runtime import RUNTIMES, Recorder  # noqa: E402
 from support.test_server import TestServer  # noqa: E402
 
@@ -29,9 +29,13 @@ def before_all(context):
     if runtime not in RUNTIMES:
         raise SystemExit(f"DS_RUNTIME must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     context.runtime = runtime
-    context.first_server = TestServer(7777)
-    context.second_server = TestServer(8888)
-    context.first_server.start()
+    context.first_server = TestServer(FIRST_PORT)
+    context.second_server = TestServer(SECOND_PORT)
+    try:
+        context.first_server.start()
+    except OSError as exc:
+        raise SystemExit(f"test server: cannot listen on port {FIRST_PORT} ({exc}); another behave "
+                         f"run? DS_FIRST_PORT / DS_SECOND_PORT choose other ports") from exc
     sys.stderr.write(f"[behave] client runtime: {runtime}\n")
 
 

@@ -5,8 +5,8 @@ from behave import step, use_step_matcher
 
 from support.harness import (
     RE_MATCHER,
-    SERVER_SEND_WAIT, after_client_action, describe_errors, errors, mark_errors_seen, pass_time,
-    require_client, to_notation, to_wire, unseen_errors,
+    SERVER_SEND_WAIT, after_client_action, frame_matches, describe_errors, errors, mark_errors_seen, pass_time,
+    require_client, to_notation, unseen_errors,
 )
 
 use_step_matcher(RE_MATCHER)
@@ -32,7 +32,7 @@ def last_frame_is(context, text):
     """Exact websocket frame: checks how messages were packed into frames."""
     frames = context.server.frames_snapshot()
     last = frames[-1] if frames else None
-    assert last == to_wire(text), (
+    assert frame_matches(context, text, last), (
         f"last frame {to_notation(last)!r}, expected {text!r}; "
         f"all frames: {[to_notation(f) for f in frames]}")
 

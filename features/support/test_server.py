@@ -228,7 +228,7 @@ class TestServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        deadline = time.monotonic() + (5 if required else 0)
+        deadline = time.monotonic() + (2 if required else 0)
         while True:
             try:
                 sock.bind((addr, self.port))
