@@ -200,6 +200,8 @@ class RecordHandler(Requests):
         if -1 in versions:
             self._pop_cu(name, error)
         rec = self._records.get(name)
+        if rec is None and name in self._destroying:  # acks of writes sent before a discard
+            rec = self._destroying[name][1]
         if rec is not None:
             rec._write_acked(versions, error)
 

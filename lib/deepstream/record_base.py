@@ -158,8 +158,7 @@ class RecordBase:
         self.is_ready = False
         self._subs = None
         self._pending = None
-        self._write_cbs = None
-        self._h._forget(self)
+        self._h._forget(self)  # _write_cbs stay: acks of earlier writes still come
 
     # ---- internals ---------------------------------------------------------
 
