@@ -12,6 +12,15 @@ Feature: Connection
     Then the clients connection state is "AWAITING_AUTHENTICATION"
     And the server did not recieve any messages
 
+  Scenario: A client initialised again first closes the previous one
+    Given the test server is ready
+    And the client is initialised
+    And the server sends the message C|A+
+    When the client is initialised
+    And some time passes
+    Then the server has 1 active connections
+    And the clients connection state is "AWAITING_CONNECTION"
+
   Scenario: Handshake with challenge
     Given the test server is ready
     And the client is initialised

@@ -36,7 +36,7 @@ def before_all(context):
     except OSError as exc:
         raise SystemExit(f"test server: cannot listen on port {FIRST_PORT} ({exc}); another behave "
                          f"run? DS_FIRST_PORT / DS_SECOND_PORT choose other ports") from exc
-    sys.stderr.write(f"[behave] client runtime: {runtime}\n")
+    sys.__stderr__.write(f"[behave] client runtime: {runtime}\n")
 
 
 def _runtime_skip_reason(context, scenario):
@@ -56,7 +56,8 @@ def _runtime_skip_reason(context, scenario):
 def before_scenario(context, scenario):
     reason = _runtime_skip_reason(context, scenario)
     if reason:
-        sys.stderr.write(f"\n[behave] SKIP {scenario.location} {scenario.name}: {reason}\n")
+        sys.__stderr__.write(f"\n[behave] SKIP {scenario.location} {scenario.name}: {reason}\n")
+        sys.__stderr__.flush()
         scenario.skip(reason=reason)
         return
     first, second = context.first_server, context.second_server

@@ -370,6 +370,11 @@ class MicroPythonAdapter:
             return
         try:
             if self.proc.poll() is None:
+                try:
+                    self._request({"op": "call", "method": "close", "args": []}, 5)
+                    self._request({"op": "pump", "ms": 0}, 5)  # let the driver close the socket
+                except AssertionError:
+                    pass
                 self._request({"op": "exit"}, 5)
                 self.proc.wait(5)
         except Exception:
