@@ -86,7 +86,8 @@ class App:
         self.published = 0
         self.skipped = 0  # readings not sent (no WiFi / not connected)
         self.uptime_ms = 0
-        self.peak_heap = 0  # highest gc.mem_alloc() seen by the app loop
+        self.heap_used = 0  # live heap: gc.mem_alloc() right after gc.collect()
+        self.heap_peak = 0  # the largest heap_used sampled (at every status update)
         self.last_error = None
         self.next_pub = self.next_status = self.last = time.ticks_ms()
 
@@ -136,10 +137,15 @@ class App:
             self.publish()
         if time.ticks_diff(now, self.next_status) >= 0:
             self.next_status = time.ticks_add(now, self.status_ms)
+            self.sample_heap()
             self.update_status()
-        used = gc.mem_alloc()
-        if used > self.peak_heap:
-            self.peak_heap = used
+
+    def sample_heap(self):
+        """Live heap after a collection (mem_alloc() alone would count garbage)."""
+        gc.collect()
+        self.heap_used = gc.mem_alloc()
+        if self.heap_used > self.heap_peak:
+            self.heap_peak = self.heap_used
 
     # ---- deepstream client ------------------------------------------
 
@@ -274,8 +280,9 @@ class App:
             "firmware": VERSION,
             "board": self.board.NAME,
             "uptime": self.uptime_ms // 1000,
+            "heap_used": self.heap_used,
+            "heap_peak": self.heap_peak,
             "free_heap": gc.mem_free(),
-            "peak_heap": self.peak_heap,
             "rssi": self.wifi.rssi() if self.wifi is not None else None,
             "wifi_reconnects": self.wifi.reconnects if self.wifi is not None else 0,
             "ds_connects": self.ds_opened,
