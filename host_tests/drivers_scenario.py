@@ -168,6 +168,8 @@ def run_aio(base, timeout_ms=5000, **opts):
 
 if __name__ == "__main__":
     mode, base = sys.argv[1], sys.argv[2]
-    opts = {"ca_file": sys.argv[3]} if len(sys.argv) > 3 else {}
+    opts = {}
+    if len(sys.argv) > 3:
+        opts = {"verify": False} if sys.argv[3] == "insecure" else {"ca_file": sys.argv[3]}
     res = run_poll(base, **opts) if mode == "poll" else run_aio(base, **opts)
     print(json.dumps(res))

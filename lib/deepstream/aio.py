@@ -11,7 +11,7 @@ import asyncio
 from .compat import ticks_add, ticks_diff, wait_for_ms
 from .constants import CLOSED
 from .poll import CLOSE_TIMEOUT
-from .transport import WebSocket, WebSocketError, option, parse_url, pump, ssl_context
+from .transport import WebSocket, WebSocketError, option, parse_url, pump, ssl_context, warn_if_insecure
 
 READ_SIZE = 1024
 
@@ -153,6 +153,7 @@ async def _session(conn, url, wake):
         return
     s = _Session(conn, reader, writer, ws, wake)
     conn.socket_opened()
+    warn_if_insecure(conn, url)
     s.feed(None)  # frames that came right behind the upgrade response
     task = asyncio.create_task(s.read_loop())
     try:

@@ -8,7 +8,7 @@ of poll(): they reach the core as socket_error()/socket_closed().
 import select
 
 from .compat import ticks_add, ticks_diff
-from .transport import Transport, WebSocketError, option, pump
+from .transport import Transport, WebSocketError, option, pump, warn_if_insecure
 
 CLOSE_TIMEOUT = 2000  # ms to wait for the server's close frame after ours
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
@@ -63,6 +63,7 @@ class PollDriver:
         self._t = t
         self._poller.register(t.sock, select.POLLIN)
         conn.socket_opened()
+        warn_if_insecure(conn, url)
         self._feed(None)  # frames that came right behind the upgrade response
 
     def _read(self):

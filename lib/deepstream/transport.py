@@ -1,10 +1,14 @@
 """The only place bytes hit the network: URL parsing, TCP (+TLS) sockets,
 the websocket upgrade, and the event pump that both drivers share.
 
-TLS: with no ``ca_file`` (and ``verify`` left None) the server certificate
-is NOT verified (CERT_NONE): traffic is encrypted but the peer is not
-authenticated. Give ``ca_file`` (PEM, one or more certificates, or DER)
-to verify it. Full verification by default is a later issue.
+TLS (wss://) verifies the server BY DEFAULT, on both runtimes: the
+certificate must chain to a CA of the ``ca_file`` option (PEM with one or
+more certificates, or DER) and name the host of the URL (DNS name or IP
+address in subjectAltName). Without ``ca_file`` CPython uses the system CAs;
+MicroPython has none, so there wss:// needs ``ca_file`` (a clear error says
+so). Only ``verify=False`` turns verification off: the link is encrypted but
+the server is not authenticated, and the drivers report an
+``INSECURE_CONNECTION`` error event on every connection made that way.
 """
 import binascii
 import select
@@ -19,7 +23,8 @@ try:
 except ImportError:
     EAGAIN = EWOULDBLOCK = 11
 
-DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": None}
+DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True}
+INSECURE_CONNECTION = "INSECURE_CONNECTION"
 
 
 def option(conn, name):
@@ -53,25 +58,48 @@ def parse_url(url):
     return scheme == "wss", host, port, path
 
 
-def ssl_context(ca_file=None, verify=None):
-    """TLS client context; verify=None means: verify only when ca_file is given."""
+def ssl_context(ca_file=None, verify=True):
+    """TLS client context. Verifies the server (chain and host name) unless
+    verify is False; None counts as True, so that no value but an explicit
+    False can switch verification off."""
     try:
         import ssl  # only when wss:// is used: saves RAM on boards
     except ImportError:
         raise OSError("this build has no ssl module: wss:// unavailable")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if verify is None:
-        verify = ca_file is not None
-    if ca_file:
-        for der in _certificates(ca_file):
-            ctx.load_verify_locations(cadata=der)
-    if not verify:
+    if verify is False:
         if hasattr(ctx, "check_hostname"):  # CPython: must be off before CERT_NONE
             ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-    elif not ca_file and hasattr(ctx, "load_default_certs"):
+        return ctx
+    if ca_file:
+        for der in _certificates(ca_file):
+            ctx.load_verify_locations(cadata=der)
+    elif hasattr(ctx, "load_default_certs"):
         ctx.load_default_certs()
+    else:
+        raise OSError("wss:// verifies the server certificate: give the ca_file option "
+                      "(this runtime has no system CA store), or verify=False to connect unverified")
+    # explicit: MicroPython's PROTOCOL_TLS_CLIENT starts with CERT_NONE and does
+    # not verify even with a CA loaded; mbedtls then also checks the host name
+    # given to wrap_socket(server_hostname=...)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    if hasattr(ctx, "check_hostname"):
+        ctx.check_hostname = True
     return ctx
+
+
+def warn_if_insecure(conn, url):
+    """Drivers call this right after conn.socket_opened(): a wss:// link
+    opened with verify=False gets one INSECURE_CONNECTION error event."""
+    if url.startswith("wss:") and option(conn, "verify") is False:
+        conn.report_error(INSECURE_CONNECTION, "wss:// link without certificate verification "
+                          "(verify=False): the server is not authenticated")
+
+
+def tls_error_text(err):
+    """One-line text of a TLS failure (mbedtls texts come wrapped in newlines)."""
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _certificates(path):
@@ -127,7 +155,7 @@ class Transport:
     """One TCP (+TLS) connection: blocking (with a timeout) while connecting
     and upgrading, non-blocking afterwards."""
 
-    def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
+    def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=True):
         self.url = url
         self.timeout_ms = timeout_ms
         self.ws = WebSocket(max_message_size)
@@ -145,7 +173,11 @@ class Transport:
         sock.settimeout(self.timeout_ms / 1000)
         sock.connect(ai[-1])
         if secure:
-            sock = ssl_context(self.ca_file, self.verify).wrap_socket(sock, server_hostname=host)
+            ctx = ssl_context(self.ca_file, self.verify)
+            try:
+                sock = ctx.wrap_socket(sock, server_hostname=host)
+            except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
+                raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
             self.sock = sock
         # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
         self._readinto = getattr(sock, "recv_into", None) or sock.readinto
