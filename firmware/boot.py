@@ -1,4 +1,5 @@
 # Runs first on every boot. Kept tiny: the app starts from main.py.
 import micropython
 
-micropython.alloc_emergency_exception_buf(100)  # tracebacks from interrupt handlers
+if hasattr(micropython, "alloc_emergency_exception_buf"):  # all boards; not the unix port
+    micropython.alloc_emergency_exception_buf(100)  # tracebacks from interrupt handlers

@@ -12,6 +12,7 @@ on stdout (see fakeboard/fakeboard.py).
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -451,3 +452,54 @@ def test_deploy_refuses_a_bad_config(tmp_path):
                         "--config", str(cfg), "--dry-run"], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "interval must be a number of seconds" in r.stderr
+
+
+def tool(name):
+    for path in (os.path.join(os.path.dirname(sys.executable), name),
+                 os.path.join(REPO, ".venv", "bin", name)):
+        if os.path.exists(path):
+            return path
+    found = shutil.which(name)
+    assert found, "%s not found: run `make venv`" % name
+    return found
+
+
+def test_deploy_end_to_end_to_a_virtual_board(micropython, ds_server, js_client, tmp_path):
+    """tools/deploy.py with the real mpremote against the unix port behind a pty
+    (host_tests/fakeboard/vboard.py): first deploy to an empty board, then again while
+    the app (and its watchdog) runs, which goes through the safe-mode reset."""
+    sys.path.insert(0, FAKEBOARD)
+    try:
+        from vboard import VirtualBoard
+    finally:
+        sys.path.remove(FAKEBOARD)
+    root = tmp_path / "board"
+    root.mkdir()
+    cfg = tmp_path / "config.json"
+    device_id = "vboard-%s" % os.urandom(4).hex()
+    cfg.write_text(json.dumps({"wifi": {"ssid": "test-net"}, "server": {"url": ds_server.url},
+                               "device_id": device_id, "interval": 0.5, "status_interval": 1}))
+    control = tmp_path / "fakeboard.json"
+    control.write_text("{}")
+    topic = "devices/%s/temperature" % device_id
+    with VirtualBoard(root, micropython, heap=HEAP, env={"FAKEBOARD": str(control)}) as vb:
+        for attempt in ("empty board", "app running"):
+            r = subprocess.run([sys.executable, DEPLOY, "deploy", "--board", "pico_w", "--port", vb.port,
+                                "--config", str(cfg), "--mpremote", tool("mpremote"),
+                                "--reset-wait", "0.5"], capture_output=True, text=True, timeout=180)
+            assert r.returncode == 0, "%s: %s%s\n--- board:\n%s" % (
+                attempt, r.stdout, r.stderr, bytes(vb.log)[-3000:].decode(errors="replace"))
+            assert ("app stopped" in r.stdout) == (attempt == "app running"), r.stdout
+            obs = js_client(login=True)
+            subscribe(obs, topic)
+            assert abs(obs.wait_event(topic, timeout=15) - 25.0) < 0.1
+            assert obs.rpc_make("devices/%s/led" % device_id, "on") == (None, "on")
+            obs.close()
+        assert vb.exit_codes.count(99) == 3  # machine.reset(): after deploy 1, safe mode, deploy 2
+    files = sorted(os.listdir(root))
+    assert files == ["app.mpy", "board.mpy", "boot.py", "config.json", "lib", "main.py",
+                     "settings.mpy", "wifi.mpy"]
+    assert sorted(os.listdir(root / "lib" / "deepstream")) == sorted(
+        os.path.basename(p)[:-3] + ".mpy" for p in lib_sources())
+    with open(root / "config.json") as f:
+        assert json.load(f)["device_id"] == device_id

@@ -201,21 +201,18 @@ print('DS-DEPLOY:clean')
 
 def copy_commands(items, root):
     """mpremote commands (joined with '+') for phase 2: clean, mkdir, copy, reset."""
-    dirs = sorted({os.path.dirname(dest) for _, dest, _ in items if os.path.dirname(dest)},
-                  key=lambda d: d.count("/"))
-    stale = [dest[:-4] + ".py" for _, dest, c in items if c and "/" not in dest]
+    dirs = set()
+    for _, dest, _ in items:
+        parts = dest.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:i]))
+    dirs = sorted(dirs, key=lambda d: (d.count("/"), d))  # parents first
+    stale = [dest[:-4] + ".py" for _, dest, c in items if c and "/" not in dest] + ["main.py.off"]
     cmds = [["exec", CLEAN_CODE % (stale, tuple(dirs))]]
-    by_dir = {}
-    order = []
-    for _, dest, _ in items[:-1]:  # main.py goes last, alone
-        d = os.path.dirname(dest)
-        if d not in by_dir:
-            by_dir[d] = []
-            order.append(d)
-        by_dir[d].append(os.path.join(root, dest))
-    for d in order:
-        cmds.append(["fs", "cp"] + by_dir[d] + [":" + (d + "/" if d else "")])
-    cmds.append(["fs", "cp", os.path.join(root, items[-1][1]), ":" + items[-1][1]])
+    # one cp per file, to its full name: no "is the destination a directory" checks, which
+    # differ between ports (the unix port cannot stat "" for the root)
+    for _, dest, _ in items:  # main.py is last in items
+        cmds.append(["fs", "cp", os.path.join(root, dest), ":" + dest])
     cmds.append(["reset"])
     return cmds
 
