@@ -1,0 +1,245 @@
+"""A fault-injecting TCP proxy for tests (threads, 127.0.0.1 only).
+
+    proxy = TcpProxy(upstream_port).start()
+    url = proxy.url("/deepstream-v3")        # ws://127.0.0.1:<proxy port>/deepstream-v3
+    proxy.cut()          # close every live connection (FIN on both sides)
+    proxy.reject()       # new connections are accepted and closed at once
+    proxy.blackhole()    # live and new connections: bytes are dropped, sockets stay
+                         # open (no FIN, no RST): only a heartbeat check can notice
+    proxy.set_delay(ms)  # every chunk is forwarded ms milliseconds after it arrived
+    proxy.set_trickle(True)  # forward one byte per send (TCP_NODELAY, 1 ms apart)
+    proxy.restore()      # new connections are forwarded again (delay/trickle stay)
+    proxy.close()
+
+With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
+terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
+Failed TLS handshakes are kept in ``proxy.tls_errors``.
+
+Each connection has one thread running a select() loop over its two
+sockets; control calls only set flags and wait (with a deadline) for the
+threads to act on them.
+"""
+
+import select
+import socket
+import threading
+import time
+
+HOST = "127.0.0.1"
+_TICK = 0.02  # s: how often a connection thread looks at its flags
+
+
+class _Conn:
+    def __init__(self, proxy, client, dead):
+        self.proxy = proxy
+        self.client = client
+        self.up = None
+        self.dead = dead  # black-holed: read and drop, never forward, never close
+        self._gen = proxy._blackholed_gen  # a later blackhole() kills this connection
+        self.stop = False  # cut: close both sides and end
+        self.finished = threading.Event()
+        self.queues = {}  # socket -> list of (due time, bytes) to send to it
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self._serve()
+        except Exception as err:  # a test proxy must never take the test down
+            self.proxy.errors.append(repr(err))
+        finally:
+            for s in (self.client, self.up):
+                _close(s)
+            self.finished.set()
+            self.proxy._forget(self)
+
+    def _serve(self):
+        p = self.proxy
+        if p.tls_context is not None:
+            self.client.settimeout(5)
+            try:
+                self.client = p.tls_context.wrap_socket(self.client, server_side=True)
+            except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
+                p.tls_errors.append(str(err))
+                return
+        if not self.dead:
+            try:
+                self.up = socket.create_connection((p.upstream_host, p.upstream_port), timeout=2)
+            except OSError:
+                return  # upstream down: the client sees the connection close
+        for s in (self.client, self.up):
+            if s is not None:
+                s.settimeout(2)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.queues = {self.client: [], self.up: []} if self.up is not None else {self.client: []}
+        peers = {self.client: self.up, self.up: self.client}
+        reading = [s for s in (self.client, self.up) if s is not None]
+        while not self.stop and not p.closed:
+            ready = [s for s in reading if getattr(s, "pending", lambda: 0)()]
+            if not ready:
+                timeout = _TICK
+                due = [q[0][0] for q in self.queues.values() if q]
+                if due:
+                    timeout = max(0, min(timeout, min(due) - time.monotonic()))
+                ready = select.select(reading, [], [], timeout)[0] if reading else []
+                if not reading:
+                    time.sleep(timeout)
+            for s in ready:
+                try:
+                    data = s.recv(65536)
+                except (BlockingIOError, socket.timeout):
+                    continue
+                except OSError as err:
+                    if type(err).__name__.startswith("SSLWant"):
+                        continue
+                    data = b""
+                if not data:
+                    if s is self.client or not self.dead_now():
+                        # the client went away (or, live, the server did): pass the
+                        # close on once what is queued has been written
+                        self._drain()
+                        return
+                    reading.remove(s)  # black-holed: the server hung up, the client must not see it
+                    continue
+                if self.dead or self.dead_now():
+                    continue
+                self.queues[peers[s]].append((time.monotonic() + p.delay, data))
+            self._flush()
+
+    def dead_now(self):
+        if self.dead:
+            return True
+        if self.proxy._blackholed_gen > self._gen:
+            self.dead = True
+            for q in self.queues.values():
+                del q[:]
+        return self.dead
+
+    def _flush(self):
+        now = time.monotonic()
+        for s, q in self.queues.items():
+            while q and q[0][0] <= now and not self.dead_now():
+                data = q.pop(0)[1]
+                if self.proxy.trickle:
+                    for i in range(len(data)):
+                        s.sendall(data[i:i + 1])
+                        time.sleep(0.001)
+                else:
+                    s.sendall(data)
+
+    def _drain(self):
+        end = time.monotonic() + 5
+        while any(self.queues.values()) and time.monotonic() < end and not self.dead:
+            self._flush()
+            time.sleep(0.005)
+
+
+def _close(s):
+    if s is None:
+        return
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        s.close()
+    except OSError:
+        pass
+
+
+class TcpProxy:
+    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0):
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.tls_context = tls_context
+        self.mode = "pass"  # for new connections: pass, reject, hold (black hole)
+        self.delay = 0.0
+        self.trickle = False
+        self.closed = False
+        self.accepted = 0  # connections accepted so far
+        self.errors = []  # exceptions inside connection threads (should stay empty)
+        self.tls_errors = []  # failed TLS handshakes (client refused our certificate, ...)
+        self._blackholed_gen = 0
+        self._conns = []
+        self._lock = threading.Lock()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((HOST, port))
+        self._listener.listen(16)
+        self._listener.settimeout(_TICK * 5)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+
+    def url(self, path="/deepstream-v3", scheme=None):
+        if scheme is None:
+            scheme = "wss" if self.tls_context is not None else "ws"
+        return "%s://%s:%d%s" % (scheme, HOST, self.port, path)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _accept_loop(self):
+        while not self.closed:
+            try:
+                sock, _ = self._listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.accepted += 1
+            if self.mode == "reject":
+                _close(sock)
+                continue
+            conn = _Conn(self, sock, dead=self.mode == "hold")
+            with self._lock:
+                self._conns.append(conn)
+            conn.thread.start()
+
+    def _forget(self, conn):
+        with self._lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+
+    def live(self):
+        """Connections currently open (forwarding or black-holed)."""
+        with self._lock:
+            return list(self._conns)
+
+    # ---- faults --------------------------------------------------------
+
+    def cut(self, timeout=5.0):
+        """Close every live connection now; new ones follow the current mode."""
+        conns = self.live()
+        for c in conns:
+            c.stop = True
+        for c in conns:
+            c.finished.wait(timeout)
+
+    def reject(self):
+        self.mode = "reject"
+
+    def blackhole(self):
+        """Drop all bytes of live connections and hold new ones (no FIN, no RST)."""
+        self.mode = "hold"
+        self._blackholed_gen += 1
+
+    def restore(self):
+        """Forward new connections again (black-holed ones stay dead)."""
+        self.mode = "pass"
+
+    def set_delay(self, ms):
+        self.delay = ms / 1000.0
+
+    def set_trickle(self, on=True):
+        self.trickle = on
+
+    def close(self):
+        self.closed = True
+        self._thread.join(2)
+        _close(self._listener)
+        for c in self.live():
+            c.finished.wait(2)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
