@@ -11,6 +11,7 @@ command at a time and only runs the client (client.poll) during "pump".
     {"op":"get","path":"last_error"}                      ("target" allowed too)
     {"op":"pump","ms":20}                                 poll the client for 20 ms
     {"op":"release","target":3}                           forget a handle
+    {"op":"mem"}                                          -> {"free":..,"alloc":..} after gc
     {"op":"exit"}
 
 Final answer of every command: {"ok":true,"result":...} (pump adds "done":true)
@@ -177,6 +178,9 @@ def main():
                     raise RuntimeError("no client: send init first")
                 pump(cmd["ms"])
                 reply["done"] = True
+            elif op == "mem":
+                gc.collect()
+                result = {"free": gc.mem_free(), "alloc": gc.mem_alloc()}
             elif op == "release":
                 handles.pop(cmd["target"], None)
             elif op == "exit":

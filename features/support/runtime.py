@@ -16,12 +16,14 @@ as a `Handle`, on which `handle.call(method_path, *args)` / `handle.get(path)`
 work the same way. Both adapters convert values identically (tuples become
 lists), so step code never knows which runtime runs.
 """
+import atexit
 import json
 import os
 import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -167,6 +169,9 @@ class CPythonAdapter:
                 break
             self.client.poll(left)
 
+    def mem(self):
+        return None  # heap figures exist on MicroPython only
+
     def shutdown(self):
         client, self.client = self.client, None
         if client is not None:
@@ -208,8 +213,8 @@ _mp_lib = {}
 def micropython_lib(micropython):
     """The library path given to the agent.
 
-    By default lib/deepstream is compiled with mpy-cross into build/behave-mpy
-    (once per behave run), as it would be for a board: compiling the .py
+    By default lib/deepstream is compiled with mpy-cross
+    (once per behave run, into a temporary directory), as for a board: compiling the .py
     sources inside the process needs large transient blocks that a 96K heap
     does not have once the library is resident. DS_MP_LIB=source loads the
     .py files instead (needs a bigger DS_MP_HEAPSIZE).
@@ -222,9 +227,10 @@ def micropython_lib(micropython):
     cross = mpy_cross_binary(micropython)
     if cross is None:
         raise AgentError("mpy-cross not found (set MPY_CROSS, or DS_MP_LIB=source with DS_MP_HEAPSIZE=256K)")
-    out = os.path.join(ROOT, "build", "behave-mpy")
+    # a private directory per behave run: runs side by side must not share it
+    out = tempfile.mkdtemp(prefix="behave-mpy-")
+    atexit.register(shutil.rmtree, out, True)
     pkg = os.path.join(out, "deepstream")
-    shutil.rmtree(out, ignore_errors=True)
     os.makedirs(pkg)
     src = os.path.join(LIB, "deepstream")
     for name in sorted(os.listdir(src)):
@@ -364,6 +370,10 @@ class MicroPythonAdapter:
 
     def wait(self, ms):
         self._request({"op": "pump", "ms": ms}, ms / 1000 + 10)
+
+    def mem(self):
+        """Heap use of the MicroPython process: {"free": bytes, "alloc": bytes}."""
+        return self._request({"op": "mem"}, 10)
 
     def shutdown(self):
         if self.proc is None:
