@@ -21,11 +21,10 @@ from .compat import json_loads
 from .jsonpath import copy as _copy, set as _set_path
 from .listener import Listeners
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed
-from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _version  # noqa: F401 (public names)
-from .record_requests import Requests
+from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _NOTHING, _version  # noqa: F401 (public names)
 
 
-class RecordHandler(Requests):
+class RecordHandler:
     """client.record: records, lists, snapshot/has/head, set_data, listen."""
 
     def __init__(self, client):
@@ -63,6 +62,33 @@ class RecordHandler(Requests):
         lst = List(self.get_record(name))
         self._lists[name] = lst
         return lst
+
+    # ---- one-shot requests (record_requests.py, loaded on first use) ----------
+
+    def snapshot(self, name, callback):
+        """callback(error, data): the record's current data, without subscribing."""
+        from .record_requests import snapshot
+        snapshot(self, name, callback)
+
+    def has(self, name, callback):
+        """callback(error, exists); asked with R|HD (7.0.2 never answers R|H)."""
+        from .record_requests import has
+        has(self, name, callback)
+
+    def head(self, name, callback):
+        """callback(error, version) of the record on the server."""
+        from .record_requests import head
+        head(self, name, callback)
+
+    def set_data(self, name, path_or_data, value=_NOTHING, callback=None):
+        """Write without subscribing: set_data(name, data[, cb]) or
+        set_data(name, path, value[, cb]); R|CU unless the record is held."""
+        from .record_requests import set_data
+        set_data(self, name, path_or_data, value, callback)
+
+    def _requests_module(self):
+        import deepstream.record_requests as mod
+        return mod
 
     def record_names(self):
         return list(self._records)
@@ -109,10 +135,9 @@ class RecordHandler(Requests):
             if rec is not None and len(data) > 1:
                 rec.has_provider = data[1] == "T"
                 rec._emit("hasProviderChanged", rec.has_provider)
-        elif action == "HD":
-            self._on_head(data)
-        elif action == "H":
-            self._on_has(data)
+        elif action in ("HD", "H"):
+            req = self._requests_module()
+            (req.on_head if action == "HD" else req.on_has)(self, data)
         elif action in ("SP", "SR"):
             if not self._listeners.handle(action, data) and action == "SP":
                 c._error(name, "UNSOLICITED_MESSAGE", T)
@@ -152,7 +177,7 @@ class RecordHandler(Requests):
             c._error("R|%s for record '%s' ignored: %s" % (action, name, err), "MESSAGE_PARSE_ERROR", T)
             return
         if snap:
-            self._answer("SN", name, None, new if rec is None else _copy(new))
+            self._requests_module().answer(self, "SN", name, None, new if rec is None else _copy(new))
         if rec is None:
             return
         if action == "R":
@@ -197,8 +222,8 @@ class RecordHandler(Requests):
             return
         if error is UNDEFINED:
             error = None
-        if -1 in versions:
-            self._pop_cu(name, error)
+        if -1 in versions and name in self._cu_cbs:
+            self._requests_module().pop_cu(self, name, error)
         rec = self._records.get(name)
         if rec is None and name in self._destroying:  # acks of writes sent before a discard
             rec = self._destroying[name][1]
@@ -213,8 +238,9 @@ class RecordHandler(Requests):
             from .record_merge import version_exists
             version_exists(self, data)
         elif code in ("SN", "HD", "H") and len(data) > 2:
-            self._on_request_error(code, name, data[2])
-        elif code == "RECORD_NOT_FOUND" and self._answer("SN", name, code, None):
+            self._requests_module().on_request_error(self, code, name, data[2])
+        elif code == "RECORD_NOT_FOUND" and self._requests and \
+                self._requests_module().answer(self, "SN", name, code, None):
             pass  # 7.0.2's answer to a snapshot of a missing record
         else:
             if code == "MESSAGE_DENIED":
@@ -226,10 +252,10 @@ class RecordHandler(Requests):
                         c._acks.clear(T, "R", name)
                     elif refused in ("U", "P") and rec.is_ready:
                         rec._resync()  # our version went up but the server's did not
-                if refused in ("SN", "HD", "H"):
-                    self._answer("SN" if refused == "SN" else "HD", name, code, None)
-                elif refused == "CU":
-                    self._pop_cu(name, code)
+                if refused in ("SN", "HD", "H") and self._requests:
+                    self._requests_module().answer(self, "SN" if refused == "SN" else "HD", name, code, None)
+                elif refused == "CU" and name in self._cu_cbs:
+                    self._requests_module().pop_cu(self, name, code)
             c._handle_error(T, data)
 
     def resubscribe(self):
@@ -239,4 +265,5 @@ class RecordHandler(Requests):
             # a record created while offline has its R|CR still queued: timers only
             self._send_read(name, build(T, "CR", name) not in queue)
         self._listeners.resubscribe()
-        self._resend_requests()
+        if self._requests:
+            self._requests_module().resend(self)

@@ -99,7 +99,9 @@ def version_exists(handler, data):
         return
     rec = handler._records.get(name)
     if rec is None or not rec.is_ready:
-        handler._pop_cu(name, "VERSION_EXISTS")
+        if name in handler._cu_cbs:
+            from .record_requests import pop_cu
+            pop_cu(handler, name, "VERSION_EXISTS")
         c._error("received update for %d (record '%s' not held)" % (version, name), "VERSION_EXISTS", T)
         return
     rec._recover(version, remote, data[4] if len(data) > 4 else None)

@@ -1,7 +1,7 @@
 """One-shot record requests of client.record: snapshot, has, head, set_data.
 
-A mixin of RecordHandler (record.py), in its own module so each compiles in
-a small heap. What @deepstream/server 7.0.2 answers on the text endpoint:
+Functions of RecordHandler (record.py), loaded on first use: a device that
+only holds records never loads them. What @deepstream/server 7.0.2 answers on the text endpoint:
 
     R|SN|name   -> R|R|name|v|<json>; missing: R|E|RECORD_NOT_FOUND|name
                    (v3: R|E|SN|name|RECORD_NOT_FOUND - both are accepted)
@@ -25,139 +25,149 @@ from .message import UNDEFINED, build, check_json, check_name, typed
 from .record_core import NO_ACK, T, WRITE_ACK, _NOTHING, _falsy_scalar, _split_set_args, _version
 
 
-class Requests:
-    __slots__ = ()
+def snapshot(h, name, callback):
+    """callback(error, data): the record's current data, without subscribing."""
+    check_name(name, "record name")
+    rec = h._records.get(name)
+    if rec is not None and rec.is_ready:
+        callback(None, rec.get())
+    else:
+        _request(h, "SN", name, "snapshot", callback)
 
-    def snapshot(self, name, callback):
-        """callback(error, data): the record's current data, without subscribing."""
-        check_name(name, "record name")
-        rec = self._records.get(name)
-        if rec is not None and rec.is_ready:
-            callback(None, rec.get())
+
+def has(h, name, callback):
+    """callback(error, exists)."""
+    check_name(name, "record name")
+    if name in h._records:
+        callback(None, True)
+    else:
+        _request(h, "HD", name, "has", callback)
+
+
+def head(h, name, callback):
+    """callback(error, version) of the record on the server."""
+    check_name(name, "record name")
+    rec = h._records.get(name)
+    if rec is not None and rec.is_ready:
+        callback(None, rec.version)
+    else:
+        _request(h, "HD", name, "head", callback)
+
+
+def _request(h, action, name, kind, callback):
+    if not callable(callback):
+        raise TypeError("%s: callback must be callable" % kind)
+    key = action + "\x1f" + name
+    waiting = h._requests.get(key)
+    if waiting is None:
+        h._requests[key] = [(kind, callback)]
+        _send_request(h, action, name)
+    else:
+        waiting.append((kind, callback))
+
+
+def _send_request(h, action, name, send=True):
+    c = h._client
+    if send:
+        c._conn.send(build(T, action, name))
+    c._acks.add(T, action, name, c.options["record_read_timeout"], "RESPONSE_TIMEOUT",
+                lambda entry: _request_timeout(h, entry))
+
+
+def _request_timeout(h, entry):
+    action, name = entry[2], entry[3]
+    h._client._error("No response received in time for R|%s|%s" % (action, name), "RESPONSE_TIMEOUT", T)
+    answer(h, action, name, "RESPONSE_TIMEOUT", None)
+
+
+def answer(h, action, name, error, value, kinds=None):
+    """Call the callbacks waiting for (action, name). False if none waited."""
+    waiting = h._requests.pop(action + "\x1f" + name, None)
+    if waiting is None:
+        return False
+    h._client._acks.clear(T, action, name)
+    for kind, cb in waiting:
+        if kinds is None:
+            cb(error, value)
         else:
-            self._request("SN", name, "snapshot", callback)
+            cb(*kinds[kind])
+    return True
 
-    def has(self, name, callback):
-        """callback(error, exists)."""
-        check_name(name, "record name")
-        if name in self._records:
-            callback(None, True)
-        else:
-            self._request("HD", name, "has", callback)
 
-    def head(self, name, callback):
-        """callback(error, version) of the record on the server."""
-        check_name(name, "record name")
-        rec = self._records.get(name)
-        if rec is not None and rec.is_ready:
-            callback(None, rec.version)
-        else:
-            self._request("HD", name, "head", callback)
+def on_head(h, data):
+    """R|HD|name|v[|null]: answers has() and head()."""
+    name = data[0] if data else ""
+    v = _version(data[1]) if len(data) > 1 else None
+    if v is None:
+        h._client._error("bad version in R|HD for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
+        return
+    found = v >= 0
+    if not answer(h, "HD", name, None, None, {
+            "has": (None, found), "head": (None, v) if found else ("RECORD_NOT_FOUND", None)}):
+        h._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
-    def _request(self, action, name, kind, callback):
-        if not callable(callback):
-            raise TypeError("%s: callback must be callable" % kind)
-        key = action + "\x1f" + name
-        waiting = self._requests.get(key)
-        if waiting is None:
-            self._requests[key] = [(kind, callback)]
-            self._send_request(action, name)
-        else:
-            waiting.append((kind, callback))
 
-    def _send_request(self, action, name, send=True):
-        c = self._client
-        if send:
-            c._conn.send(build(T, action, name))
-        c._acks.add(T, action, name, c.options["record_read_timeout"], "RESPONSE_TIMEOUT",
-                    self._request_timeout)
+def on_has(h, data):
+    """v3: R|H|name|T/F."""
+    name = data[0] if data else ""
+    found = len(data) > 1 and data[1] == "T"
+    if not answer(h, "HD", name, None, None, {"has": (None, found), "head": (None, None)}):
+        h._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
-    def _request_timeout(self, entry):
-        action, name = entry[2], entry[3]
-        self._client._error("No response received in time for R|%s|%s" % (action, name), "RESPONSE_TIMEOUT", T)
-        self._answer(action, name, "RESPONSE_TIMEOUT", None)
 
-    def _answer(self, action, name, error, value, kinds=None):
-        """Call the callbacks waiting for (action, name). False if none waited."""
-        waiting = self._requests.pop(action + "\x1f" + name, None)
-        if waiting is None:
-            return False
-        self._client._acks.clear(T, action, name)
-        for kind, cb in waiting:
-            if kinds is None:
-                cb(error, value)
-            else:
-                cb(*kinds[kind])
-        return True
+def on_request_error(h, code, name, err):
+    """v3: R|E|SN|name|CODE, R|E|HD|name|CODE, R|E|H|name|CODE."""
+    if code != "SN" and err == "RECORD_NOT_FOUND":
+        kinds = {"has": (None, False), "head": (err, None)}
+    else:
+        kinds = {"snapshot": (err, None), "has": (err, None), "head": (err, None)}
+    if not answer(h, "SN" if code == "SN" else "HD", name, None, None, kinds):
+        h._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
-    def _on_head(self, data):
-        """R|HD|name|v[|null]: answers has() and head()."""
-        name = data[0] if data else ""
-        v = _version(data[1]) if len(data) > 1 else None
-        if v is None:
-            self._client._error("bad version in R|HD for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
-            return
-        found = v >= 0
-        if not self._answer("HD", name, None, None, {
-                "has": (None, found), "head": (None, v) if found else ("RECORD_NOT_FOUND", None)}):
-            self._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
-    def _on_has(self, data):
-        """v3: R|H|name|T/F."""
-        name = data[0] if data else ""
-        found = len(data) > 1 and data[1] == "T"
-        if not self._answer("HD", name, None, None, {"has": (None, found), "head": (None, None)}):
-            self._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
+def resend(h):
+    conn = h._client._conn
+    for key in h._requests:
+        action, name = key.split("\x1f", 1)
+        # still queued (asked while offline): only the timer is missing
+        _send_request(h, action, name, build(T, action, name) not in conn._queue)
 
-    def _on_request_error(self, code, name, err):
-        """v3: R|E|SN|name|CODE, R|E|HD|name|CODE, R|E|H|name|CODE."""
-        if code != "SN" and err == "RECORD_NOT_FOUND":
-            kinds = {"has": (None, False), "head": (err, None)}
-        else:
-            kinds = {"snapshot": (err, None), "has": (err, None), "head": (err, None)}
-        if not self._answer("SN" if code == "SN" else "HD", name, None, None, kinds):
-            self._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
-    def _resend_requests(self):
-        conn = self._client._conn
-        for key in self._requests:
-            action, name = key.split("\x1f", 1)
-            # still queued (asked while offline): only the timer is missing
-            self._send_request(action, name, build(T, action, name) not in conn._queue)
+# ---- writes without a record -----------------------------------------------
 
-    # ---- writes without a record -----------------------------------------------
 
-    def set_data(self, name, path_or_data, value=_NOTHING, callback=None):
-        """Write without subscribing: set_data(name, data[, cb]) or
-        set_data(name, path, value[, cb]). Goes through the record if held,
-        else R|CU with version -1 (creates the record if missing)."""
-        check_name(name, "record name")
-        path, value, cb = _split_set_args(path_or_data, value, callback, "set_data")
-        rec = self._records.get(name)
-        if rec is None and path is not None and value is not UNDEFINED and _falsy_scalar(value):
-            # 7.0.2 refuses 0/false/"" in a path write (R|E|INVALID_MESSAGE_DATA):
-            # write through a briefly held record instead, as a whole update
-            rec = self.get_record(name)
-            rec.set(path, value, cb)
-            rec.discard()
-            return
-        if rec is not None:
-            rec.set(path, value, cb) if path is not None else rec.set(value, cb)
-            return
-        config = NO_ACK
-        if cb is not None:
-            config = WRITE_ACK
-            self._cu_cbs.setdefault(name, []).append(cb)
-        if path is None:
-            msg = build(T, "CU", name, "-1", check_json(value), config)
-        else:
-            msg = build(T, "CU", name, "-1", _wire_path(_set_path({}, path, 0), path), typed(value), config)
-        self._client._conn.send(msg)
+def set_data(h, name, path_or_data, value=_NOTHING, callback=None):
+    """Write without subscribing: set_data(name, data[, cb]) or
+    set_data(name, path, value[, cb]). Goes through the record if held,
+    else R|CU with version -1 (creates the record if missing)."""
+    check_name(name, "record name")
+    path, value, cb = _split_set_args(path_or_data, value, callback, "set_data")
+    rec = h._records.get(name)
+    if rec is None and path is not None and value is not UNDEFINED and _falsy_scalar(value):
+        # 7.0.2 refuses 0/false/"" in a path write (R|E|INVALID_MESSAGE_DATA):
+        # write through a briefly held record instead, as a whole update
+        rec = h.get_record(name)
+        rec.set(path, value, cb)
+        rec.discard()
+        return
+    if rec is not None:
+        rec.set(path, value, cb) if path is not None else rec.set(value, cb)
+        return
+    config = NO_ACK
+    if cb is not None:
+        config = WRITE_ACK
+        h._cu_cbs.setdefault(name, []).append(cb)
+    if path is None:
+        msg = build(T, "CU", name, "-1", check_json(value), config)
+    else:
+        msg = build(T, "CU", name, "-1", _wire_path(_set_path({}, path, 0), path), typed(value), config)
+    h._client._conn.send(msg)
 
-    def _pop_cu(self, name, error):
-        cbs = self._cu_cbs.get(name)
-        if cbs:
-            cb = cbs.pop(0)
-            if not cbs:
-                del self._cu_cbs[name]
-            cb(error)
+
+def pop_cu(h, name, error):
+    cbs = h._cu_cbs.get(name)
+    if cbs:
+        cb = cbs.pop(0)
+        if not cbs:
+            del h._cu_cbs[name]
+        cb(error)
