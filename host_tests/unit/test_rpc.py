@@ -216,3 +216,16 @@ def test_provide_ack_timeout_and_denied():
     link.receive("P|E|MESSAGE_DENIED|secret|S|server-1+")
     link.advance(200)
     assert [e[0] for e in link.errors] == ["ACK_TIMEOUT", "MESSAGE_DENIED"]
+
+
+def test_rejection_of_data_7_0_2_cannot_reroute():
+    # 7.0.2 crashes rerouting a request with data 0/false/""/null/absent
+    link = open_link()
+    link.client.rpc.provide("r", lambda d, resp: resp.reject())
+    link.sent()
+    for i, field in enumerate(("|N0", "|F", "|S", "|L", "|U", "")):
+        link.receive("P|REQ|r|c%d%s+" % (i, field))
+    link.receive("P|REQ|other|c9|L+")  # not provided: same rule
+    link.receive("P|REQ|r|c10|N0.5+")
+    assert link.sent() == ["P|E|REJECTED|r|c%d+" % i for i in range(6)] + [
+        "P|E|REJECTED|other|c9+", "P|REJ|r|c10+"]

@@ -29,6 +29,11 @@ Choices (beyond the reference client 2.3.4):
   CALLBACK_ERROR error event names the RPC and the exception.
 * A request for a name we do not provide is rejected (`P|REJ`), as the
   reference client does, and reported as UNSOLICITED_MESSAGE.
+* 7.0.2 crashes (the whole server process) when it reroutes a rejected
+  request whose data is 0, false, "", null or absent to another provider
+  (it re-encodes the already encoded data). So a rejection of such a request
+  is sent as the error `REJECTED` instead of `P|REJ`: the caller gets
+  "REJECTED" (2.3.4 callers: "SREJECTED") and no other provider is tried.
 """
 from .compat import ticks_add, ticks_diff, urandom
 from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
@@ -36,6 +41,8 @@ from .message import UNDEFINED, ParseError, build, check_name, parse_typed, type
 T = "P"
 _KEY = "P\x1f"  # + cid: the one timer of a call (ack keys never start so)
 _MAX_ERROR_TEXT = 100
+# request data fields that 7.0.2 cannot reroute after a REJ (it would crash)
+_NO_REROUTE = ("", "U", "L", "F", "N0", "S")
 
 # `P|E|CODE|name|cid` codes the server sends to a requester
 SERVER_CODES = ("NO_RPC_PROVIDER", "ACCEPT_TIMEOUT", "ACK_TIMEOUT", "RESPONSE_TIMEOUT",
@@ -54,6 +61,12 @@ def _base36(n):
             return out
 
 
+def _rejection(name, cid, reroutable):
+    if reroutable:
+        return build(T, "REJ", name, cid)
+    return build(T, "E", "REJECTED", name, cid)
+
+
 def to_text(raw):
     """A message in the documentation notation, for error texts."""
     return raw.replace("\x1f", "|").replace("\x1e", "+")
@@ -69,15 +82,16 @@ class RpcResponse:
     """Given to a provider callback with each request: answer it exactly once
     with send(data), error(message) or reject(); ack() accepts it early."""
 
-    __slots__ = ("_handler", "name", "correlation_id", "auto_ack", "_acked", "_done")
+    __slots__ = ("_handler", "name", "correlation_id", "auto_ack", "_acked", "_done", "_reroutable")
 
-    def __init__(self, handler, name, cid):
+    def __init__(self, handler, name, cid, field=""):
         self._handler = handler
         self.name = name
         self.correlation_id = cid
         self.auto_ack = True
         self._acked = False
         self._done = False
+        self._reroutable = field not in _NO_REROUTE
 
     @property
     def answered(self):
@@ -103,10 +117,11 @@ class RpcResponse:
         self._send(build(T, "E", _clean_text(message), self.name, self.correlation_id))
 
     def reject(self):
-        """Decline: the server tries another provider, else NO_RPC_PROVIDER."""
+        """Decline: the server tries another provider, else NO_RPC_PROVIDER.
+        (For data 7.0.2 cannot reroute: the error REJECTED, see the module doc.)"""
         self._finish()
         self._acked = True
-        self._send(build(T, "REJ", self.name, self.correlation_id))
+        self._send(_rejection(self.name, self.correlation_id, self._reroutable))
 
     def _finish(self):
         if self._done:
@@ -327,17 +342,18 @@ class RpcHandler:
             c._error("RPC request without a name or correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
             return
         name, cid = data[0], data[1]
+        field = data[2] if len(data) > 2 else ""
         callback = self._providers.get(name)
         if callback is None:
-            c._conn.send(build(T, "REJ", name, cid))
+            c._conn.send(_rejection(name, cid, field not in _NO_REROUTE))
             c._error("request for RPC '%s', which this client does not provide: rejected" % name,
                      "UNSOLICITED_MESSAGE", T)
             return
-        response = RpcResponse(self, name, cid)
+        response = RpcResponse(self, name, cid, field)
         value = None
-        if len(data) > 2 and data[2]:
+        if field:
             try:
-                value = parse_typed(data[2])
+                value = parse_typed(field)
             except ParseError as err:
                 c._error("%s (RPC request %s)" % (err, to_text(raw)), "MESSAGE_PARSE_ERROR", T)
                 response.error("MESSAGE_PARSE_ERROR: bad request data")
