@@ -51,3 +51,15 @@ Feature: Event listening (active providers)
     When the server sends the message E|SP|nobody/.*|nobody/x+
     Then the client throws a "UNSOLICITED_MESSAGE" error with message "nobody/.*"
     And the last error was on topic "E"
+
+  Scenario: Listening twice to the same pattern
+    Given the client listens to events matching "eventPrefix/.*"
+    And the server sends the message E|A|L|eventPrefix/.*+
+    When the client listens to events matching "eventPrefix/.*"
+    Then the client throws a "LISTENER_EXISTS" error with message "eventPrefix/.*"
+    And the server has received 2 messages
+
+  Scenario: Unlistening a pattern nobody listens to
+    When the client unlistens to events matching "nothing/.*"
+    Then the client throws a "NOT_LISTENING" error with message "nothing/.*"
+    And the server has received 1 messages

@@ -71,3 +71,18 @@ Feature: Login
     And the server sends the message E|A|S|b+
     And some time passes
     Then the clients connection state is "OPEN"
+
+  Scenario: Subscriptions queued before login do not time out
+    The reference client registers ack timeouts only while OPEN.
+    When the client subscribes to an event named "a"
+    And the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|A+
+    And some time passes
+    Then the last message the server recieved is E|S|a+
+    And the clients connection state is "OPEN"
+
+  Scenario: Login refused without data
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|E|INVALID_AUTH_DATA|U+
+    Then the clients connection state is "AWAITING_AUTHENTICATION"
+    And the login callback was told failure without data

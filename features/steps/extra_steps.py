@@ -62,6 +62,14 @@ def last_login_client_data(context, text):
     assert args[1] == expected, f"client data {args[1]!r}, expected {expected!r}"
 
 
+@step(r"^the login callback was told failure without data$")
+def login_failed_without_data(context):
+    calls = context.recorder.calls("login")
+    assert calls, "the login callback was not called"
+    args = calls[-1]
+    assert args[0] is False and (len(args) < 2 or args[1] is None), f"login callback got {args}"
+
+
 @step(r'^the client throws only "(\w*)" errors$')
 def client_throws_only(context, event):
     """Every error since the last check had that event name (texts vary by
