@@ -124,3 +124,29 @@ def test_presence_get_all_async():
     r1, r2, err = run(main())
     assert r1 == ["x", "y"] and r2 == {"a": False}
     assert err.code == "MESSAGE_PARSE_ERROR"
+
+
+def test_record_when_ready_and_snapshot_async():
+    from deepstream.awaitable import RecordError
+    link = open_link()
+
+    async def main():
+        rec = link.client.record.get_record("dev/1")
+        task = asyncio.create_task(rec.when_ready_async())
+        await settle()
+        assert link.sent() == ["R|CR|dev/1+"]
+        link.receive("R|A|S|dev/1+")
+        link.receive("R|R|dev/1|3|{\"on\":true}+")
+        ready = await task
+        snap = asyncio.create_task(link.client.record.snapshot_async("dev/2"))
+        missing = asyncio.create_task(link.client.record.snapshot_async("dev/3"))
+        await settle()
+        link.sent()
+        link.receive("R|R|dev/2|1|{\"x\":1}+")
+        link.receive("R|E|RECORD_NOT_FOUND|dev/3+")
+        data = await snap
+        try:
+            await missing
+        except RecordError as err:
+            return ready is rec, rec.get(), data, err.code
+    assert run(main()) == (True, {"on": True}, {"x": 1}, "RECORD_NOT_FOUND")

@@ -97,7 +97,9 @@ async def login_async(client, auth=None):
 
 
 async def when_ready_async(record):
-    """Wait until a record has its data; returns the record."""
+    """Wait until a record (or list) has its data; returns it."""
+    if getattr(record, "is_destroyed", False):
+        raise RecordError("IS_DESTROYED", "record '%s' was discarded or deleted" % record.name)
     w = Waiter()
     record.when_ready(lambda *args: w.set(record))
     return await w.wait()

@@ -70,6 +70,11 @@ class RecordHandler:
         from .record_requests import snapshot
         snapshot(self, name, callback)
 
+    async def snapshot_async(self, name):
+        """`data = await client.record.snapshot_async(name)`; RecordError (see awaitable.py)."""
+        from .awaitable import snapshot_async
+        return await snapshot_async(self, name)
+
     def has(self, name, callback):
         """callback(error, exists); asked with R|HD (7.0.2 never answers R|H)."""
         from .record_requests import has

@@ -62,6 +62,11 @@ class RecordBase:
         elif not self.is_destroyed:
             self._later(lambda: callback(self))
 
+    async def when_ready_async(self):
+        """`await record.when_ready_async()` -> the record; RecordError if discarded."""
+        from .awaitable import when_ready_async
+        return await when_ready_async(self)
+
     # ---- writing ------------------------------------------------------
 
     def subscribe(self, path, callback=None, trigger_now=False):

@@ -60,6 +60,11 @@ class List:
     def when_ready(self, callback):
         self._record.when_ready(lambda rec: callback(self))
 
+    async def when_ready_async(self):
+        """`await lst.when_ready_async()` -> the list (see awaitable.py)."""
+        from .awaitable import when_ready_async
+        return await when_ready_async(self)
+
     def discard(self):
         self._record.discard()
 
