@@ -18,6 +18,9 @@ _LAZY = {
     "UNDEFINED": "message",
     "RpcError": "awaitable",
     "DeepstreamError": "awaitable",
+    "LoginError": "awaitable",
+    "RecordError": "awaitable",
+    "PresenceError": "awaitable",
 }
 
 
