@@ -71,7 +71,7 @@ def test_concurrent_edits_by_path_and_whole_converge(ds_server, js_client):
     for i in range(10):
         # both sides write at once, by path and whole, without waiting for each other
         rec.set("py.n", i)
-        rec.set("pets[%d].name" % (i % 3), "py%d" % i)
+        rec.set("list[0].name", "py%d" % i)  # a bracket path into a list
         js.record_set(name, {"js": i, "pets": [{"name": "js%d" % i}]} if i % 2 else "js%d" % i,
                       path=None if i % 2 else "js")
         if i % 3 == 0:
