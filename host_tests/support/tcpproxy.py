@@ -7,7 +7,7 @@
     proxy.blackhole()    # live and new connections: bytes are dropped, sockets stay
                          # open (no FIN, no RST): only a heartbeat check can notice
     proxy.set_delay(ms)  # every chunk is forwarded ms milliseconds after it arrived
-    proxy.set_trickle(True)  # forward one byte per send (TCP_NODELAY, 1 ms apart)
+    proxy.set_trickle(True)  # to the client: one byte per send (TCP_NODELAY, ~1 ms apart)
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
@@ -80,6 +80,8 @@ class _Conn:
                 due = [q[0][0] for q in self.queues.values() if q]
                 if due:
                     timeout = max(0, min(timeout, min(due) - time.monotonic()))
+                    if p.trickle and self.queues.get(self.client):
+                        timeout = max(timeout, 0.001)  # one byte a millisecond
                 ready = select.select(reading, [], [], timeout)[0] if reading else []
                 if not reading:
                     time.sleep(timeout)
@@ -118,19 +120,22 @@ class _Conn:
         now = time.monotonic()
         for s, q in self.queues.items():
             while q and q[0][0] <= now and not self.dead_now():
-                data = q.pop(0)[1]
-                if self.proxy.trickle:
-                    for i in range(len(data)):
-                        s.sendall(data[i:i + 1])
-                        time.sleep(0.001)
-                else:
-                    s.sendall(data)
+                if self.proxy.trickle and s is self.client:
+                    # one byte per pass: the other direction keeps flowing meanwhile
+                    due, data = q[0]
+                    s.sendall(data[:1])
+                    if len(data) > 1:
+                        q[0] = (due, data[1:])
+                    else:
+                        q.pop(0)
+                    break
+                s.sendall(q.pop(0)[1])
 
     def _drain(self):
         end = time.monotonic() + 5
         while any(self.queues.values()) and time.monotonic() < end and not self.dead:
             self._flush()
-            time.sleep(0.005)
+            time.sleep(0.001)
 
 
 def _close(s):
@@ -229,6 +234,8 @@ class TcpProxy:
         self.delay = ms / 1000.0
 
     def set_trickle(self, on=True):
+        """Deliver bytes to the client one at a time (each its own TCP segment,
+        about 1 ms apart); the other direction is forwarded as it comes."""
         self.trickle = on
 
     def close(self):

@@ -1,0 +1,95 @@
+"""Fault-injection peer for test_faults.py: the same script under MicroPython
+and CPython, talking to the real server through support/tcpproxy.py.
+
+    <python> host_tests/peers/mp_fault_peer.py URL NAME K OPTIONS_JSON
+
+Subscribes `fault/in/NAME`, provides the RPC `fault/rpc/NAME`, logs in
+(auth data carries a password). Phase 0 starts before the first login;
+phase p > 0 starts whenever the connection leaves OPEN. At the start of each
+phase the peer emits K events `fault/out/NAME` {"p": p, "i": i} - while
+offline, so they are queued - and prints `@offline p`. Once OPEN again it
+makes a round trip (a fresh subscription whose ack it waits for: the server
+has then processed the resubscriptions sent before it), prints `@synced p`
+and emits the end marker {"p": p, "end": true}. The event `fault/ctl/NAME`
+"quit" ends it; the last line is `@done <json summary>`.
+
+Lines (all start with @, one per happening): @state S, @error EVENT text,
+@offline p, @synced p, @in value, @rpc value, @done {...}.
+"""
+import json
+import sys
+
+from deepstream import Client
+from deepstream.compat import ticks_add, ticks_diff, ticks_ms
+
+url, name, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+options = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+deadline_ms = options.pop("_deadline_ms", 120000)
+client = Client(url, **options)
+received = []
+errors = []
+quit_ = []
+left_open = []  # set by the state listener: the connection left OPEN
+
+
+def on_state(state):
+    print("@state", state)
+    if state != "OPEN" and phase["was_open"]:
+        left_open.append(state)
+    phase["was_open"] = state == "OPEN"
+
+
+def on_error(msg, event, topic):
+    errors.append(event)
+    print("@error", event, msg)
+
+
+def on_in(value):
+    received.append(value)
+    print("@in", json.dumps(value))
+
+
+def on_rpc(data, response):
+    print("@rpc", json.dumps(data))
+    response.send({"peer": name, "echo": data})
+
+
+phase = {"p": 0, "was_open": False, "sync": None}
+client.on("connectionStateChanged", on_state)
+client.on("error", on_error)
+client.event.subscribe("fault/in/" + name, on_in)
+client.event.subscribe("fault/ctl/" + name, quit_.append)
+client.rpc.provide("fault/rpc/" + name, on_rpc)
+client.login({"username": "fault-" + name, "password": "fault-peer-password"})
+
+
+def start_phase():
+    p = phase["p"]
+    for i in range(k):
+        client.event.emit("fault/out/" + name, {"p": p, "i": i})
+    phase["sync"] = "start"
+    print("@offline", p)
+
+
+start_phase()
+deadline = ticks_add(ticks_ms(), deadline_ms)
+while not quit_ and ticks_diff(deadline, ticks_ms()) > 0:
+    client.poll(10)
+    if left_open:
+        del left_open[:]
+        phase["p"] += 1
+        start_phase()
+    state = client.get_connection_state()
+    if state == "OPEN" and phase["sync"] == "start":
+        client.event.subscribe("fault/sync/%s/%d" % (name, phase["p"]), lambda v: None)
+        phase["sync"] = "wait"
+    elif state == "OPEN" and phase["sync"] == "wait" and not client._acks.keys:
+        phase["sync"] = None
+        print("@synced", phase["p"])
+        client.event.emit("fault/out/" + name, {"p": phase["p"], "end": True})
+for _ in range(5):
+    client.poll(10)
+client.close()
+client.poll(20)
+print("@done", json.dumps({"phases": phase["p"], "received": received, "errors": errors,
+                           "quit": bool(quit_)}))

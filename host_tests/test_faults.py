@@ -1,0 +1,244 @@
+"""Fault injection between our client and the real deepstream server.
+
+Topology: peer (peers/mp_fault_peer.py, run by CPython or by MicroPython)
+-> TcpProxy (support/tcpproxy.py) -> deepstream 7.0.2 <- JS client 2.3.4
+(the subscriber and RPC caller, connected directly).
+
+Faults: cut (FIN both ways), black hole (bytes dropped, no FIN: only the
+client's heartbeat check can notice), delay (every chunk 150 ms late both
+ways), trickle (one byte per TCP segment both ways), server killed (SIGKILL)
+and restarted on the same port. In each case, for each runtime:
+* the client reconnects by itself;
+* its event subscription and RPC provide work again after the outage;
+* the K events it emitted while offline (queued) arrive exactly once, in
+  order, at the JS subscriber; so do the K emitted before the first login.
+The proxy keeps the peer offline until it has emitted its K events, so those
+are really emitted while not OPEN.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from support.dsserver import DeepstreamServer
+from support.mp import LIB, micropython_path
+from support.tcpproxy import TcpProxy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "peers", "mp_fault_peer.py")
+HEARTBEAT = 1000  # ms, server and client: a black hole is noticed in 2-3 s
+K = 20  # events emitted per offline phase
+PEER_OPTIONS = {
+    "heartbeat_interval": HEARTBEAT,
+    "reconnect_interval_increment": 100,
+    "max_reconnect_interval": 400,
+    "max_reconnect_attempts": 1000,
+    "connect_timeout": 1500,
+}
+
+
+class Peer:
+    """A peer process; its `@...` lines are collected by a thread."""
+
+    def __init__(self, runtime, url, name, k=K, **options):
+        opts = dict(PEER_OPTIONS, **options)
+        if runtime == "micropython":
+            cmd = [micropython_path(), "-X", "heapsize=256K", PEER]
+        else:
+            cmd = [sys.executable, PEER]
+        env = dict(os.environ, MICROPYPATH=LIB + ":.frozen", PYTHONPATH=LIB)
+        self.name = name
+        self.lines = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd + [url, name, str(k), json.dumps(opts)], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self.lines.append("@eof")
+            self._cond.notify_all()
+
+    def wait(self, line, timeout=15.0):
+        """Wait until the peer printed `line` (exactly, or as a prefix ending in a space)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for seen in self.lines:
+                    if seen == line or seen.startswith(line + " "):
+                        return seen
+                left = deadline - time.monotonic()
+                if left <= 0 or "@eof" in self.lines:
+                    raise AssertionError("peer %s: no %r within %.0fs; output:\n%s"
+                                         % (self.name, line, timeout, "\n".join(self.lines[-60:])))
+                self._cond.wait(left)
+
+    def output(self):
+        with self._cond:
+            return list(self.lines)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+        self._reader.join(2)
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = DeepstreamServer(heartbeat_interval=HEARTBEAT)
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def proxy(server):
+    if not server.running:
+        server.start()
+    p = TcpProxy(server.port).start()
+    yield p
+    p.close()
+    assert p.errors == []
+
+
+@pytest.fixture
+def peers():
+    started = []
+    yield started
+    for peer in started:
+        peer.kill()
+
+
+def subscriber(js_client, server, name):
+    js = js_client(server.url, login={"username": "js-" + name})
+    js.event_subscribe("fault/out/" + name)
+    js.sync()
+    return js
+
+
+def check_phase(js, peer, p):
+    """After outage p: queued events exactly once and in order, event
+    subscription and RPC provide working again."""
+    name = peer.name
+    peer.wait("@synced %d" % p, timeout=20)
+    topic = "fault/out/" + name
+    js.wait_for(lambda n: n["kind"] == "event" and n["name"] == topic
+                and n["data"].get("p") == p and n["data"].get("end"), timeout=10)
+    # everything the peer sent before the end marker has arrived with it
+    got = [n["data"]["i"] for n in js.notifications("event")
+           if n["name"] == topic and n["data"].get("p") == p]
+    assert got == list(range(K)), "phase %d: events %r" % (p, got)
+    js.clear()
+    js.event_emit("fault/in/" + name, p)
+    peer.wait("@in %d" % p, timeout=10)
+    assert js.rpc_make("fault/rpc/" + name, p, timeout=10) == (None, {"peer": name, "echo": p})
+
+
+def finish(js, peer, phases, heartbeat_errors=0):
+    js.event_emit("fault/ctl/" + peer.name, "quit")
+    line = peer.wait("@done", timeout=15)
+    summary = json.loads(line[len("@done "):])
+    assert summary["quit"] and summary["phases"] == phases, summary
+    # each fault/in event arrived exactly once
+    assert summary["received"] == list(range(phases + 1)), summary
+    assert "fault-peer-password" not in "\n".join(peer.output())
+    # the only errors: failed attempts during the outage, and the heartbeat verdict
+    errors = [line for line in peer.output() if line.startswith("@error")]
+    heartbeat = [e for e in errors if "heartbeat not received" in e]
+    assert len(heartbeat) == heartbeat_errors, errors
+    assert [e for e in errors if e not in heartbeat and "cannot connect" not in e] == [], errors
+    return summary
+
+
+def cut_with_outage(proxy, peer, p):
+    proxy.reject()  # the outage: reconnection attempts fail until restore()
+    proxy.cut()
+    peer.wait("@offline %d" % p)
+    proxy.restore()
+
+
+RUNTIMES = ("cpython", "micropython")
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_cut(runtime, server, proxy, peers, js_client):
+    name = "cut-" + runtime
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    cut_with_outage(proxy, peer, 1)
+    check_phase(js, peer, 1)
+    finish(js, peer, 1)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_black_hole_is_noticed_by_heartbeat(runtime, server, proxy, peers, js_client):
+    name = "hole-" + runtime
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    proxy.blackhole()  # no FIN, no RST: the socket stays open, silent
+    start = time.monotonic()
+    peer.wait("@error connectionError heartbeat not received", timeout=10)
+    noticed = time.monotonic() - start
+    assert noticed < 3.5 * HEARTBEAT / 1000 + 1, noticed
+    peer.wait("@offline 1", timeout=10)
+    proxy.restore()
+    check_phase(js, peer, 1)
+    finish(js, peer, 1, heartbeat_errors=1)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_delay(runtime, server, proxy, peers, js_client):
+    name = "delay-" + runtime
+    proxy.set_delay(150)  # both directions, from the first byte
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    cut_with_outage(proxy, peer, 1)
+    check_phase(js, peer, 1)
+    finish(js, peer, 1)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_trickle_one_byte_at_a_time(runtime, server, proxy, peers, js_client):
+    name = "trickle-" + runtime
+    proxy.set_trickle(True)
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    cut_with_outage(proxy, peer, 1)
+    check_phase(js, peer, 1)
+    finish(js, peer, 1)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_server_killed_and_restarted(runtime, server, proxy, peers, js_client):
+    name = "kill-" + runtime
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    proxy.reject()
+    server.kill()  # SIGKILL: no close frames; the proxy passes the FIN on
+    peer.wait("@offline 1")
+    server.start()  # same port
+    js.close()
+    js = subscriber(js_client, server, name)  # subscribed before the peer is let back in
+    proxy.restore()
+    check_phase(js, peer, 1)
+    finish(js, peer, 1)
