@@ -27,6 +27,10 @@ _LAZY = {
 def __getattr__(name):
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError("module 'deepstream' has no attribute '%s'" % name)
+        # `from . import record` also lands here on MicroPython: a submodule
+        try:
+            return __import__("deepstream." + name, None, None, [name])
+        except ImportError:
+            raise AttributeError("module 'deepstream' has no attribute '%s'" % name)
     mod = __import__("deepstream." + module, None, None, [name])
     return getattr(mod, name)

@@ -33,6 +33,15 @@ def option(conn, name):
     return opts.get(name, DEFAULTS[name])
 
 
+def no_delay(sock):
+    """Small frames go out at once: without TCP_NODELAY a second small write
+    waits for the peer's delayed ack (about 40 ms on Linux)."""
+    try:
+        sock.setsockopt(getattr(socket, "IPPROTO_TCP", 6), getattr(socket, "TCP_NODELAY", 1), 1)
+    except (OSError, AttributeError, TypeError):
+        pass  # a port without the option (some lwIP builds): only slower
+
+
 def parse_url(url):
     """"ws://host[:port]/path" -> (secure, host, port, path). Raises ValueError."""
     i = url.find("://")
@@ -172,6 +181,7 @@ class Transport:
         self.sock = sock  # so close() works whatever fails below
         sock.settimeout(self.timeout_ms / 1000)
         sock.connect(ai[-1])
+        no_delay(sock)
         if secure:
             ctx = ssl_context(self.ca_file, self.verify)
             try:
