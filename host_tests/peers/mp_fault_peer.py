@@ -3,18 +3,20 @@ and CPython, talking to the real server through support/tcpproxy.py.
 
     <python> host_tests/peers/mp_fault_peer.py URL NAME K OPTIONS_JSON
 
-Subscribes `fault/in/NAME`, provides the RPC `fault/rpc/NAME`, logs in
-(auth data carries a password). Phase 0 starts before the first login;
+Subscribes `fault/in/NAME`, provides the RPC `fault/rpc/NAME`, holds the
+record `fault/rec/NAME` (subscribed to its path `in`), logs in (auth data
+carries a password). Phase 0 starts before the first login;
 phase p > 0 starts whenever the connection leaves OPEN. At the start of each
 phase the peer emits K events `fault/out/NAME` {"p": p, "i": i} - while
-offline, so they are queued - and prints `@offline p`. Once OPEN again it
+offline, so they are queued - sets the record path `offline` to p (a
+record write made offline) and prints `@offline p`. Once OPEN again it
 makes a round trip (a fresh subscription whose ack it waits for: the server
 has then processed the resubscriptions sent before it), prints `@synced p`
 and emits the end marker {"p": p, "end": true}. The event `fault/ctl/NAME`
 "quit" ends it; the last line is `@done <json summary>`.
 
 Lines (all start with @, one per happening): @state S, @error EVENT text,
-@offline p, @synced p, @in value, @rpc value, @done {...}.
+@offline p, @synced p, @in value, @rec value, @rpc value, @done {...}.
 """
 import json
 import sys
@@ -25,6 +27,9 @@ from deepstream.compat import ticks_add, ticks_diff, ticks_ms
 url, name, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 options = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 deadline_ms = options.pop("_deadline_ms", 120000)
+if options.pop("_local_wins", False):  # records: our data beats the server's on a conflict
+    from deepstream.record import LOCAL_WINS
+    options["merge_strategy"] = LOCAL_WINS
 client = Client(url, **options)
 received = []
 errors = []
@@ -60,6 +65,8 @@ client.on("error", on_error)
 client.event.subscribe("fault/in/" + name, on_in)
 client.event.subscribe("fault/ctl/" + name, quit_.append)
 client.rpc.provide("fault/rpc/" + name, on_rpc)
+record = client.record.get_record("fault/rec/" + name)
+record.subscribe("in", lambda value: print("@rec", json.dumps(value)))
 client.login({"username": "fault-" + name, "password": "fault-peer-password"})
 
 
@@ -67,6 +74,7 @@ def start_phase():
     p = phase["p"]
     for i in range(k):
         client.event.emit("fault/out/" + name, {"p": p, "i": i})
+    record.set("offline", p)
     phase["sync"] = "start"
     print("@offline", p)
 
