@@ -44,6 +44,8 @@ class _Conn:
     def _run(self):
         try:
             self._serve()
+        except OSError:
+            pass  # a peer reset or went away while we wrote to it: the connection ends
         except Exception as err:  # a test proxy must never take the test down
             self.proxy.errors.append(repr(err))
         finally:
