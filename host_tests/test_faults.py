@@ -250,3 +250,39 @@ def test_server_killed_and_restarted(runtime, server, proxy, peers, js_client):
     proxy.restore()
     check_phase(js, peer, 1)
     finish(js, peer, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="core: after the heartbeat verdict the state stays OPEN "
+                   "during the close handshake (up to poll.CLOSE_TIMEOUT) and emits are written "
+                   "into the dead socket (reported to the lead)")
+def test_emit_right_after_heartbeat_verdict_is_not_lost(server, proxy, js_client):
+    from deepstream import Client
+
+    name = "verdict"
+    js = subscriber(js_client, server, name)
+    client = Client(proxy.url(), **PEER_OPTIONS)
+    verdicts = []
+    states = []
+    client.on("error", lambda msg, event, topic: "heartbeat" in msg and verdicts.append(msg))
+    client.on("connectionStateChanged", states.append)
+    client.login({"username": name})
+
+    def pump_until(cond, timeout):
+        end = time.monotonic() + timeout
+        while not cond():
+            assert time.monotonic() < end, (states, verdicts)
+            client.poll(10)
+
+    pump_until(lambda: client.get_connection_state() == "OPEN", 10)
+    proxy.blackhole()
+    pump_until(lambda: verdicts, 10)
+    proxy.restore()
+    client.event.emit("fault/out/" + name, {"p": 1, "i": 0})  # the link is known dead here
+    pump_until(lambda: "RECONNECTING" in states and client.get_connection_state() == "OPEN", 15)
+    client.event.emit("fault/out/" + name, {"p": 1, "end": True})
+    client.poll(10)
+    js.wait_for(lambda n: n["kind"] == "event" and n["data"].get("end"), timeout=10)
+    got = [n["data"]["i"] for n in js.notifications("event") if "i" in n["data"]]
+    client.close()
+    client.poll(10)
+    assert got == [0]
