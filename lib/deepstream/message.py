@@ -69,10 +69,15 @@ def build(topic, action, *fields):
     return PS.join((topic, action) + fields) + MS
 
 
+_INF = float("inf")
+
+
 def number_text(value):
+    if isinstance(value, int):  # the common case: no float work (boxed floats allocate)
+        return str(value)
     if value != value:
         return "NaN"
-    if value in (float("inf"), float("-inf")):
+    if value == _INF or value == -_INF:
         return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, float) and value == int(value) and abs(value) < 1e16:
         return str(int(value))  # JS writes 3.0 as 3
