@@ -1,0 +1,71 @@
+"""The seeded mutation fuzzer (tools/fuzz_mp.py) under MicroPython.
+
+At -X heapsize=96K, more than 100,000 inputs in chunks (one process per
+target and seed, two at a time): websocket byte streams, and deepstream
+frames into an OPEN client with event/listen/RPC or presence state. The
+records target needs 112K: core + records + merge + requests modules are
+~79 KB of heap on their own, the fuzzer ~13 KB. Every input: no exception
+out of the parser (but WebSocketError) or the client (none at all), error
+events carry text, and every 64 inputs a valid frame/event still works.
+The same seeds also run on CPython (identical inputs: own PRNG).
+The library is compiled to .mpy first, as on a board: compiling source at
+import time needs far more transient heap than the code occupies.
+"""
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from support.mp import LIB, REPO, micropython_path
+from support.mpybuild import build_mpy
+
+# (target, seed, inputs, heap)
+CHUNKS = [("ws", seed, 20000, "96K") for seed in (1, 2, 3)] + \
+         [("events", seed, 25000, "96K") for seed in (1, 2)] + \
+         [("presence", seed, 15000, "96K") for seed in (1, 2)] + \
+         [("records", seed, 20000, "112K") for seed in (1, 2)]
+LINE = re.compile(r"^fuzz (\w+) seed=(\d+) inputs=(\d+) errors=(\d+) resets=(\d+) ok$")
+
+
+@pytest.fixture(scope="module")
+def mpy_dir(tmp_path_factory):
+    return build_mpy(tmp_path_factory.mktemp("mpy"), extra=["tools/fuzz_mp.py", "tools/fuzz_mp_ws.py"])
+
+
+def run_chunk(cmd, env, timeout=120):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd="/")
+    except subprocess.TimeoutExpired:
+        return -1, "timed out: %r" % (cmd,)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_mutation_fuzzer_micropython(mpy_dir):
+    env = dict(os.environ, MICROPYPATH=mpy_dir + ":.frozen")
+    cmds = [[micropython_path(), "-X", "heapsize=" + heap, "-m", "fuzz_mp", target, str(seed), str(n)]
+            for target, seed, n, heap in CHUNKS]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: run_chunk(c, env), cmds))
+    total = {"96K": 0, "112K": 0}
+    summary = []
+    for (target, seed, n, heap), (rc, out) in zip(CHUNKS, results):
+        assert rc == 0, "fuzz_mp %s seed %d at %s:\n%s" % (target, seed, heap, out[-3000:])
+        m = LINE.match(out.strip().splitlines()[-1])
+        assert m and int(m.group(3)) == n, out
+        total[heap] += n
+        summary.append("%s/%d@%s: %s inputs, %s error events, %s resets"
+                       % (target, seed, heap, n, m.group(4), m.group(5)))
+    print("\n".join(summary))
+    print("MicroPython fuzz inputs: %d at 96K, %d at 112K" % (total["96K"], total["112K"]))
+    assert total["96K"] >= 100000
+
+
+@pytest.mark.parametrize("target", ["ws", "events", "records", "presence"])
+def test_mutation_fuzzer_cpython(target):
+    env = dict(os.environ, PYTHONPATH=LIB + os.pathsep + os.path.join(REPO, "tools"))
+    rc, out = run_chunk([sys.executable, "-m", "fuzz_mp", target, "7", "10000"], env)
+    assert rc == 0, out[-3000:]
+    assert LINE.match(out.strip().splitlines()[-1]), out
