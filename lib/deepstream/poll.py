@@ -51,12 +51,14 @@ class PollDriver:
 
     def _open(self, url):
         conn = self.conn
-        t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                      option(conn, "ca_file"), option(conn, "verify"))
-        try:
+        t = None
+        try:  # building the Transport allocates its buffers: MemoryError belongs here too
+            t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                          option(conn, "ca_file"), option(conn, "verify"))
             t.connect()
-        except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors
-            t.close()
+        except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
+            if t is not None:
+                t.close()
             conn.socket_error("cannot connect to %s: %s" % (url, _text(err)))
             conn.socket_closed(None)
             return
