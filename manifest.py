@@ -17,6 +17,7 @@ package("deepstream", files=[
     "jsonpath.py",
     "listener.py",
     "message.py",
+    "offline.py",
     "options.py",
     "outbox.py",
     "poll.py",
@@ -32,4 +33,5 @@ package("deepstream", files=[
     "timers.py",
     "transport.py",
     "ws.py",
+    "ws_handshake.py",
 ], base_path="lib")

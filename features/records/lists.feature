@@ -18,9 +18,7 @@ Feature: Lists
     When the client adds the entry "u/3" to the list "users"
     Then the last message the server recieved is R|U|users|2|["u/1","u/2","u/3"]+
     And the client is told the entry "u/3" was added to the list "users" at index 2
-    # (a second write right behind the first: until the transport sets TCP_NODELAY, Nagle delays it ~40 ms)
     When the client adds the entry "u/0" to the list "users" at index 0
-    And some time passes
     Then the last message the server recieved is R|U|users|3|["u/0","u/1","u/2","u/3"]+
     When the client removes the entry "u/2" from the list "users"
     And some time passes

@@ -1,5 +1,6 @@
 """ws.py codec tests: plain functions and asserts (pytest on CPython, mptest on MicroPython)."""
-from deepstream.ws import WebSocket, WebSocketError, MessageTooLarge, accept_key, frame_header, mask
+from deepstream.ws import WebSocket, WebSocketError, MessageTooLarge, frame_header, mask
+from deepstream.ws_handshake import accept_key
 
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 section 1.3 example
 

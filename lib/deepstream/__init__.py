@@ -34,3 +34,12 @@ def __getattr__(name):
             raise AttributeError("module 'deepstream' has no attribute '%s'" % name)
     mod = __import__("deepstream." + module, None, None, [name])
     return getattr(mod, name)
+
+
+def _unload(name):
+    """Forget submodule `name` once it has done its work (code needed only
+    while constructing or connecting): its code becomes garbage instead of
+    staying resident. A later import loads it again (docs/MEMORY.md)."""
+    import sys
+    sys.modules.pop("deepstream." + name, None)
+    globals().pop(name, None)

@@ -4,7 +4,7 @@ Holds the connection core and one handler per topic, routes incoming
 messages to them, and turns every problem into an `error` event. Drivers
 (poll.py, aio.py) are attached lazily by poll() / run().
 """
-from .options import merge as _merge_options
+from . import _unload
 from .compat import ticks_ms
 from .connection import Connection
 from .event import EventHandler
@@ -15,7 +15,10 @@ _HANDLED_TOPICS = ("E", "R", "P", "U")
 
 class Client:
     def __init__(self, url, clock=None, **options):
-        self.options = _merge_options(options)
+        from .options import merge, normalize_url  # needed only here: unloaded below
+        self.options = merge(options)
+        url = normalize_url(url, self.options["path"])
+        _unload("options")
         self._listeners = {}  # emitter: event name -> list of callbacks
         self.last_error = None  # (message, event, topic) of the latest error
         self._acks = AckTimeouts(self)

@@ -18,34 +18,11 @@ from .constants import (
 from .message import UNDEFINED, ParseError, build, iter_messages, parse_typed, split
 from .timers import Timers
 
-_EVT = "E\x1fEVT\x1f"
-_PING = "C\x1fPI\x1e"
-# messages a handler's resubscribe() recreates after a reconnect: queued
-# copies from the outage are dropped so nothing is subscribed twice
-_RESTORED = ("E\x1fS\x1f", "E\x1fUS\x1f", "E\x1fL\x1f", "E\x1fUL\x1f", "P\x1fS\x1f", "P\x1fUS\x1f",
-             "R\x1fCR\x1f", "R\x1fUS\x1f", "R\x1fL\x1f", "R\x1fUL\x1f", "U\x1fS\x1f", "U\x1fUS\x1f")
+EVT = "E\x1fEVT\x1f"
+PING = "C\x1fPI\x1e"
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
 _CORE_TIMERS = (HEARTBEAT, RECONNECT)
-
-
-def normalize_url(url, default_path):
-    """The reference client's URL rules: no scheme means ws://, and a URL
-    without a path gets the `path` option (default /deepstream)."""
-    if not isinstance(url, str) or not url:
-        raise ValueError("url must be a non-empty string")
-    if url.startswith("http:") or url.startswith("https:"):
-        raise ValueError("url must use ws:// or wss://, not http(s): %s" % url)
-    if url.startswith("//"):
-        url = "ws:" + url
-    elif "://" not in url:
-        url = "ws://" + url
-    scheme = url[:url.find("://")]
-    if scheme not in ("ws", "wss"):
-        raise ValueError("unsupported url scheme '%s' (use ws:// or wss://)" % scheme)
-    if url.find("/", len(scheme) + 3) < 0:
-        url += default_path
-    return url
 
 
 class Connection:
@@ -54,7 +31,7 @@ class Connection:
         self.options = options
         self.clock = clock
         self.timers = Timers(clock)
-        self.original_url = normalize_url(url, options["path"])
+        self.original_url = url  # normalized by options.normalize_url
         self.url = self.original_url
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
@@ -118,32 +95,17 @@ class Connection:
             if len(self._queue) == 1:
                 self._wake()
             return
-        if self._outbox is not None and message.startswith(_EVT):
+        if self._outbox is not None and message.startswith(EVT):
             if not self._outbox.append(message):
-                self._note_dropped(1, "outbox file full (%d bytes)" % self._outbox.max_bytes)
+                from .offline import note_dropped
+                note_dropped(self, "outbox file full (%d bytes)" % self._outbox.max_bytes)
             return
         self._queue.append(message)
         self._queued_bytes += len(message)
-        self._trim_queue()
-
-    def _trim_queue(self):
-        """Bound the offline queue: drop the oldest data message (never a
-        subscription, which the server must see) until within both limits."""
         opts = self.options
-        while len(self._queue) > opts["max_queued_messages"] or self._queued_bytes > opts["max_queued_bytes"]:
-            for i, msg in enumerate(self._queue):
-                if not _restored(msg):
-                    break
-            else:
-                return
-            self._queued_bytes -= len(self._queue.pop(i))
-            self._note_dropped(1, "offline queue full (%d messages, %d bytes)"
-                               % (opts["max_queued_messages"], opts["max_queued_bytes"]))
-
-    def _note_dropped(self, n, why):
-        if not self.dropped:  # once per outage; the total is reported after login
-            self.client._error(why + ": dropping the oldest messages", "MESSAGE_DROPPED", "C")
-        self.dropped += n
+        if len(self._queue) > opts["max_queued_messages"] or self._queued_bytes > opts["max_queued_bytes"]:
+            from .offline import trim_queue
+            trim_queue(self)
 
     def call_soon(self, fn):
         """Run fn() once, just before the next frame is taken: lets a handler
@@ -228,38 +190,12 @@ class Connection:
         frame = "".join(taken)
         self._queued_bytes -= len(frame)
         if self.options["confirm_events"]:
-            frame = self._add_barrier(taken, frame)
+            from .offline import add_barrier
+            frame = add_barrier(self, taken, frame)
         if self._outbox_sent and not self._queue:
             self._outbox_sent = False
             self._outbox.clear()  # every stored event has been handed to the socket
         return frame
-
-    def _add_barrier(self, taken, frame):
-        """confirm_events: remember the events of this frame and, if no ping
-        is in flight, follow them with C|PI. The server answers C|PO only
-        after processing everything before it, so the pong confirms them."""
-        unconfirmed = self._unconfirmed
-        for msg in taken:
-            if msg.startswith(_EVT):
-                unconfirmed.append(msg)
-        excess = len(unconfirmed) - self.options["max_queued_messages"]
-        if excess > 0:  # bounded: the oldest are taken as delivered
-            del unconfirmed[:excess]
-            self._barrier = max(0, self._barrier - excess)
-        if unconfirmed and not self._barrier:
-            self._barrier = len(unconfirmed)
-            frame += _PING
-        return frame
-
-    def _confirmed(self):
-        del self._unconfirmed[:self._barrier]
-        self._barrier = 0
-        if self._unconfirmed:  # sent after the last ping: needs one of its own
-            self._barrier = len(self._unconfirmed)
-            self._send_direct(_PING)
-
-    def has_output(self):
-        return bool(self._direct or self._soon) or (self.state == OPEN and bool(self._queue))
 
     def report_error(self, event, message, topic=T_CONNECTION):
         """For drivers: an error seen below the core (e.g. an oversize frame)."""
@@ -289,7 +225,8 @@ class Connection:
             self._send_direct(build("C", "PO"))
         elif action == "PO":
             if self._barrier:  # the answer to our confirmation ping
-                self._confirmed()
+                from .offline import confirmed
+                confirmed(self)
         elif action == "CH":
             self._set_state(CHALLENGING)
             self._send_direct(build("C", "CHR", self.original_url))
@@ -375,38 +312,11 @@ class Connection:
     # ---- open, heartbeat, reconnect ------------------------------------
 
     def _on_open(self):
-        if self._was_reconnecting:
-            self._was_reconnecting = False
-            # queued (un)subscriptions from the outage are recreated by the
-            # handlers from their state: drop them so none is sent twice
-            self._queue = [m for m in self._queue if not _restored(m)]
-            self.client._resubscribe()  # appends to what is still queued
-        if self._unconfirmed:  # events a dead link may have swallowed go first
-            self._queue[0:0] = self._unconfirmed
-            self._unconfirmed = []
-            self._barrier = 0
-        if self._outbox is not None:
-            self._replay_outbox()
-        self._queued_bytes = 0
-        for msg in self._queue:
-            self._queued_bytes += len(msg)
-        if self.dropped:
-            self.client._error("%d messages were dropped while offline" % self.dropped, "MESSAGE_DROPPED", "C")
-            self.dropped = 0
+        if self._was_reconnecting or self._unconfirmed or self._outbox is not None or self.dropped:
+            from .offline import restore
+            restore(self)  # resubscribe, resend, replay the outbox, report drops
         if self._queue:
             self._wake()
-
-    def _replay_outbox(self):
-        messages, skipped = self._outbox.load()
-        if skipped:
-            self.client._error("outbox file %s: skipped %d torn or corrupt bytes at its end"
-                               % (self._outbox.path, skipped), "OUTBOX_CORRUPT", "C")
-        self._queue.extend(messages)
-        if messages or skipped:
-            self._outbox_sent = True
-            if not messages:
-                self._outbox.clear()
-                self._outbox_sent = False
 
     def _schedule_heartbeat(self):
         self.timers.add(HEARTBEAT, self.options["heartbeat_interval"], self._check_heartbeat)
@@ -443,9 +353,3 @@ class Connection:
         self._open_request = self.url
         self._wake()
 
-
-def _restored(msg):
-    for prefix in _RESTORED:
-        if msg.startswith(prefix):
-            return True
-    return False

@@ -1,5 +1,4 @@
 """Events: publish/subscribe, and listening for subscriptions (active providers)."""
-from .listener import Listeners
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed, typed
 
 T = "E"
@@ -9,7 +8,7 @@ class EventHandler:
     def __init__(self, client):
         self._client = client
         self._subs = {}  # name -> list of callbacks
-        self._listeners = Listeners(client, T)
+        self._listeners = None  # listener.Listeners, made by the first listen()
 
     # ---- API ------------------------------------------------------------
 
@@ -47,10 +46,16 @@ class EventHandler:
         self._notify(name, None if data is UNDEFINED else data)
 
     def listen(self, pattern, callback):
-        self._listeners.listen(pattern, callback)
+        self._listening().listen(pattern, callback)
 
     def unlisten(self, pattern):
-        self._listeners.unlisten(pattern)
+        self._listening().unlisten(pattern)
+
+    def _listening(self):
+        if self._listeners is None:
+            from .listener import Listeners
+            self._listeners = Listeners(self._client, T)
+        return self._listeners
 
     # ---- internals ------------------------------------------------------
 
@@ -89,7 +94,8 @@ class EventHandler:
             c._acks.clear(T, data[0], data[1])
         elif action in ("SP", "SR"):
             # SR after our unlisten is a normal race; SP for no listener is not
-            if not self._listeners.handle(action, data) and action == "SP":
+            lst = self._listeners
+            if (lst is None or not lst.handle(action, data)) and action == "SP":
                 c._error(data[0] if data else "", "UNSOLICITED_MESSAGE", T)
         elif action == "SH":
             pass
@@ -103,4 +109,5 @@ class EventHandler:
     def resubscribe(self):
         for name in self._subs:
             self._client._conn.send(build(T, "S", name))
-        self._listeners.resubscribe()
+        if self._listeners is not None:
+            self._listeners.resubscribe()

@@ -3,15 +3,19 @@
 The server tells a listener that someone subscribed to a name matching its
 pattern (SP) or that the last subscriber left (SR). The listener answers SP
 with accept (LA) or reject (LR) - promptly: the server waits 500 ms only.
+
+Loaded on the first listen() of a topic: a board that does not provide
+data never loads it.
 """
 from .message import build, check_name
 
 
 class ListenResponse:
-    __slots__ = ("_listener", "_name", "_answered")
+    __slots__ = ("_listeners", "_pattern", "_name", "_answered")
 
-    def __init__(self, listener, name):
-        self._listener = listener
+    def __init__(self, listeners, pattern, name):
+        self._listeners = listeners
+        self._pattern = pattern
         self._name = name
         self._answered = False
 
@@ -25,33 +29,8 @@ class ListenResponse:
         if self._answered:
             raise RuntimeError("listen for '%s' already answered" % self._name)
         self._answered = True
-        lst = self._listener
-        lst.client._conn.send(build(lst.topic, action, lst.pattern, self._name))
-
-
-class Listener:
-    __slots__ = ("client", "topic", "pattern", "callback")
-
-    def __init__(self, client, topic, pattern, callback):
-        self.client = client
-        self.topic = topic
-        self.pattern = pattern
-        self.callback = callback
-
-    def send_listen(self):
-        self.client._conn.send(build(self.topic, "L", self.pattern))
-        self.client._acks.add(self.topic, "L", self.pattern, self.client.options["subscription_timeout"])
-
-    def handle(self, action, data):
-        name = data[1] if len(data) > 1 else ""
-        if not name:
-            self.client._error("listen message without a name", "MESSAGE_PARSE_ERROR", self.topic)
-        elif action == "SP":
-            self.callback(name, True, ListenResponse(self, name))
-        elif action == "SR":
-            self.callback(name, False, None)
-        else:
-            self.client._error(data[0] + "|" + name, "UNSOLICITED_MESSAGE", self.topic)
+        lst = self._listeners
+        lst.client._conn.send(build(lst.topic, action, self._pattern, self._name))
 
 
 class Listeners:
@@ -60,7 +39,7 @@ class Listeners:
     def __init__(self, client, topic):
         self.client = client
         self.topic = topic
-        self._by_pattern = {}
+        self._by_pattern = {}  # pattern -> callback(name, is_subscribed, response)
 
     def listen(self, pattern, callback):
         check_name(pattern, "pattern")
@@ -69,9 +48,8 @@ class Listeners:
         if pattern in self._by_pattern:
             self.client._error(pattern, "LISTENER_EXISTS", self.topic)
             return
-        lst = Listener(self.client, self.topic, pattern, callback)
-        self._by_pattern[pattern] = lst
-        lst.send_listen()
+        self._by_pattern[pattern] = callback
+        self._send_listen(pattern)
 
     def unlisten(self, pattern):
         if self._by_pattern.pop(pattern, None) is None:
@@ -80,13 +58,24 @@ class Listeners:
         self.client._conn.send(build(self.topic, "UL", pattern))
 
     def handle(self, action, data):
-        """SP/SR for a pattern. Returns False if no listener holds it."""
-        lst = self._by_pattern.get(data[0]) if data else None
-        if lst is None:
+        """SP/SR|pattern|name. Returns False if no listener holds the pattern."""
+        callback = self._by_pattern.get(data[0]) if data else None
+        if callback is None:
             return False
-        lst.handle(action, data)
+        name = data[1] if len(data) > 1 else ""
+        if not name:
+            self.client._error("listen message without a name", "MESSAGE_PARSE_ERROR", self.topic)
+        elif action == "SP":
+            callback(name, True, ListenResponse(self, data[0], name))
+        else:
+            callback(name, False, None)
         return True
 
     def resubscribe(self):
-        for lst in self._by_pattern.values():
-            lst.send_listen()
+        for pattern in self._by_pattern:
+            self._send_listen(pattern)
+
+    def _send_listen(self, pattern):
+        c = self.client
+        c._conn.send(build(self.topic, "L", pattern))
+        c._acks.add(self.topic, "L", pattern, c.options["subscription_timeout"])

@@ -1,6 +1,9 @@
 """Client options: the reference client's names in snake_case, with its
 defaults, plus the limits a board needs. Unknown names are refused, since a
-typo in a config file should not silently fall back to a default."""
+typo in a config file should not silently fall back to a default.
+
+Used while a Client is constructed (with the URL rules below), then
+unloaded again: the options live on in client.options (docs/MEMORY.md)."""
 
 DEFAULTS = {
     # reference client (deepstream.io-client-js 2.3.4) options and defaults
@@ -46,3 +49,22 @@ def merge(user):
                 raise ValueError("option '%s' must be a non-negative integer, got %r" % (key, value))
         opts[key] = value
     return opts
+
+
+def normalize_url(url, default_path):
+    """The reference client's URL rules: no scheme means ws://, and a URL
+    without a path gets the `path` option (default /deepstream)."""
+    if not isinstance(url, str) or not url:
+        raise ValueError("url must be a non-empty string")
+    if url.startswith("http:") or url.startswith("https:"):
+        raise ValueError("url must use ws:// or wss://, not http(s): %s" % url)
+    if url.startswith("//"):
+        url = "ws:" + url
+    elif "://" not in url:
+        url = "ws://" + url
+    scheme = url[:url.find("://")]
+    if scheme not in ("ws", "wss"):
+        raise ValueError("unsupported url scheme '%s' (use ws:// or wss://)" % scheme)
+    if url.find("/", len(scheme) + 3) < 0:
+        url += default_path
+    return url

@@ -19,7 +19,6 @@ default: option merge_strategy=None) or LOCAL_WINS, or your own.
 """
 from .compat import json_loads
 from .jsonpath import copy as _copy, set as _set_path
-from .listener import Listeners
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed
 from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _NOTHING, _version  # noqa: F401 (public names)
 
@@ -37,7 +36,7 @@ class RecordHandler:
         self._destroying = {}  # name -> (action, Record): US/D sent, ack awaited
         self._requests = {}  # "SN"/"HD" + 0x1f + name -> [(kind, callback)]
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
-        self._listeners = Listeners(client, T)
+        self._listeners = None  # listener.Listeners, made by the first listen()
 
     # ---- records -----------------------------------------------------------
 
@@ -67,8 +66,7 @@ class RecordHandler:
 
     def snapshot(self, name, callback):
         """callback(error, data): the record's current data, without subscribing."""
-        from .record_requests import snapshot
-        snapshot(self, name, callback)
+        self._requests_module().ask(self, "snapshot", name, callback)
 
     async def snapshot_async(self, name):
         """`data = await client.record.snapshot_async(name)`; RecordError (see awaitable.py)."""
@@ -77,13 +75,11 @@ class RecordHandler:
 
     def has(self, name, callback):
         """callback(error, exists); asked with R|HD (7.0.2 never answers R|H)."""
-        from .record_requests import has
-        has(self, name, callback)
+        self._requests_module().ask(self, "has", name, callback)
 
     def head(self, name, callback):
         """callback(error, version) of the record on the server."""
-        from .record_requests import head
-        head(self, name, callback)
+        self._requests_module().ask(self, "head", name, callback)
 
     def set_data(self, name, path_or_data, value=_NOTHING, callback=None):
         """Write without subscribing: set_data(name, data[, cb]) or
@@ -117,10 +113,16 @@ class RecordHandler:
 
     def listen(self, pattern, callback):
         """callback(name, is_subscribed, response): active providers for records."""
-        self._listeners.listen(pattern, callback)
+        self._listening().listen(pattern, callback)
 
     def unlisten(self, pattern):
-        self._listeners.unlisten(pattern)
+        self._listening().unlisten(pattern)
+
+    def _listening(self):
+        if self._listeners is None:
+            from .listener import Listeners
+            self._listeners = Listeners(self._client, T)
+        return self._listeners
 
     # ---- incoming --------------------------------------------------------------------
 
@@ -141,10 +143,10 @@ class RecordHandler:
                 rec.has_provider = data[1] == "T"
                 rec._emit("hasProviderChanged", rec.has_provider)
         elif action in ("HD", "H"):
-            req = self._requests_module()
-            (req.on_head if action == "HD" else req.on_has)(self, data)
+            self._requests_module().on_head(self, action, data)
         elif action in ("SP", "SR"):
-            if not self._listeners.handle(action, data) and action == "SP":
+            lst = self._listeners
+            if (lst is None or not lst.handle(action, data)) and action == "SP":
                 c._error(name, "UNSOLICITED_MESSAGE", T)
         else:
             c._error(name or action, "UNSOLICITED_MESSAGE", T)
@@ -269,6 +271,7 @@ class RecordHandler:
         for name in self._records:
             # a record created while offline has its R|CR still queued: timers only
             self._send_read(name, build(T, "CR", name) not in queue)
-        self._listeners.resubscribe()
+        if self._listeners is not None:
+            self._listeners.resubscribe()
         if self._requests:
             self._requests_module().resend(self)

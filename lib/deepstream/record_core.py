@@ -114,17 +114,6 @@ class Record(RecordBase):
 
     # ---- subscriptions --------------------------------------------------
 
-    def _set_ready(self):
-        self.is_ready = True
-        pending, self._pending = self._pending, None
-        if pending:
-            for fn in pending:
-                if self.is_destroyed:
-                    return
-                fn()
-        if not self.is_destroyed:
-            self._emit("ready", self)
-
     def _apply(self, new):
         """Adopt `new` as the data and notify subscribers whose value changed."""
         old = self._data
@@ -147,10 +136,18 @@ class Record(RecordBase):
                     cb(value)
 
     def _on_read(self, version, data):
-        """The answer to R|CR (first read)."""
+        """The answer to R|CR (first read): the record is ready."""
         self.version = version
         self._apply(data)
-        self._set_ready()
+        self.is_ready = True
+        pending, self._pending = self._pending, None
+        if pending:
+            for fn in pending:
+                if self.is_destroyed:
+                    return
+                fn()
+        if not self.is_destroyed:
+            self._emit("ready", self)
 
     def _on_remote(self, action, version, data):
         """R|U, R|P (data = the patched result) or a later R|R, already parsed."""
@@ -161,18 +158,14 @@ class Record(RecordBase):
             self._resync()  # the reply (R|R, full data) is merged like an update
         elif version == self.version and _equal(data, self._data):
             pass  # e.g. our own resync reply: nothing new
-        else:
-            self._recover(version, data, None)
+        else:  # a conflict with the server's state: run the merge strategy
+            from .record_merge import recover
+            recover(self, version, data, None)
 
     def _resync(self):
         if not self._syncing:
             self._syncing = True
             self._h._client._conn.send(build(T, "SN", self.name))
-
-    def _recover(self, remote_version, remote_data, config):
-        """A conflict with the server's state: run the merge strategy."""
-        from .record_merge import recover
-        recover(self, remote_version, remote_data, config)
 
     def _write_acked(self, versions, error):
         cbs = self._write_cbs

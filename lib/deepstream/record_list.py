@@ -13,6 +13,8 @@ fire for local and remote changes once the list is ready, as in the
 reference client.
 """
 _ENTRY_EVENTS = ("entry-added", "entry-removed", "entry-moved")
+# read from the underlying record (one __getattr__ instead of a forwarder each)
+_FROM_RECORD = ("name", "version", "is_ready", "is_destroyed", "discard", "delete")
 
 
 def _check_entries(entries):
@@ -21,6 +23,13 @@ def _check_entries(entries):
     for e in entries:
         if not isinstance(e, str):
             raise TypeError("entries must be a list of record names")
+
+
+def _check_index(index, length):
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError("index must be an int")
+    if index < 0 or index > length:
+        raise ValueError("index %d is not within the current entries (0..%d)" % (index, length))
 
 
 def _structure(entries):
@@ -39,23 +48,12 @@ class List:
         self._last = None  # entries before the latest change (only with entry listeners)
         self._wrapped = None  # user subscribe callback -> wrapper
 
-    # ---- record attributes -----------------------------------------------
+    # ---- record attributes: name, version, is_ready, is_destroyed, discard(), delete()
 
-    @property
-    def name(self):
-        return self._record.name
-
-    @property
-    def is_ready(self):
-        return self._record.is_ready
-
-    @property
-    def is_destroyed(self):
-        return self._record.is_destroyed
-
-    @property
-    def version(self):
-        return self._record.version
+    def __getattr__(self, attr):
+        if attr in _FROM_RECORD:
+            return getattr(self._record, attr)
+        raise AttributeError(attr)
 
     def when_ready(self, callback):
         self._record.when_ready(lambda rec: callback(self))
@@ -64,12 +62,6 @@ class List:
         """`await lst.when_ready_async()` -> the list (see awaitable.py)."""
         from .awaitable import when_ready_async
         return await when_ready_async(self)
-
-    def discard(self):
-        self._record.discard()
-
-    def delete(self):
-        self._record.delete()
 
     # ---- entries --------------------------------------------------------------
 
@@ -99,7 +91,7 @@ class List:
         if index is None:
             entries.append(entry)
         else:
-            self._check_index(index, len(entries))
+            _check_index(index, len(entries))
             entries.insert(index, entry)
         self.set_entries(entries, callback)
 
@@ -114,16 +106,9 @@ class List:
             return
         current = self.get_entries()
         if index is not None:
-            self._check_index(index, len(current))
+            _check_index(index, len(current))
         entries = [e for i, e in enumerate(current) if e != entry or (index is not None and i != index)]
         self.set_entries(entries, callback)
-
-    @staticmethod
-    def _check_index(index, length):
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError("index must be an int")
-        if index < 0 or index > length:
-            raise ValueError("index %d is not within the current entries (0..%d)" % (index, length))
 
     # ---- subscriptions and entry events --------------------------------------------
 

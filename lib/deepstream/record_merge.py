@@ -104,4 +104,4 @@ def version_exists(handler, data):
             pop_cu(handler, name, "VERSION_EXISTS")
         c._error("received update for %d (record '%s' not held)" % (version, name), "VERSION_EXISTS", T)
         return
-    rec._recover(version, remote, data[4] if len(data) > 4 else None)
+    recover(rec, version, remote, data[4] if len(data) > 4 else None)

@@ -25,38 +25,18 @@ from .message import UNDEFINED, build, check_json, check_name, typed
 from .record_core import NO_ACK, T, WRITE_ACK, _NOTHING, _falsy_scalar, _split_set_args, _version
 
 
-def snapshot(h, name, callback):
-    """callback(error, data): the record's current data, without subscribing."""
+def ask(h, kind, name, callback):
+    """snapshot() -> callback(error, data), has() -> callback(error, exists),
+    head() -> callback(error, version): answered at once from a record we
+    hold (has: held at all; snapshot/head: ready), else asked with R|SN / R|HD."""
     check_name(name, "record name")
-    rec = h._records.get(name)
-    if rec is not None and rec.is_ready:
-        callback(None, rec.get())
-    else:
-        _request(h, "SN", name, "snapshot", callback)
-
-
-def has(h, name, callback):
-    """callback(error, exists)."""
-    check_name(name, "record name")
-    if name in h._records:
-        callback(None, True)
-    else:
-        _request(h, "HD", name, "has", callback)
-
-
-def head(h, name, callback):
-    """callback(error, version) of the record on the server."""
-    check_name(name, "record name")
-    rec = h._records.get(name)
-    if rec is not None and rec.is_ready:
-        callback(None, rec.version)
-    else:
-        _request(h, "HD", name, "head", callback)
-
-
-def _request(h, action, name, kind, callback):
     if not callable(callback):
         raise TypeError("%s: callback must be callable" % kind)
+    rec = h._records.get(name)
+    if rec is not None and (kind == "has" or rec.is_ready):
+        callback(None, True if kind == "has" else rec.get() if kind == "snapshot" else rec.version)
+        return
+    action = "SN" if kind == "snapshot" else "HD"
     key = action + "\x1f" + name
     waiting = h._requests.get(key)
     if waiting is None:
@@ -94,24 +74,20 @@ def answer(h, action, name, error, value, kinds=None):
     return True
 
 
-def on_head(h, data):
-    """R|HD|name|v[|null]: answers has() and head()."""
+def on_head(h, action, data):
+    """R|HD|name|v[|null] (7.0.2) or v3's R|H|name|T/F: answers has() and head()."""
     name = data[0] if data else ""
-    v = _version(data[1]) if len(data) > 1 else None
-    if v is None:
-        h._client._error("bad version in R|HD for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
-        return
-    found = v >= 0
-    if not answer(h, "HD", name, None, None, {
-            "has": (None, found), "head": (None, v) if found else ("RECORD_NOT_FOUND", None)}):
-        h._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
-
-
-def on_has(h, data):
-    """v3: R|H|name|T/F."""
-    name = data[0] if data else ""
-    found = len(data) > 1 and data[1] == "T"
-    if not answer(h, "HD", name, None, None, {"has": (None, found), "head": (None, None)}):
+    if action == "H":
+        found = len(data) > 1 and data[1] == "T"
+        head = (None, None)
+    else:
+        v = _version(data[1]) if len(data) > 1 else None
+        if v is None:
+            h._client._error("bad version in R|HD for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
+            return
+        found = v >= 0
+        head = (None, v) if found else ("RECORD_NOT_FOUND", None)
+    if not answer(h, "HD", name, None, None, {"has": (None, found), "head": head}):
         h._client._error("no entry for " + name, "UNSOLICITED_MESSAGE", T)
 
 

@@ -4,13 +4,7 @@ Bytes in (``receive_handshake``, ``receive_data``), events out
 (``next_event``), bytes to send out (``handshake_request``, ``send_*``).
 No socket, no clock: the drivers in poll.py / aio.py own those.
 """
-import binascii
-import hashlib
-
 from .compat import const, urandom
-
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-_MAX_HEADERS = const(8192)  # bytes of HTTP response we are willing to buffer
 
 OP_CONT = const(0)
 OP_TEXT = const(1)
@@ -26,15 +20,6 @@ class WebSocketError(Exception):
 
 class MessageTooLarge(WebSocketError):
     """A message over ``max_message_size`` was skipped; the connection is still usable."""
-
-
-def _b64(data):
-    return binascii.b2a_base64(data)[:-1]  # strip the trailing newline
-
-
-def accept_key(key):
-    """Sec-WebSocket-Accept value the server must send for our key (bytes)."""
-    return _b64(hashlib.sha1(key + _GUID).digest())
 
 
 def mask(payload, key):
@@ -69,46 +54,24 @@ class WebSocket:
         self._frag_op = 0  # opcode of the message being reassembled, 0: none
         self._frags = None
 
-    # -- opening handshake ------------------------------------------------
+    # -- opening handshake: ws_handshake.py, loaded only while connecting --
 
     def handshake_request(self, host, port, path="/", key=None, secure=False):
-        if key is None:
-            key = _b64(urandom(16))
-        self._key = key
-        if ":" in host:  # IPv6 literal
-            host = "[" + host + "]"
-        if port != (443 if secure else 80):
-            host = "%s:%d" % (host, port)
-        return (
-            "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n" % (path or "/", host, key.decode())
-        ).encode()
+        from .ws_handshake import request
+        return request(self, host, port, path, key, secure)
 
     def receive_handshake(self, data):
         """Feed response bytes: None = need more, True = open. Raises WebSocketError."""
-        self._hs += data
-        end = self._hs.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._hs) > _MAX_HEADERS:
-                raise WebSocketError("handshake response headers too long")
+        from .ws_handshake import receive, release
+        done = True  # finished or failed: the module is not needed any more
+        try:
+            rest = receive(self, data)
+            done = rest is not None
+        finally:
+            if done:
+                release()
+        if rest is None:
             return None
-        head, rest = self._hs[:end], self._hs[end + 4:]
-        self._hs = b""
-        lines = head.split(b"\r\n")
-        status = lines[0].decode()
-        parts = status.split(" ")
-        if len(parts) < 2 or parts[1] != "101":
-            raise WebSocketError("handshake refused: " + status)
-        headers = {}
-        for line in lines[1:]:
-            i = line.find(b":")
-            if i > 0:
-                headers[line[:i].strip().lower()] = line[i + 1:].strip()
-        if headers.get(b"upgrade", b"").lower() != b"websocket":
-            raise WebSocketError("handshake: no 'Upgrade: websocket' in " + status)
-        if headers.get(b"sec-websocket-accept") != accept_key(self._key):
-            raise WebSocketError("handshake: bad Sec-WebSocket-Accept")
         self.open = True
         if rest:  # the server may send frames right behind the headers
             self.receive_data(rest)
