@@ -252,9 +252,6 @@ def test_server_killed_and_restarted(runtime, server, proxy, peers, js_client):
     finish(js, peer, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="core: after the heartbeat verdict the state stays OPEN "
-                   "during the close handshake (up to poll.CLOSE_TIMEOUT) and emits are written "
-                   "into the dead socket (reported to the lead)")
 def test_emit_right_after_heartbeat_verdict_is_not_lost(server, proxy, js_client):
     from deepstream import Client
 

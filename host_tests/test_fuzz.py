@@ -235,8 +235,6 @@ def test_client_core_survives_any_frames(frames, waits):
 
 # ---- found by the fuzzers: core behaviour reported to the lead ------------------
 
-@pytest.mark.xfail(strict=True, reason="client._dispatch creates a topic's handler for any message of "
-                   "that topic: one stray R message imports the record modules (~19 KB on MicroPython)")
 def test_unsolicited_record_message_does_not_load_records():
     link = FakeLink()
     link.open()
@@ -245,8 +243,6 @@ def test_unsolicited_record_message_does_not_load_records():
     assert link.client._record is None
 
 
-@pytest.mark.xfail(strict=True, reason="an unsolicited A|E while OPEN moves the state to "
-                   "AWAITING_AUTHENTICATION and nothing logs in again: the client stays offline")
 def test_unsolicited_auth_error_while_open_keeps_the_connection_open():
     link = FakeLink()
     link.open()

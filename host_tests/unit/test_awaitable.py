@@ -93,9 +93,11 @@ def test_login_async():
         await settle()
         link.receive("A|A|O{\"role\":\"x\"}+")
         ok = await task
-        task = asyncio.create_task(link.client.login_async({"username": "bad"}))
+        other = FakeLink()  # a failed login (an answer while OPEN would be unsolicited)
+        other.open()
+        task = asyncio.create_task(other.client.login_async({"username": "bad"}))
         await settle()
-        link.receive("A|E|INVALID_AUTH_DATA|Sno+")
+        other.receive("A|E|INVALID_AUTH_DATA|Sno+")
         try:
             await task
         except LoginError as err:

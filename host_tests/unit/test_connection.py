@@ -202,3 +202,68 @@ def test_unknown_option_refused():
         assert "subscriptionTimeout" in str(err)
         return
     raise AssertionError("accepted a camelCase option")
+
+
+def test_heartbeat_verdict_leaves_open_at_once_and_keeps_emits():
+    link = FakeLink(heartbeat_interval=500, reconnect_jitter=0, reconnect_interval_increment=1000)
+    link.open()
+    link.login()
+    link.conn.want_close = False
+    link.conn._socket_open = True
+    # the driver is still doing the close handshake on the dead link:
+    link.pump = lambda: None
+    link.advance(1600)
+    assert link.client.get_connection_state() == "RECONNECTING"
+    link.client.event.emit("r", 1)
+    assert link.conn.take_frame() is None  # queued, not written into the dead socket
+    assert link.conn._queue == ["E\x1fEVT\x1fr\x1fN1\x1e"]
+
+
+def test_auth_answers_nobody_asked_for_do_not_change_the_state():
+    link = FakeLink()
+    link.open()
+    link.login()
+    link.receive("A|E|INVALID_AUTH_DATA|Sx+")
+    link.receive("A|A+")
+    assert link.client.get_connection_state() == "OPEN"
+    assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE", "UNSOLICITED_MESSAGE"]
+    fresh = FakeLink()
+    fresh.open()
+    fresh.receive("A|A+")  # no login was sent
+    assert fresh.client.get_connection_state() == "AWAITING_AUTHENTICATION"
+
+
+def test_frames_are_cut_at_about_a_kilobyte():
+    link = FakeLink()
+    link.open()
+    link.login()
+    link.sent()
+    for _ in range(30):
+        link.client.event.emit("big", "x" * 90)  # 100 bytes per message
+    frames = link.sent()
+    assert len(frames) == 3 and all(len(f) < 1024 + 102 for f in frames)  # closed once past 1 KB
+    assert "".join(frames).count("E|EVT|big|S") == 30
+
+
+def test_out_of_memory_while_queueing_is_an_error_event():
+    link = FakeLink()
+    link.open()
+    link.login()
+
+    class Full(list):
+        def append(self, item):
+            raise MemoryError()
+    link.conn._queue = Full()
+    link.client.event.emit("r", 1)  # must not raise
+    assert link.errors == [("MESSAGE_DROPPED", "out of memory: message dropped", "E")]
+
+
+def test_unused_topics_do_not_load_their_handlers():
+    link = FakeLink()
+    link.open()
+    link.login()
+    link.receive("R|A|S|x+U|PNJ|bob+")
+    assert link.client._record is None and link.client._presence is None
+    assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE", "UNSOLICITED_MESSAGE"]
+    link.receive("P|REQ|nothere|c1|N1+")  # a stray request is still rejected
+    assert link.sent()[-1] == "P|REJ|nothere|c1+"

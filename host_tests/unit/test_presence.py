@@ -182,6 +182,7 @@ def test_non_json_answer_to_a_query():
 
 def test_unsolicited_and_malformed_messages():
     link = open_link()
+    link.client.presence  # the handler is in use (else every U message is unsolicited)
     link.receive("U|Q|bob+")
     link.receive("U|PNJ+")
     link.receive("U|A|S+")

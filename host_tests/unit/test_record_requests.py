@@ -117,6 +117,7 @@ def test_head():
 
 def test_unsolicited_head_reply():
     link = open_link()
+    link.client.record  # in use (else every R message is unsolicited without loading records)
     link.receive("R|HD|who|1|null+")
     assert link.errors == [("UNSOLICITED_MESSAGE", "no entry for who", "R")]
 

@@ -117,7 +117,13 @@ class Client:
         if topic == "E":
             self.event.handle(action, data, raw)
         elif topic in _HANDLED_TOPICS:
-            getattr(self, ("record", "rpc", "presence")[_HANDLED_TOPICS.index(topic) - 1]).handle(action, data, raw)
+            attr = ("record", "rpc", "presence")[_HANDLED_TOPICS.index(topic) - 1]
+            if topic != "P" and getattr(self, "_" + attr) is None:
+                # nothing of that topic was ever asked for: don't load its code
+                # (a stray RPC request is still answered: it must be rejected)
+                self._error(data[0] if data else action, "UNSOLICITED_MESSAGE", topic)
+                return
+            getattr(self, attr).handle(action, data, raw)
         elif topic == "X" and action == "E":
             self._handle_error(topic, data)
         else:

@@ -20,6 +20,7 @@ from .timers import Timers
 
 EVT = "E\x1fEVT\x1f"
 PING = "C\x1fPI\x1e"
+_FRAME_BYTES = 1024  # a frame is closed once it reaches this size
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
 _CORE_TIMERS = (HEARTBEAT, RECONNECT)
@@ -89,6 +90,13 @@ class Connection:
 
     def send(self, message):
         """Queue one built message; it goes out batched once OPEN."""
+        try:
+            self._enqueue(message)
+        except MemoryError:  # a full heap drops this message, never the caller's loop
+            self.dropped += 1  # counted in the MESSAGE_DROPPED total after the next login
+            self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", message[:1])
+
+    def _enqueue(self, message):
         if self.state == OPEN:
             self._queue.append(message)
             self._queued_bytes += len(message)
@@ -180,13 +188,22 @@ class Connection:
             return self._direct.pop(0)
         if self.state != OPEN or not self._queue:
             return None
-        n = self.options["max_messages_per_packet"]
-        if len(self._queue) <= n:
-            taken = self._queue
+        # up to max_messages_per_packet messages and about _FRAME_BYTES per
+        # frame: small frames need small contiguous blocks on a fragmented heap
+        queue = self._queue
+        n = min(len(queue), self.options["max_messages_per_packet"])
+        size = 0
+        for i in range(n):
+            size += len(queue[i])
+            if size >= _FRAME_BYTES:
+                n = i + 1
+                break
+        if n == len(queue):
+            taken = queue
             self._queue = []
         else:
-            taken = self._queue[:n]
-            del self._queue[:n]
+            taken = queue[:n]
+            del queue[:n]
         frame = "".join(taken)
         self._queued_bytes -= len(frame)
         if self.options["confirm_events"]:
@@ -257,6 +274,10 @@ class Connection:
             self.client._error(action, "UNSOLICITED_MESSAGE", T_CONNECTION)
 
     def _handle_auth(self, action, data):
+        if (action == "A" and self.state != AUTHENTICATING) or (action == "E" and self.state == OPEN):
+            # an answer to no login of ours must not take an OPEN link down
+            self.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
+            return
         if action == "A":
             self._set_state(OPEN)
             self._auth_done(True, self._decode(data[0]) if data else None)
@@ -326,6 +347,10 @@ class Connection:
         if ticks_diff(self.clock(), self._last_ping) > window:
             self.client._error("heartbeat not received in the last %d milliseconds" % window,
                                "connectionError", T_CONNECTION)
+            # the link is dead now, not when its close handshake ends: leave
+            # OPEN so that what is sent meanwhile waits in the queue
+            self._set_state(RECONNECTING)
+            self._was_reconnecting = True
             self._close_socket()
         else:
             self._schedule_heartbeat()

@@ -32,7 +32,7 @@ DEFAULTS = {
     "outbox_max_bytes": 16384,  # size cap of that file
     "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
     "ca_file": None,  # wss: CA certificate for verification
-    "verify": None,  # wss: None = verify only when ca_file is given
+    "verify": True,  # wss: False = no certificate check (raises INSECURE_CONNECTION)
 }
 
 
