@@ -113,3 +113,14 @@ def test_bad_names_refused_before_sending():
         raise AssertionError("accepted %r" % bad)
     link.pump()
     assert link.sent() == []
+
+
+def test_pending_ack_limit_is_an_error_not_a_pile_up():
+    link = open_link(max_pending_acks=2, subscription_timeout=100)
+    for name in ("a", "b", "c"):
+        link.client.event.subscribe(name, lambda d: None)
+    assert link.sent() == ["E|S|a+E|S|b+E|S|c+"]  # every subscription still goes out
+    assert link.errors == [("TOO_MANY_PENDING", "more than 2 acks pending: no timeout for c", "E")]
+    link.advance(150)
+    assert [e[1] for e in link.errors[1:]] == ["No ACK message received in time for a",
+                                               "No ACK message received in time for b"]

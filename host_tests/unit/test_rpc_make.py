@@ -51,8 +51,8 @@ def test_make_response_shapes():
 
 
 def test_correlation_ids_unique_short_and_per_client():
-    a = open_link()
-    b = open_link()
+    a = open_link(max_pending_rpcs=20)
+    b = open_link(max_pending_rpcs=20)
     ids = [a.client.rpc.make("x") for _ in range(20)] + [b.client.rpc.make("x") for _ in range(20)]
     assert len(set(ids)) == 40
     assert ids[0].split(".")[0] != ids[20].split(".")[0]
@@ -199,3 +199,17 @@ def test_close_ends_pending_calls():
     cid, got = make(link)
     link.client.close()
     assert got == [("IS_CLOSED", None)]
+
+
+def test_pending_rpc_limit_refuses_without_sending():
+    from deepstream.testing import FakeLink
+    link = FakeLink(max_pending_rpcs=2)
+    link.open()
+    link.login()
+    link.sent()
+    got = []
+    for _ in range(3):
+        link.client.rpc.make("slow", 1, lambda err, res: got.append(err))
+    assert len(link.sent()[0].split("+")) == 3  # two requests (and the empty tail)
+    assert got == ["TOO_MANY_PENDING"]
+    assert link.errors[-1][0] == "TOO_MANY_PENDING"

@@ -30,6 +30,8 @@ DEFAULTS = {
     "confirm_events": False,  # resend events a dead link may have swallowed (see README)
     "outbox_file": None,  # path: keep events emitted offline on flash/disk
     "outbox_max_bytes": 16384,  # size cap of that file
+    "max_pending_acks": 64,  # ack timers kept at once; beyond it no timer is armed
+    "max_pending_rpcs": 16,  # RPC calls in flight; beyond it make() fails at once
     "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
     "ca_file": None,  # wss: CA certificate for verification
     "verify": True,  # wss: False = no certificate check (raises INSECURE_CONNECTION)

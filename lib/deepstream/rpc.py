@@ -175,6 +175,14 @@ class RpcHandler:
         if callback is not None and not callable(callback):
             raise TypeError("rpc callback must be callable")
         payload = typed(data)
+        limit = self._client.options["max_pending_rpcs"]
+        if len(self._calls) >= limit:
+            # bounded: refuse rather than let calls pile up on a small heap
+            self._client._error("more than %d RPC calls pending: '%s' not sent" % (limit, name),
+                                "TOO_MANY_PENDING", T)
+            if callback is not None:
+                callback("TOO_MANY_PENDING", None)
+            return None
         self._count += 1
         cid = self._prefix + _base36(self._count)
         call = [name, callback, 0, None]

@@ -77,6 +77,12 @@ class AckTimeouts:
         if conn.state != "OPEN" or timeout < 1:
             return
         key = ack_key(topic, action, name)
+        limit = self.client.options["max_pending_acks"]
+        if len(self.keys) >= limit and key not in self.keys:
+            # bounded: the request still goes out, only its timeout is not watched
+            self.client._error("more than %d acks pending: no timeout for %s" % (limit, name),
+                               "TOO_MANY_PENDING", topic)
+            return
         self.keys.add(key)
         conn.timers.add(key, timeout, self._expired, (key, topic, action, name, event, callback))
 

@@ -1,0 +1,74 @@
+"""The durable outbox end to end on MicroPython: readings emitted while the
+server is unreachable survive the process being killed, and go out exactly
+once after the next login; a torn last record is skipped with an error."""
+import os
+import signal
+import subprocess
+
+from support.dsserver import free_port
+from support.mp import micropython_path, mp_lib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "peers", "mp_outbox_peer.py")
+
+
+def peer(*args):
+    env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
+    return subprocess.Popen([micropython_path(), "-X", "heapsize=96K", PEER] + list(args),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+
+
+def store_then_kill(outbox, n):
+    dead_url = "ws://127.0.0.1:%d/deepstream-v3" % free_port()  # nothing listens there
+    proc = peer("store", dead_url, outbox, str(n))
+    try:
+        seen = []
+        for line in proc.stdout:  # connection errors first, then "stored N"
+            seen.append(line)
+            if line.startswith("stored"):
+                break
+        assert seen and seen[-1].strip() == "stored %d" % n, "".join(seen)
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no close(), no flush: a power loss
+        proc.wait(10)
+    assert os.path.getsize(outbox) > 0
+
+
+def send(url, outbox):
+    proc = peer("send", url, outbox)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "sent" in out, out
+    assert not os.path.exists(outbox)
+    return out
+
+
+def received(js, n_expected):
+    got = []
+    while len(got) < n_expected:
+        got.append(js.wait_event("outbox/readings", timeout=10)["i"])
+    js.assert_none(lambda n: n["kind"] == "event", within=0.5)  # and nothing more
+    return got
+
+
+def test_readings_survive_a_kill_and_arrive_once(ds_server, js_client, tmp_path):
+    outbox = str(tmp_path / "outbox.bin")
+    js = js_client(ds_server.url, login=True)
+    js.event_subscribe("outbox/readings")
+    js.sync()
+    store_then_kill(outbox, 12)
+    out = send(ds_server.url, outbox)
+    assert received(js, 12) == list(range(12))
+    assert "error" not in out, out
+
+
+def test_torn_last_record_is_skipped_with_an_error(ds_server, js_client, tmp_path):
+    outbox = str(tmp_path / "outbox.bin")
+    js = js_client(ds_server.url, login=True)
+    js.event_subscribe("outbox/readings")
+    js.sync()
+    store_then_kill(outbox, 3)
+    with open(outbox, "rb+") as f:
+        f.truncate(os.path.getsize(outbox) - 4)  # the last write was cut short
+    out = send(ds_server.url, outbox)
+    assert received(js, 2) == [0, 1]
+    assert "error OUTBOX_CORRUPT" in out, out
