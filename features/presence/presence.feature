@@ -79,7 +79,13 @@ Feature: Presence
     Then the client throws a "MESSAGE_PARSE_ERROR" error with message "presence answer for query 1 is not a JSON object: {oops"
     And the last error was on topic "U"
 
+  Scenario: A presence message while presence was never used
+    When the server sends the message U|Q|Homer+
+    Then the client throws a "UNSOLICITED_MESSAGE" error with message "U|Q|Homer"
+
   Scenario: An answer without a query
+    Given the client subscribes to all presence events
+    And the server sends the message U|A|S|S+
     When the server sends the message U|Q|Homer+
     Then the client throws a "UNSOLICITED_MESSAGE" error with message "presence answer without a query: U|Q|Homer"
 

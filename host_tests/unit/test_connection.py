@@ -264,6 +264,6 @@ def test_unused_topics_do_not_load_their_handlers():
     link.login()
     link.receive("R|A|S|x+U|PNJ|bob+")
     assert link.client._record is None and link.client._presence is None
-    assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE", "UNSOLICITED_MESSAGE"]
+    assert link.errors == [("UNSOLICITED_MESSAGE", "R|A|S|x", "R"), ("UNSOLICITED_MESSAGE", "U|PNJ|bob", "U")]
     link.receive("P|REQ|nothere|c1|N1+")  # a stray request is still rejected
     assert link.sent()[-1] == "P|REJ|nothere|c1+"

@@ -121,7 +121,7 @@ class Client:
             if topic != "P" and getattr(self, "_" + attr) is None:
                 # nothing of that topic was ever asked for: don't load its code
                 # (a stray RPC request is still answered: it must be rejected)
-                self._error(data[0] if data else action, "UNSOLICITED_MESSAGE", topic)
+                self._error(raw.replace("\x1f", "|"), "UNSOLICITED_MESSAGE", topic)
                 return
             getattr(self, attr).handle(action, data, raw)
         elif topic == "X" and action == "E":
