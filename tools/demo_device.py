@@ -4,14 +4,11 @@ and publishes a simulated temperature every second as the event
 
     micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3 demo-1
 """
+import math
 import sys
+import time
 
-sys.path.insert(0, "lib")
-
-import math  # noqa: E402
-import time  # noqa: E402
-
-from deepstream import Client  # noqa: E402
+from deepstream import Client  # on MICROPYPATH: lib/ (make run gives it as .mpy)
 
 
 def main(url, device_id):
@@ -30,4 +27,7 @@ def main(url, device_id):
             n += 1
 
 
-main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "demo-1")
+try:
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "demo-1")
+except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: stop quietly
+    pass

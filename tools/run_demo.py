@@ -10,6 +10,7 @@ sys.path[:0] = [os.path.join(REPO, "lib"), os.path.join(REPO, "host_tests", "sup
 
 from deepstream import Client  # noqa: E402
 from dsserver import DeepstreamServer  # noqa: E402
+from mp import mp_lib  # noqa: E402
 
 MICROPYTHON = os.environ.get("MICROPYTHON", os.path.join(REPO, ".venv", "bin", "micropython"))
 
@@ -17,8 +18,10 @@ MICROPYTHON = os.environ.get("MICROPYTHON", os.path.join(REPO, ".venv", "bin", "
 def main():
     with DeepstreamServer() as srv:
         print("deepstream server %s (log: server output is kept in a temp dir)" % srv.url)
-        device = subprocess.Popen([MICROPYTHON, "-X", "heapsize=64K", "tools/demo_device.py", srv.url, "demo-1"],
-                                  cwd=REPO)
+        # the device gets the library as .mpy, as a board does, and a board-sized heap
+        env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
+        device = subprocess.Popen([MICROPYTHON, "-X", "heapsize=96K", "tools/demo_device.py", srv.url, "demo-1"],
+                                  cwd=REPO, env=env)
         client = Client(srv.url)
         client.on("error", lambda msg, event, topic: print("host error %s: %s" % (event, msg)))
         client.on("connectionStateChanged", lambda state: print("host connection:", state))

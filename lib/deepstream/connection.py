@@ -165,6 +165,8 @@ class Connection:
         self._try_reconnect()
 
     def receive_text(self, frame):
+        if self.state == CLOSED:
+            return  # after close(): what still arrives during the close handshake is dropped
         for msg in iter_messages(frame):
             try:
                 self._handle(msg)
