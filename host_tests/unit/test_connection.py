@@ -267,3 +267,16 @@ def test_unused_topics_do_not_load_their_handlers():
     assert link.errors == [("UNSOLICITED_MESSAGE", "R|A|S|x", "R"), ("UNSOLICITED_MESSAGE", "U|PNJ|bob", "U")]
     link.receive("P|REQ|nothere|c1|N1+")  # a stray request is still rejected
     assert link.sent()[-1] == "P|REJ|nothere|c1+"
+
+
+def test_messages_after_close_are_dropped():
+    link = FakeLink()
+    link.open(accept=False)
+    got = []
+    link.client.event.subscribe("n", got.append)
+    link.client.login({"username": "u"})
+    link.receive("C|A+")
+    link.client.close()  # while AUTHENTICATING; the close handshake is under way
+    link.conn.receive_text("A\x1fA\x1eE\x1fEVT\x1fn\x1fS1\x1e")
+    assert link.errors == [] and got == []
+    assert link.client.get_connection_state() == "CLOSED"
