@@ -2,15 +2,7 @@
 import asyncio
 
 from deepstream.awaitable import DeepstreamError, LoginError, PresenceError, RpcError, Waiter
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import FakeLink, open_link
 
 
 def run(coro):

@@ -1,13 +1,5 @@
 """Events: subscribe, emit, unsubscribe, listen, acks and timeouts."""
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import open_link
 
 
 def test_subscribe_emit_receive():

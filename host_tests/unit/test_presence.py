@@ -1,15 +1,7 @@
 """Presence: queries (everyone / some users), subscriptions, bulk ids, bad input."""
 import json
 
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import open_link
 
 
 def test_query_everyone():

@@ -1,14 +1,6 @@
 """Records with a FakeLink: snapshot, has, head (7.0.2 and v3 replies, timeouts),
 set_data (R|CU) and record listening."""
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import open_link
 
 
 def ready_record(link, name="rec", version=1, data='{"a":1}'):

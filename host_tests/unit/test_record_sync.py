@@ -2,23 +2,7 @@
 import json
 
 from deepstream.record import LOCAL_WINS, REMOTE_WINS
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
-
-
-def ready_record(link, name="rec", version=1, data='{"a":1}'):
-    rec = link.client.record.get_record(name)
-    link.receive("R|A|S|%s+" % name)
-    link.receive("R|R|%s|%d|%s+" % (name, version, data))
-    link.sent()
-    return rec
+from deepstream.testing import open_link, ready_record
 
 
 # ---- remote updates, versions and conflicts --------------------------------------------------

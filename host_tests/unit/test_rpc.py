@@ -1,14 +1,6 @@
 """RPC, provider side: auto-ack, answers, errors, bad requests.
 (Calls we make: test_rpc_make.py; split to fit a 96K MicroPython heap.)"""
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import open_link
 
 
 def provider(link, name="add"):

@@ -1,13 +1,5 @@
 """RPC, caller side: correlation ids, answers, errors, timeouts, bad replies."""
-from deepstream.testing import FakeLink
-
-
-def open_link(**options):
-    link = FakeLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+from deepstream.testing import FakeLink, open_link
 
 
 def provider(link, name="add"):

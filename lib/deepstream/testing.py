@@ -95,3 +95,21 @@ class FakeLink:
         self.client.login(auth or {"username": "test"})
         self.pump()
         self.receive(reply)
+
+
+def open_link(**options):
+    """A FakeLink that is connected and logged in, with what it sent so far cleared."""
+    link = FakeLink(**options)
+    link.open()
+    link.login()
+    link.sent()
+    return link
+
+
+def ready_record(link, name="rec", version=1, data='{"a":1}'):
+    """get_record(name) on `link`, answered by the "server" with `version` and `data` (JSON)."""
+    rec = link.client.record.get_record(name)
+    link.receive("R|A|S|%s+" % name)
+    link.receive("R|R|%s|%d|%s+" % (name, version, data))
+    link.sent()
+    return rec
