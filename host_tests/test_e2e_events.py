@@ -79,6 +79,10 @@ def test_listen_accept_from_js_subscription(ds_server, js_client):
     js.login({"username": "js"})
     js.event_subscribe("sensors/temp")
     assert pump_until(client, lambda: matches == [("sensors/temp", True)]), matches
+    # the server sends SR only to a listener whose accept it has processed:
+    # a subscription acked after our LA proves the server has it
+    client.event.subscribe("barrier", lambda d: None)
+    assert pump_until(client, lambda: not client._acks.keys)
     js.event_unsubscribe("sensors/temp")
     assert pump_until(client, lambda: len(matches) == 2), matches
     assert matches[1] == ("sensors/temp", False)
