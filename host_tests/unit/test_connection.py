@@ -227,6 +227,10 @@ def test_auth_answers_nobody_asked_for_do_not_change_the_state():
     link.receive("A|A+")
     assert link.client.get_connection_state() == "OPEN"
     assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE", "UNSOLICITED_MESSAGE"]
+    link.sent()
+    link.receive("C|CH+")  # a challenge once logged in
+    assert link.client.get_connection_state() == "OPEN" and link.sent() == []
+    assert [e[0] for e in link.errors] == ["UNSOLICITED_MESSAGE"] * 3
     fresh = FakeLink()
     fresh.open()
     fresh.receive("A|A+")  # no login was sent

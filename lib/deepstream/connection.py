@@ -23,7 +23,6 @@ PING = "C\x1fPI\x1e"
 _FRAME_BYTES = 1024  # a frame is closed once it reaches this size
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
-_CORE_TIMERS = (HEARTBEAT, RECONNECT)
 
 
 class Connection:
@@ -247,6 +246,9 @@ class Connection:
                 from .offline import confirmed
                 confirmed(self)
         elif action == "CH":
+            if self.state != AWAITING_CONNECTION:  # a challenge comes first or not at all
+                self.client._error("C|CH", "UNSOLICITED_MESSAGE", T_CONNECTION)
+                return
             self._set_state(CHALLENGING)
             self._send_direct(build("C", "CHR", self.original_url))
         elif action == "A":
