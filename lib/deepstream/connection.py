@@ -164,7 +164,7 @@ class Connection:
         self._try_reconnect()
 
     def receive_text(self, frame):
-        if self.state == CLOSED:
+        if self._deliberate_close:
             return  # after close(): what still arrives during the close handshake is dropped
         for msg in iter_messages(frame):
             try:
