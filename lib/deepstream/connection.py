@@ -278,7 +278,8 @@ class Connection:
             self.client._error(action, "UNSOLICITED_MESSAGE", T_CONNECTION)
 
     def _handle_auth(self, action, data):
-        if (action == "A" and self.state != AUTHENTICATING) or (action == "E" and self.state == OPEN):
+        if (action == "A" and self.state != AUTHENTICATING) or (
+                action == "E" and self.state not in (AUTHENTICATING, AWAITING_AUTHENTICATION)):
             # an answer to no login of ours must not take an OPEN link down
             self.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
             return
