@@ -159,16 +159,28 @@ def test_unsendable_data_refused():
     assert link.sent() == []
 
 
-def test_calls_made_before_login_time_out_from_open():
+def test_calls_made_offline_time_out_offline_and_are_never_sent():
     link = FakeLink(rpc_ack_timeout=100, rpc_response_timeout=1000)
     link.open()
     cid, got = make(link)
-    link.advance(5000)
-    assert got == []  # not sent yet: no timer running
+    link.advance(99)
+    assert got == []
+    link.advance(1)
+    assert got == [("ACK_TIMEOUT", None)]  # the link never came: the caller is told in time
+    link.login()
+    assert "P|REQ" not in "".join(link.sent())  # and the dead request does not go out late
+
+
+def test_call_made_offline_goes_out_at_login_within_its_deadline():
+    link = FakeLink(rpc_ack_timeout=100, rpc_response_timeout=1000)
+    link.open()
+    cid, got = make(link)
+    link.advance(50)
     link.login()
     assert link.sent()[-1] == "P|REQ|add|%s|L+" % cid
-    link.advance(100)
-    assert got == [("ACK_TIMEOUT", None)]
+    link.receive("P|A|REQ|add|%s+" % cid)
+    link.receive("P|RES|add|%s|N3+" % cid)
+    assert got == [(None, 3)]
 
 
 def test_call_in_flight_survives_a_reconnect_as_a_timeout():

@@ -10,9 +10,10 @@ Choices (beyond the reference client 2.3.4):
   per client (40 bits) and a counter. The server keys RPCs by id alone, so
   the prefix keeps ids of different clients apart; each id is a short string.
 * Timers are keyed by correlation id, so concurrent calls of one RPC each
-  keep their own (2.3.4 keys them by name). They start when the request can
-  go out (now if OPEN, else at the next OPEN) and survive a reconnect, so a
-  call lost with the link still ends in ACK_TIMEOUT / RESPONSE_TIMEOUT.
+  keep their own (2.3.4 keys them by name). They start at make(), online or
+  not, and survive a reconnect: a call made or lost while offline still ends
+  in ACK_TIMEOUT / RESPONSE_TIMEOUT on time, and a request that timed out
+  before it could be sent is taken out of the queue.
   close() (or giving up reconnecting) ends every pending call with IS_CLOSED.
 * Error texts given to `make` callbacks: the server's codes as they are,
   except 7.0.2's ACCEPT_TIMEOUT, reported as ACK_TIMEOUT (the v3 name and
@@ -185,12 +186,13 @@ class RpcHandler:
             return None
         self._count += 1
         cid = self._prefix + _base36(self._count)
-        call = [name, callback, 0, None]
+        msg = build(T, "REQ", name, cid, payload)
+        call = [name, callback, 0, None, msg]
         self._calls[cid] = call
-        c = self._client
-        c._conn.send(build(T, "REQ", name, cid, payload))
-        if c._conn.state == "OPEN":
-            self._start_timers(cid, call)
+        self._client._conn.send(msg)
+        # the timers run from now, online or not: a call made or stuck
+        # offline ends in its timeout instead of waiting for the link
+        self._start_timers(cid, call)
         return cid
 
     async def make_async(self, name, data=None):
@@ -244,6 +246,10 @@ class RpcHandler:
     def _timed_out(self, cid):
         call = self._calls.get(cid)
         if call is not None:
+            conn = self._client._conn
+            if call[4] in conn._queue:  # never sent (offline): it must not go out late
+                conn._queue.remove(call[4])
+                conn._queued_bytes -= len(call[4])
             self._complete(cid, "ACK_TIMEOUT" if call[2] == 1 else "RESPONSE_TIMEOUT", None)
 
     def _complete(self, cid, error, result):
@@ -255,12 +261,7 @@ class RpcHandler:
             call[1](error, result)
 
     def _state_changed(self, state):
-        if state == "OPEN":
-            for cid in list(self._calls):
-                call = self._calls.get(cid)
-                if call is not None and not call[2]:  # phase 0: not sent yet
-                    self._start_timers(cid, call)
-        elif state == "CLOSED":
+        if state == "CLOSED":
             for cid in list(self._calls):
                 self._complete(cid, "IS_CLOSED", None)
 
