@@ -2,11 +2,11 @@
 client 2.3.4 on the other side, for our client on CPython and MicroPython."""
 import os
 import subprocess
-import time
 
 import pytest
 
 from deepstream import Client
+from support.pyclient import open_client as _open_client, pump_until
 from support.dsserver import DeepstreamServer
 from support.mp import mp_lib
 
@@ -14,24 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 
-def pump_until(client, cond, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        client.poll(20)
-        if cond():
-            return True
-    return False
-
-
 def open_client(url, username="py-client", **options):
-    client = Client(url, **options)
-    errors = []
-    client.on("error", lambda msg, event, topic: errors.append((event, msg, topic)))
-    result = []
-    client.login({"username": username}, lambda ok, data: result.append((ok, data)))
-    assert pump_until(client, lambda: result), "login got no answer; errors: %r" % errors
-    assert result[0][0] is True, result
-    return client, errors
+    return _open_client(url, username, **options)
 
 
 def test_login_and_state(ds_server):

@@ -2,30 +2,11 @@
 client 2.3.4 editing the same records (our client on CPython)."""
 import time
 
-from deepstream import Client
-
-
-def pump_until(client, cond, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        client.poll(20)
-        if cond():
-            return True
-    return False
-
-
-def pump(client, ms):
-    pump_until(client, lambda: False, ms / 1000)
+from support.pyclient import open_client as _open_client, pump, pump_until
 
 
 def open_client(url, username="py-records"):
-    client = Client(url)
-    errors = []
-    client.on("error", lambda msg, event, topic: errors.append((event, msg, topic)))
-    result = []
-    client.login({"username": username}, lambda ok, data: result.append(ok))
-    assert pump_until(client, lambda: result) and result[0] is True, errors
-    return client, errors
+    return _open_client(url, username)
 
 
 def ready(client, name):

@@ -10,27 +10,12 @@ import threading
 import time
 
 from deepstream import Client, RpcError
+from support.pyclient import open_client as _open_client, pump_until
 from support.mp import mp_lib
 
 
-def pump_until(client, cond, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        client.poll(20)
-        if cond():
-            return True
-    return False
-
-
 def open_client(url, username="py-dev", **options):
-    client = Client(url, **options)
-    errors = []
-    client.on("error", lambda msg, event, topic: errors.append((event, msg, topic)))
-    result = []
-    client.login({"username": username}, lambda ok, data: result.append((ok, data)))
-    assert pump_until(client, lambda: result), "login got no answer; errors: %r" % errors
-    assert result[0][0] is True, result
-    return client, errors
+    return _open_client(url, username, **options)
 
 
 def provide(client, name, callback):
