@@ -12,15 +12,13 @@ kind of work under MicroPython).
   or take_frame, every error event carries text, and afterwards a valid
   event still reaches its subscription and an emit still goes out.
 """
-import json
 import os
 import sys
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from deepstream.message import ParseError, UNDEFINED, iter_messages, parse_typed, split, typed
-from deepstream.testing import FakeLink, to_wire
+from deepstream.message import ParseError, iter_messages, parse_typed, split, typed
+from deepstream.testing import FakeLink
 from deepstream.ws import MessageTooLarge, WebSocket, WebSocketError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))

@@ -51,7 +51,7 @@ class RecordBase:
 
     def __repr__(self):
         return "<Record %s v%s%s>" % (self.name, self.version,
-                                     " destroyed" if self.is_destroyed else "")
+                                      " destroyed" if self.is_destroyed else "")
 
     # ---- reading ------------------------------------------------------
 

@@ -14,6 +14,7 @@ from .message import UNDEFINED, build, check_json, typed
 from .record_base import (  # noqa: F401 (re-exported)
     CLOSED_TEXT, LOCAL_WINS, NO_ACK, REMOTE_WINS, T, WRITE_ACK, _NOTHING, RecordBase, _version)
 
+
 def _falsy_scalar(value):
     # 7.0.2 answers a path set of 0, false or "" with R|E|INVALID_MESSAGE_DATA
     return value is False or value == "" or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0)
@@ -40,6 +41,8 @@ def _split_set_args(a, b, c, what):
     if cb is not None and not callable(cb):
         raise TypeError("%s: callback must be callable" % what)
     return path, value, cb
+
+
 class Record(RecordBase):
     """One record, shared by every get_record() of its name (see usages)."""
 

@@ -29,7 +29,7 @@ def _recovered(rec, remote_version, remote_data, config, error, merged):
         return
     if error is not None:
         rec._h._client._error("received update for %s but version is %s (merge failed: %s)"
-                               % (remote_version, rec.version, error), "VERSION_EXISTS", T)
+                              % (remote_version, rec.version, error), "VERSION_EXISTS", T)
         return
     old_version = rec.version
     rec.version = remote_version
@@ -38,7 +38,7 @@ def _recovered(rec, remote_version, remote_data, config, error, merged):
         return
     if not isinstance(merged, (dict, list)):
         rec._h._client._error("merge strategy for '%s' gave %s, not a dict or list"
-                               % (rec.name, type(merged).__name__), "VERSION_EXISTS", T)
+                              % (rec.name, type(merged).__name__), "VERSION_EXISTS", T)
         return
     if _equal(merged, remote_data):
         rec._apply(remote_data)  # parsed by us, shared with nobody
