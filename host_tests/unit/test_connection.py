@@ -284,3 +284,18 @@ def test_messages_after_close_are_dropped():
     link.conn.receive_text("A\x1fA\x1eE\x1fEVT\x1fn\x1fS1\x1e")
     assert link.errors == [] and got == []
     assert link.client.get_connection_state() == "CLOSED"
+
+
+def test_a_message_split_across_frames_is_not_glued():
+    # docs/PROTOCOL.md: every frame is complete; halves are refused, never joined
+    link = FakeLink()
+    link.open()
+    link.login()
+    got = []
+    link.client.event.subscribe("news", got.append)
+    link.conn.receive_text("E\x1fEV")
+    link.conn.receive_text("T\x1fnews\x1fShi\x1e")
+    assert got == []
+    assert [e[0] for e in link.errors] == ["MESSAGE_PARSE_ERROR", "MESSAGE_PARSE_ERROR"]
+    link.receive("E|EVT|news|Sok+")  # the next whole message is fine
+    assert got == ["ok"]
