@@ -176,13 +176,19 @@ def cut_with_outage(proxy, peer, p):
 RUNTIMES = ("cpython", "micropython")
 
 
+def connected(runtime, name, server, proxy, peers, js_client, **peer_options):
+    """A JS subscriber and a peer through the proxy, past phase 0 (online)."""
+    js = subscriber(js_client, server, name)
+    peer = Peer(runtime, proxy.url(), name, **peer_options)
+    peers.append(peer)
+    check_phase(js, peer, 0)
+    return js, peer
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_cut(runtime, server, proxy, peers, js_client):
     name = "cut-" + runtime
-    js = subscriber(js_client, server, name)
-    peer = Peer(runtime, proxy.url(), name)
-    peers.append(peer)
-    check_phase(js, peer, 0)
+    js, peer = connected(runtime, name, server, proxy, peers, js_client)
     cut_with_outage(proxy, peer, 1)
     check_phase(js, peer, 1)
     finish(js, peer, 1)
@@ -191,10 +197,7 @@ def test_cut(runtime, server, proxy, peers, js_client):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_black_hole_is_noticed_by_heartbeat(runtime, server, proxy, peers, js_client):
     name = "hole-" + runtime
-    js = subscriber(js_client, server, name)
-    peer = Peer(runtime, proxy.url(), name)
-    peers.append(peer)
-    check_phase(js, peer, 0)
+    js, peer = connected(runtime, name, server, proxy, peers, js_client)
     proxy.blackhole()  # no FIN, no RST: the socket stays open, silent
     start = time.monotonic()
     peer.wait("@error connectionError heartbeat not received", timeout=10)
@@ -210,10 +213,7 @@ def test_black_hole_is_noticed_by_heartbeat(runtime, server, proxy, peers, js_cl
 def test_delay(runtime, server, proxy, peers, js_client):
     name = "delay-" + runtime
     proxy.set_delay(150)  # both directions, from the first byte
-    js = subscriber(js_client, server, name)
-    peer = Peer(runtime, proxy.url(), name)
-    peers.append(peer)
-    check_phase(js, peer, 0)
+    js, peer = connected(runtime, name, server, proxy, peers, js_client)
     cut_with_outage(proxy, peer, 1)
     check_phase(js, peer, 1)
     finish(js, peer, 1)
@@ -223,10 +223,7 @@ def test_delay(runtime, server, proxy, peers, js_client):
 def test_trickle_one_byte_at_a_time(runtime, server, proxy, peers, js_client):
     name = "trickle-" + runtime
     proxy.set_trickle(True)
-    js = subscriber(js_client, server, name)
-    peer = Peer(runtime, proxy.url(), name)
-    peers.append(peer)
-    check_phase(js, peer, 0)
+    js, peer = connected(runtime, name, server, proxy, peers, js_client)
     cut_with_outage(proxy, peer, 1)
     check_phase(js, peer, 1)
     finish(js, peer, 1)
@@ -235,12 +232,9 @@ def test_trickle_one_byte_at_a_time(runtime, server, proxy, peers, js_client):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_server_killed_and_restarted(runtime, server, proxy, peers, js_client):
     name = "kill-" + runtime
-    js = subscriber(js_client, server, name)
     # the restarted server has lost every record (memory storage): with the
     # default REMOTE_WINS its empty record would win over the offline write
-    peer = Peer(runtime, proxy.url(), name, _local_wins=True)
-    peers.append(peer)
-    check_phase(js, peer, 0)
+    js, peer = connected(runtime, name, server, proxy, peers, js_client, _local_wins=True)
     proxy.reject()
     server.kill()  # SIGKILL: no close frames; the proxy passes the FIN on
     peer.wait("@offline 1")
