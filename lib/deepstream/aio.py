@@ -10,8 +10,7 @@ import asyncio
 
 from .compat import ticks_add, ticks_diff, wait_for_ms
 from .constants import CLOSED
-from .poll import CLOSE_TIMEOUT
-from .transport import WebSocket, WebSocketError, no_delay, option, parse_url, pump, ssl_context, warn_if_insecure
+from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, parse_url, pump, warn_if_insecure
 
 READ_SIZE = 1024
 
@@ -124,7 +123,11 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
                      read_size=1024):
     """Connect and upgrade; returns (reader, writer, ws)."""
     secure, host, port, path = parse_url(url)
-    ctx = ssl_context(ca_file, verify) if secure else None
+    ctx = None
+    if secure:
+        from .tls import ssl_context
+
+        ctx = ssl_context(ca_file, verify)
     reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
     sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
     if sock is None and hasattr(writer, "get_extra_info"):

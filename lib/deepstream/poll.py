@@ -8,9 +8,8 @@ of poll(): they reach the core as socket_error()/socket_closed().
 import select
 
 from .compat import ticks_add, ticks_diff
-from .transport import Transport, WebSocketError, option, pump, warn_if_insecure
+from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, option, pump, warn_if_insecure
 
-CLOSE_TIMEOUT = 2000  # ms to wait for the server's close frame after ours
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
 
 

@@ -1,4 +1,5 @@
-"""Remote procedure calls: providing RPCs and making them.
+"""Remote procedure calls: providing RPCs (here) and making them (rpc_call.py,
+loaded on the first make(): a device that only serves RPCs never pays for it).
 
 Wire (see docs/PROTOCOL.md): provide `P|S|name` (ack `P|A|S|name`), request
 `P|REQ|name|cid|typed`, the provider accepts `P|A|REQ|name|cid` and answers
@@ -36,11 +37,9 @@ Choices (beyond the reference client 2.3.4):
   is sent as the error `REJECTED` instead of `P|REJ`: the caller gets
   "REJECTED" (2.3.4 callers: "SREJECTED") and no other provider is tried.
 """
-from .compat import ticks_add, ticks_diff, urandom
 from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
 
 T = "P"
-_KEY = "P\x1f"  # + cid: the one timer of a call (ack keys never start so)
 _MAX_ERROR_TEXT = 100
 # request data fields that 7.0.2 cannot reroute after a REJ (it would crash)
 _NO_REROUTE = ("", "U", "L", "F", "N0", "S")
@@ -50,16 +49,6 @@ SERVER_CODES = ("NO_RPC_PROVIDER", "ACCEPT_TIMEOUT", "ACK_TIMEOUT", "RESPONSE_TI
                 "MESSAGE_DENIED", "MESSAGE_PERMISSION_ERROR", "INVALID_MESSAGE_DATA")
 # ... and to a provider, about its own answers: never the end of one of our calls
 PROVIDER_CODES = ("MULTIPLE_ACCEPT", "MULTIPLE_RESPONSE", "INVALID_RPC_CORRELATION_ID")
-
-
-def _base36(n):
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
 
 
 def _rejection(name, cid, reroutable):
@@ -138,14 +127,7 @@ class RpcHandler:
     def __init__(self, client):
         self._client = client
         self._providers = {}  # name -> callback(data, response)
-        self._calls = {}  # cid -> [name, callback, phase, response deadline]
-        self._on_timer = self._timed_out  # one bound method for every timer
-        n = 0
-        for b in urandom(5):
-            n = (n << 8) | b
-        self._prefix = _base36(n) + "."
-        self._count = 0
-        client.on("connectionStateChanged", self._state_changed)
+        self._calls = None  # RpcCalls (rpc_call.py) from the first make()
 
     # ---- API ------------------------------------------------------------
 
@@ -172,98 +154,25 @@ class RpcHandler:
         RESPONSE_TIMEOUT, MESSAGE_DENIED, IS_CLOSED, MESSAGE_PARSE_ERROR or
         the provider's error text. Returns the correlation id.
         """
-        check_name(name, "rpc name")
-        if callback is not None and not callable(callback):
-            raise TypeError("rpc callback must be callable")
-        payload = typed(data)
-        limit = self._client.options["max_pending_rpcs"]
-        if len(self._calls) >= limit:
-            # bounded: refuse rather than let calls pile up on a small heap
-            self._client._error("more than %d RPC calls pending: '%s' not sent" % (limit, name),
-                                "TOO_MANY_PENDING", T)
-            if callback is not None:
-                callback("TOO_MANY_PENDING", None)
-            return None
-        self._count += 1
-        cid = self._prefix + _base36(self._count)
-        msg = build(T, "REQ", name, cid, payload)
-        call = [name, callback, 0, None, msg]
-        self._calls[cid] = call
-        self._client._conn.send(msg)
-        # the timers run from now, online or not: a call made or stuck
-        # offline ends in its timeout instead of waiting for the link
-        self._start_timers(cid, call)
-        return cid
+        return self._caller().make(name, data, callback)
 
     async def make_async(self, name, data=None):
         """`result = await client.rpc.make_async(name, data)`; raises RpcError
         (with .code, the error text a make() callback would get)."""
-        from .awaitable import Waiter, RpcError
-        w = Waiter()
+        return await self._caller().make_async(name, data)
 
-        def done(error, result):
-            if error is None:
-                w.set(result)
-            else:
-                w.fail(RpcError(error, "RPC '%s' failed: %s" % (name, error)))
-        self.make(name, data, done)
-        return await w.wait()
+    def _caller(self):
+        if self._calls is None:
+            from .rpc_call import RpcCalls
+            self._calls = RpcCalls(self._client)
+        return self._calls
+
+    def _pending(self, cid):
+        """The state of our call `cid`, or None (then the message is unsolicited)."""
+        return None if self._calls is None else self._calls.pending.get(cid)
 
     def provider_names(self):
         return list(self._providers)
-
-    # ---- calls we make ----------------------------------------------------
-
-    # One timer per call, to keep a board's memory small: phase 1 waits for
-    # the accept (then the response deadline is re-armed), phase 2 for the
-    # response. Whichever of the two deadlines comes first ends the call.
-
-    def _start_timers(self, cid, call):
-        c = self._client
-        conn = c._conn
-        ack_ms = c.options["rpc_ack_timeout"]
-        res_ms = c.options["rpc_response_timeout"]
-        if res_ms > 0:
-            call[3] = ticks_add(conn.clock(), res_ms)
-        if ack_ms > 0 and (res_ms <= 0 or ack_ms < res_ms):
-            call[2] = 1
-            conn.timers.add(_KEY + cid, ack_ms, self._on_timer, cid)
-        else:
-            call[2] = 2
-            if res_ms > 0:
-                conn.timers.add(_KEY + cid, res_ms, self._on_timer, cid)
-
-    def _accepted(self, cid, call):
-        if call[2] != 1:
-            return
-        call[2] = 2
-        conn = self._client._conn
-        if call[3] is None:
-            conn.timers.cancel(_KEY + cid)
-        else:
-            conn.timers.add(_KEY + cid, max(0, ticks_diff(call[3], conn.clock())), self._on_timer, cid)
-
-    def _timed_out(self, cid):
-        call = self._calls.get(cid)
-        if call is not None:
-            conn = self._client._conn
-            if call[4] in conn._queue:  # never sent (offline): it must not go out late
-                conn._queue.remove(call[4])
-                conn._queued_bytes -= len(call[4])
-            self._complete(cid, "ACK_TIMEOUT" if call[2] == 1 else "RESPONSE_TIMEOUT", None)
-
-    def _complete(self, cid, error, result):
-        call = self._calls.pop(cid, None)
-        if call is None:
-            return
-        self._client._conn.timers.cancel(_KEY + cid)
-        if call[1] is not None:
-            call[1](error, result)
-
-    def _state_changed(self, state):
-        if state == "CLOSED":
-            for cid in list(self._calls):
-                self._complete(cid, "IS_CLOSED", None)
 
     # ---- incoming -------------------------------------------------------
 
@@ -275,30 +184,18 @@ class RpcHandler:
             if len(data) < 2 or not data[1]:
                 c._error("RPC response without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
                 return
-            cid = data[1]
-            if cid not in self._calls:
+            if self._pending(data[1]) is None:
                 self._unsolicited(raw)
-                return
-            value = None
-            if len(data) > 2 and data[2]:
-                try:
-                    value = parse_typed(data[2])
-                except ParseError as err:
-                    # the call is over either way: end it, and say why
-                    c._error("%s (RPC response %s)" % (err, to_text(raw)), "MESSAGE_PARSE_ERROR", T)
-                    self._complete(cid, "MESSAGE_PARSE_ERROR", None)
-                    return
-                if value is UNDEFINED:
-                    value = None
-            self._complete(cid, None, value)
+            else:
+                self._calls.response(data, raw)
         elif action == "A":
             if not data:
                 c._error("RPC ack without an action: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
             elif data[0] == "REQ":
                 if len(data) < 3 or not data[2]:
                     c._error("RPC accept without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
-                elif data[2] in self._calls:
-                    self._accepted(data[2], self._calls[data[2]])
+                elif self._pending(data[2]) is not None:
+                    self._calls.accepted(data[2])
                 else:
                     self._unsolicited(raw)
             elif len(data) > 1:
@@ -330,14 +227,14 @@ class RpcHandler:
                 c._acks.clear(T, "US", data[1])
             c._handle_error(T, data)  # provide denied, MULTIPLE_SUBSCRIPTIONS, ...
             return
-        if cid not in self._calls:
+        if self._pending(cid) is None:
             self._unsolicited(raw)
             return
         if code == "ACCEPT_TIMEOUT":
             code = "ACK_TIMEOUT"
         elif code not in SERVER_CODES and code[:1] == "S":
             code = code[1:]  # 7.0.2: the provider's text as a typed string
-        self._complete(cid, code, None)
+        self._calls.complete(cid, code, None)
 
     def _unsolicited(self, raw):
         self._client._error("no pending RPC for this correlation id: " + to_text(raw),

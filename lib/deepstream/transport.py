@@ -10,7 +10,6 @@ so). Only ``verify=False`` turns verification off: the link is encrypted but
 the server is not authenticated, and the drivers report an
 ``INSECURE_CONNECTION`` error event on every connection made that way.
 """
-import binascii
 import select
 import socket
 
@@ -25,6 +24,7 @@ except ImportError:
 
 DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True}
 INSECURE_CONNECTION = "INSECURE_CONNECTION"
+CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after ours
 
 
 def option(conn, name):
@@ -67,67 +67,12 @@ def parse_url(url):
     return scheme == "wss", host, port, path
 
 
-def ssl_context(ca_file=None, verify=True):
-    """TLS client context. Verifies the server (chain and host name) unless
-    verify is False; None counts as True, so that no value but an explicit
-    False can switch verification off."""
-    try:
-        import ssl  # only when wss:// is used: saves RAM on boards
-    except ImportError:
-        raise OSError("this build has no ssl module: wss:// unavailable")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if verify is False:
-        if hasattr(ctx, "check_hostname"):  # CPython: must be off before CERT_NONE
-            ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if ca_file:
-        for der in _certificates(ca_file):
-            ctx.load_verify_locations(cadata=der)
-    elif hasattr(ctx, "load_default_certs"):
-        ctx.load_default_certs()
-    else:
-        raise OSError("wss:// verifies the server certificate: give the ca_file option "
-                      "(this runtime has no system CA store), or verify=False to connect unverified")
-    # explicit: MicroPython's PROTOCOL_TLS_CLIENT starts with CERT_NONE and does
-    # not verify even with a CA loaded; mbedtls then also checks the host name
-    # given to wrap_socket(server_hostname=...)
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    if hasattr(ctx, "check_hostname"):
-        ctx.check_hostname = True
-    return ctx
-
-
 def warn_if_insecure(conn, url):
     """Drivers call this right after conn.socket_opened(): a wss:// link
     opened with verify=False gets one INSECURE_CONNECTION error event."""
     if url.startswith("wss:") and option(conn, "verify") is False:
         conn.report_error(INSECURE_CONNECTION, "wss:// link without certificate verification "
                           "(verify=False): the server is not authenticated")
-
-
-def tls_error_text(err):
-    """One-line text of a TLS failure (mbedtls texts come wrapped in newlines)."""
-    return " ".join(str(err).split()) or type(err).__name__
-
-
-def _certificates(path):
-    """DER certificates of a PEM (one or more) or DER file: MicroPython's
-    mbedtls binding only parses DER, CPython takes DER too."""
-    with open(path, "rb") as f:
-        data = f.read()
-    begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
-    i = data.find(begin)
-    if i < 0:
-        return [data]
-    out = []
-    while i >= 0:
-        j = data.find(end, i)
-        if j < 0:
-            raise ValueError("truncated PEM certificate in " + path)
-        out.append(binascii.a2b_base64(data[i + len(begin):j]))
-        i = data.find(begin, j)
-    return out
 
 
 def _would_block(err):
@@ -183,6 +128,8 @@ class Transport:
         sock.connect(ai[-1])
         no_delay(sock)
         if secure:
+            from .tls import ssl_context, tls_error_text
+
             ctx = ssl_context(self.ca_file, self.verify)
             try:
                 sock = ctx.wrap_socket(sock, server_hostname=host)
