@@ -135,7 +135,8 @@ def run_poll(base, timeout_ms=5000, **opts):
     for conn, cond in scenarios(base, **opts):
         if conn == "done":
             return cond
-        d = drivers.setdefault(id(conn), PollDriver(conn))
+        # keyed by the object, not id(): a finished conn's id can come back for the next one
+        d = drivers.setdefault(conn, PollDriver(conn))
         start = ticks_ms()
         while not cond():
             if ticks_diff(ticks_ms(), start) > timeout_ms:
@@ -155,8 +156,8 @@ def run_aio(base, timeout_ms=5000, **opts):
                 for t in tasks.values():  # run() must have ended by itself
                     await wait_for_ms(t, 2000)
                 return cond
-            if id(conn) not in tasks:
-                tasks[id(conn)] = asyncio.create_task(run(conn))
+            if conn not in tasks:  # the object, not id(): ids of finished conns come back
+                tasks[conn] = asyncio.create_task(run(conn))
             start = ticks_ms()
             while not cond():
                 if ticks_diff(ticks_ms(), start) > timeout_ms:

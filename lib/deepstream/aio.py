@@ -83,9 +83,20 @@ class _Session:
         self.wake.set()
 
     async def read_loop(self):
+        reader = self.reader
+        # MicroPython's streams read into one buffer; CPython's make new bytes per read
+        readinto = getattr(reader, "readinto", None)
+        buf = bytearray(READ_SIZE) if readinto else None
+        mv = memoryview(buf) if readinto else None
         try:
             while not self.done:
-                data = await self.reader.read(READ_SIZE)
+                if readinto:
+                    n = await readinto(buf)
+                    if n is None:  # a TLS record not complete yet
+                        continue
+                    data = mv[:n]
+                else:
+                    data = await reader.read(READ_SIZE)
                 if not data:
                     self.end("connection closed by the server")
                     return
