@@ -346,8 +346,8 @@ def code_sizes(srv, tree):
     if not m:
         return {"error": (r.stdout + r.stderr)[-500:]}
     mods = m.group(1).split()
-    fake = [n for n in mods if n in ("fakeboard", "machine", "network", "rp2", "esp32", "board")]
-    fw = [n for n in mods if n in ("app", "wifi")]
+    fake = [n for n in mods if n in ("fakeboard", "machine", "network", "rp2", "esp32")]
+    fw = [n for n in mods if n in ("app", "wifi", "board")]
     lib = [n for n in mods if n == "deepstream" or n.startswith("deepstream.")]
     lib.sort(key=lambda n: (n != "deepstream", n))
     other = [n for n in mods if n not in fake + fw + lib]
@@ -360,6 +360,35 @@ def code_sizes(srv, tree):
         return {"error": (r.stdout + r.stderr)[-500:]}
     out = json.loads(m.group(1))
     out["modules"] = {"other": other, "fakeboard": fake, "firmware": fw, "lib": lib}
+    out["vms"] = other_vms(tree, [("fakeboard", fake), ("lib", lib), ("firmware", fw)])
+    return out
+
+
+def other_vms(tree, groups):
+    """The same groups as .mpy files and from a ROMFS image, on the 64-bit unix port and
+    on the 32-bit VM (tools/mp32.py: MicroPython's WebAssembly port under node).
+    Returns {column: {group: bytes}} or {column: {"error": text}}."""
+    import mp32
+
+    root = os.path.join(OUT, "probe-vms")  # board tree + fake board, .mpy only
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(tree, root, ignore=shutil.ignore_patterns("*.py", "*.json"))
+    for f in os.listdir(FAKEBOARD_MPY):
+        shutil.copyfile(os.path.join(FAKEBOARD_MPY, f), os.path.join(root, f))
+    first = [("other", list(mp32.RUNTIME_MODULES))]
+    out = {}
+    for column, fn, romfs in (("64-bit, ROMFS", mp32.unix_resident_sizes, True),
+                              ("32-bit, files", mp32.resident_sizes, False),
+                              ("32-bit, ROMFS", mp32.resident_sizes, True)):
+        try:
+            r = fn(root, first + groups, path=("lib", ""), romfs=romfs)
+            sizes = dict(r["sizes"])
+            if r.get("errors"):
+                sizes["error"] = "; ".join("%s: %s" % kv for kv in sorted(r["errors"].items()))[:300]
+            sizes["baseline"] = r.get("baseline")
+            out[column] = sizes
+        except Exception as err:  # no node, npm offline, ...: the 64-bit figures still stand
+            out[column] = {"error": str(err)[:300]}
     return out
 
 
@@ -396,21 +425,28 @@ def render(res, minutes, when):
         a("Resident code (a fresh process importing the modules the running app had loaded, "
           "after gc.collect()):")
         a("")
-        a("| what | bytes (64-bit) |")
-        a("|---|---:|")
-        a("| library (%d modules of `deepstream`) | %s |" % (len(code["modules"]["lib"]), kb(code["lib"])))
-        a("| firmware (app, wifi) | %s |" % kb(code["firmware"]))
-        a("| fake board + board module (test doubles; C modules on a board) | %s |" % kb(code["fakeboard"]))
-        a("| other (asyncio, json, ...: frozen/built in) | %s |" % kb(code["other"]))
+        vms = code.get("vms", {})
+        cols = sorted(vms)  # "32-bit, ROMFS", "32-bit, files", "64-bit, ROMFS"
+        a("| what | 64-bit, files (this run) | %s |" % " | ".join(cols))
+        a("|---|---:|%s" % ("---:|" * len(cols)))
+        for key, what in (("lib", "library (%d modules of `deepstream`)" % len(code["modules"]["lib"])),
+                          ("firmware", "firmware (app, wifi, board module)"),
+                          ("fakeboard", "fake board (test doubles of C modules: not on a board)"),
+                          ("other", "other (asyncio, json, ...: frozen/built in)")):
+            a("| %s | %s | %s |" % (what, kb(code[key]), " | ".join(kb(vms[c].get(key)) for c in cols)))
         ok = [r for r in runs if r["ok"] and r["used_max"]]
         if ok:
             mx = max(r["used_max"] for r in ok)
             state = mx - code["lib"] - code["firmware"] - code["fakeboard"] - code["other"] - code["baseline"]
-            a("| **state** (max live heap minus all the code above and the interpreter's %s at start) | **%s** |"
-              % (kb(code["baseline"]), kb(state)))
+            a("| **state** (max live heap minus all the code above and the interpreter's %s at start) | **%s** |%s"
+              % (kb(code["baseline"]), kb(state), " |" * len(cols)))
             res["state"] = state
         a("")
         a("Library modules loaded: %s." % ", ".join(n.split(".")[-1] for n in code["modules"]["lib"]))
+        for c in cols:
+            if vms[c].get("error"):
+                a("")
+                a("%s: not measured: %s" % (c, vms[c]["error"].replace("|", "/")))
     ok = [r["heap"] for r in runs if r["ok"]]
     smallest = min(ok, key=heap_bytes) if ok else None
     res["smallest"] = smallest
