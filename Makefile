@@ -6,7 +6,10 @@
 #   make node      the real deepstream server + official JS client (tools/server, npm ci),
 #                  and the 32-bit MicroPython WebAssembly port (tools/mp32, npm ci)
 #   make mpy       compile lib/ to build/mpy/, and lib+board+firmware to build/$(BOARD)/
+#                  (ROMFS=1: the bytecode into the image build/$(BOARD).romfs instead)
 #   make deploy    BOARD=esp32|pico_w|pico2_w PORT=/dev/ttyUSB0: build and copy to a board
+#                  ROMFS=1: bytecode into the board's ROMFS partition (MicroPython >= 1.25);
+#                  CLEAR_ROMFS=1: empty the ROMFS first (back from ROMFS=1); DRY_RUN=1: print only
 #   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
 #   make run       the demo (tools/run_demo.py)
 #   make bench     benchmarks (tools/bench.py)
@@ -101,12 +104,14 @@ mpy: venv
 	  f=$${f#./}; out=$(BUILD_MPY)/$${f%.py}.mpy; mkdir -p ../$$(dirname $$out); \
 	  ../$(MPYCROSS) -s $$f -o ../$$out $$f || exit 1; echo "$$out"; \
 	done
-	$(PYTHON) tools/deploy.py mpy --board $(BOARD) --mpy-cross $(MPYCROSS)
+	$(PYTHON) tools/deploy.py mpy --board $(BOARD) --mpy-cross $(MPYCROSS) $(if $(ROMFS),--romfs)
 
-# DRY_RUN=1 prints the files and mpremote commands without a board
+# DRY_RUN=1 prints the files and mpremote commands without a board; ROMFS=1 puts the bytecode
+# into the board's ROMFS partition; CLEAR_ROMFS=1 writes an empty ROMFS image (normal deploy)
 deploy: venv
 	$(PYTHON) tools/deploy.py deploy --board $(BOARD) --port $(PORT) --mpy-cross $(MPYCROSS) \
-	  --mpremote $(VENV)/bin/mpremote $(if $(DRY_RUN),--dry-run)
+	  --mpremote $(VENV)/bin/mpremote $(if $(DRY_RUN),--dry-run) $(if $(ROMFS),--romfs) \
+	  $(if $(CLEAR_ROMFS),--clear-romfs)
 
 repl: venv
 	$(PYTHON) tools/deploy.py repl --port $(PORT) --mpremote $(VENV)/bin/mpremote

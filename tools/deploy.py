@@ -4,6 +4,7 @@
     tools/deploy.py mpy    --board esp32                      # build/<board>/: the board's files
     tools/deploy.py deploy --board pico_w --port /dev/ttyACM0 # build, copy with mpremote, reset
     tools/deploy.py deploy --board esp32 --port /dev/ttyUSB0 --dry-run   # print, touch nothing
+    tools/deploy.py deploy --board esp32 --port /dev/ttyUSB0 --romfs     # bytecode in ROMFS
     tools/deploy.py repl   --port /dev/ttyUSB0
     tools/deploy.py package                                   # regenerate package.json, manifest.py
 
@@ -29,6 +30,20 @@ Deploying runs mpremote twice:
  2. clean stale modules (a leftover .py shadows the .mpy of the same name),
     copy everything, /main.py last (an interrupted deploy leaves a board that
     boots to the REPL), then reset.
+
+--romfs (MicroPython >= 1.25 with a ROMFS partition): every .mpy goes into one
+ROMFS image instead (build/<board>.romfs, made from build/<board>-rom/, laid out
+as it appears under /rom: /rom/lib/deepstream/*.mpy, /rom/app.mpy, ...); the
+board runs that bytecode in place from flash, so it costs no heap. Only boot.py,
+main.py, config.json (and the CA file) stay on the filesystem. The board's
+sys.path is ['', '.frozen', '/rom', '/rom/lib', '/lib']: a /app.mpy on the
+filesystem ('' is the root) would shadow /rom/app.mpy, so the deploy removes
+/*.mpy, /*.py copies of the modules and /lib/deepstream. Safe mode first checks
+that the firmware has a ROMFS partition the image fits in (and touches nothing
+if not); phase 2 then runs `mpremote romfs deploy` before copying.
+A normal deploy refuses a board whose ROMFS holds deepstream (/rom/lib comes
+before /lib: the old ROM copy would win) unless --clear-romfs is given, which
+writes an empty ROMFS image.
 """
 import argparse
 import glob
@@ -142,15 +157,33 @@ def mpy_cross_cmd(mpy_cross, src, out, optimize):
     return cmd + ["-s", name, "-o", out, os.path.join(REPO, src)]
 
 
-def build(board, items, mpy_cross, optimize=1, dry_run=False, out=print, root=None):
-    """Compile/copy every item into build/<board>/ (the board's filesystem layout)."""
+def romfs_paths(root):
+    """(staging dir laid out as /rom, image file) next to the filesystem tree `root`.
+    The image name must end in .romfs: `mpremote romfs deploy` builds an image from
+    any other path instead of sending the file."""
+    root = root.rstrip("/" + os.sep)
+    return root + "-rom", root + ".romfs"
+
+
+def rel(path):
+    r = os.path.relpath(path, REPO)
+    return path if r.startswith("..") else r
+
+
+def build(board, items, mpy_cross, optimize=1, dry_run=False, out=print, root=None, romfs=False):
+    """Compile/copy every item into build/<board>/ (the board's filesystem layout).
+    romfs: the compiled items go to build/<board>-rom/ instead (the layout under /rom)."""
     root = stage_dir(board, root)
+    rom = romfs_paths(root)[0] if romfs else None
     if dry_run:
-        out("# build %s" % os.path.relpath(root, REPO))
+        out("# build %s" % rel(root) + (" and %s" % rel(rom) if rom else ""))
     else:
         shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        if rom:
+            shutil.rmtree(rom, ignore_errors=True)
     for src, dest, compile_it in items:
-        target = os.path.join(root, dest)
+        target = os.path.join(rom if rom and compile_it else root, dest)
         if dry_run:
             if compile_it:
                 out(" ".join(shlex.quote(a) for a in mpy_cross_cmd(mpy_cross, src, target, optimize)))
@@ -166,6 +199,41 @@ def build(board, items, mpy_cross, optimize=1, dry_run=False, out=print, root=No
     return root
 
 
+def make_romfs(src_dir, image, mpremote=None):
+    """Write the ROMFS image of src_dir (already .mpy: no compiling) to `image`; return
+    its size. mpremote.romfs.make_romfs in this Python, else the mpremote executable."""
+    os.makedirs(src_dir, exist_ok=True)
+    try:
+        from mpremote.romfs import make_romfs as _make
+    except ImportError:
+        r = subprocess.run([mpremote or find_tool("mpremote", None, "MPREMOTE"), "romfs",
+                            "--no-mpy", "-o", image, "build", src_dir], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("building the ROMFS image needs mpremote >= 1.25:\n%s%s" % (r.stdout, r.stderr))
+    else:
+        import contextlib
+        import io
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the tree
+            data = _make(src_dir, mpy_cross=False)
+        with open(image, "wb") as f:
+            f.write(data)
+    return os.path.getsize(image)
+
+
+def build_romfs(board, items, mpy_cross, optimize=1, dry_run=False, out=print, root=None,
+                mpremote=None):
+    """build(romfs=True), then the image. Returns (filesystem root, image path)."""
+    root = build(board, items, mpy_cross, optimize, dry_run, out, root, romfs=True)
+    rom, image = romfs_paths(root)
+    if dry_run:
+        out("# ROMFS image %s from %s (mpremote.romfs.make_romfs, mpy_cross=False)" % (rel(image), rel(rom)))
+    else:
+        size = make_romfs(rom, image, mpremote)
+        n = sum(len(fs) for _, _, fs in os.walk(rom))
+        out("ROMFS image %s: %d bytes (%.1f KB), %d files" % (rel(image), size, size / 1024, n))
+    return root, image
+
+
 SAFE_CODE = """import os
 try:
     os.rename('main.py', 'main.py.off')
@@ -176,6 +244,45 @@ else:
     import machine
     machine.reset()
 """ % SAFE_MARKER
+
+# Checks run in safe mode before main.py is touched: when one fails the board is left as it is.
+# --romfs: the firmware has a ROMFS partition (vfs.rom_ioctl, MicroPython >= 1.25); its size.
+ROMFS_CHECK = """_ok = False
+try:
+    import vfs
+    if vfs.rom_ioctl(1) > 0:
+        _dev = vfs.rom_ioctl(2, 0)
+        if not (isinstance(_dev, int) and _dev < 0):
+            _ok = _dev.ioctl(4, 0) * _dev.ioctl(5, 0) if hasattr(_dev, 'ioctl') else len(_dev)
+        _dev = None
+except (ImportError, AttributeError, OSError):
+    pass
+print('DS-DEPLOY:romfs-size', int(_ok))
+"""
+NO_ROMFS = "this firmware has no ROMFS partition: deploy without ROMFS=1 (without --romfs)"
+# a normal deploy: /rom/lib comes before /lib on sys.path, so a deepstream package left in the
+# ROMFS would be imported instead of the new /lib/deepstream
+ROM_LIB_CHECK = """_ok = True
+for _p in ('/rom/lib/deepstream', '/rom/deepstream'):
+    try:
+        os.stat(_p)
+    except OSError:
+        continue
+    print('DS-DEPLOY:rom-has-deepstream', _p)
+    _ok = False
+"""
+ROM_HAS_LIB = ("the board's ROMFS holds the library (%s), which comes before /lib on sys.path and "
+               "would shadow a normal deploy: deploy with ROMFS=1 (--romfs), or add CLEAR_ROMFS=1 "
+               "(--clear-romfs) to write an empty ROMFS image")
+
+
+def safe_code(check=None):
+    """SAFE_CODE, run only if `check` (MicroPython code setting _ok) passes."""
+    if not check:
+        return SAFE_CODE
+    body = SAFE_CODE.split("\n", 1)[1]  # after "import os"
+    return "import os\n" + check + "if _ok:\n" + "".join(
+        "    " + line + "\n" for line in body.splitlines())
 
 CLEAN_CODE = """import os
 def _rm(p):
@@ -188,7 +295,7 @@ try:
         _rm('lib/deepstream/' + _f)
 except OSError:
     pass
-for _f in %r:
+%sfor _f in %r:
     _rm(_f)
 for _d in %r:
     try:
@@ -199,19 +306,39 @@ print('DS-DEPLOY:clean')
 """
 
 
-def copy_commands(items, root):
-    """mpremote commands (joined with '+') for phase 2: clean, mkdir, copy, reset."""
+def stale_files(items, romfs=False):
+    """Files phase 2 removes from the board's root (besides lib/deepstream/*): a .py that
+    would shadow a module's .mpy; with romfs also the .mpy itself ('' is before /rom)."""
+    top = [dest for _, dest, c in items if c and "/" not in dest]
+    stale = [dest[:-4] + ".py" for dest in top]
+    if romfs:
+        stale = top + stale
+    return stale + ["main.py.off"]
+
+
+def copy_commands(items, root, romfs_image=None):
+    """mpremote commands (joined with '+') for phase 2: clean, mkdir, copy, reset.
+
+    romfs_image: the compiled items are in this image: clean also removes their copies on
+    the filesystem ('' comes before /rom on sys.path) and /lib/deepstream, then
+    `romfs deploy` writes the image before the remaining files are copied."""
+    fs_items = [it for it in items if not (romfs_image and it[2])]
     dirs = set()
-    for _, dest, _ in items:
+    for _, dest, _ in fs_items:
         parts = dest.split("/")[:-1]
         for i in range(1, len(parts) + 1):
             dirs.add("/".join(parts[:i]))
     dirs = sorted(dirs, key=lambda d: (d.count("/"), d))  # parents first
-    stale = [dest[:-4] + ".py" for _, dest, c in items if c and "/" not in dest] + ["main.py.off"]
-    cmds = [["exec", CLEAN_CODE % (stale, tuple(dirs))]]
+    stale = stale_files(items, romfs_image)
+    rmdir = "try:\n    os.rmdir('lib/deepstream')\nexcept OSError:\n    pass\n" if romfs_image else ""
+    # clean first: it prints the marker that tells deploy() the board was reached, so a
+    # failing `romfs deploy` (image too big, ...) is reported at once instead of retried
+    cmds = [["exec", CLEAN_CODE % (rmdir, stale, tuple(dirs))]]
+    if romfs_image:
+        cmds.append(["romfs", "deploy", romfs_image])
     # one cp per file, to its full name: no "is the destination a directory" checks, which
     # differ between ports (the unix port cannot stat "" for the root)
-    for _, dest, _ in items:  # main.py is last in items
+    for _, dest, _ in fs_items:  # main.py is last in items
         cmds.append(["fs", "cp", os.path.join(root, dest), ":" + dest])
     cmds.append(["reset"])
     return cmds
@@ -249,20 +376,57 @@ def deploy(args):
     out = print
     if args.dry_run:
         out("# board %s (%s), port %s" % (args.board, BOARDS[args.board]["note"], args.port))
-        out("# files (source -> board):")
-        for src, dest, c in items:
-            out("%s -> :%s%s" % (os.path.relpath(src, REPO) if os.path.isabs(src) else src, dest,
-                                 "  (mpy-cross)" if c else ""))
-    root = build(args.board, items, mpy_cross, args.optimize, args.dry_run, out, args.out)
-    safe = chain(mpremote, args.port, [["exec", SAFE_CODE]])
-    copy = chain(mpremote, args.port, copy_commands(items, root))
+        list_files(items, args.romfs, out)
+    image = None
+    if args.romfs:
+        root, image = build_romfs(args.board, items, mpy_cross, args.optimize, args.dry_run, out,
+                                  args.out, mpremote)
+        check = ROMFS_CHECK
+    else:
+        root = build(args.board, items, mpy_cross, args.optimize, args.dry_run, out, args.out)
+        check = ROM_LIB_CHECK
+        if args.clear_romfs:  # an empty image: the old /rom/lib/deepstream goes away
+            check = ROMFS_CHECK + "_ok = True\n"  # no partition: nothing to clear
+            image = romfs_paths(root)[1][:-len(".romfs")] + "-empty.romfs"
+            if not args.dry_run:
+                import tempfile
+                with tempfile.TemporaryDirectory() as empty:
+                    make_romfs(empty, image, mpremote)
+    safe = chain(mpremote, args.port, [["exec", safe_code(check)]])
+    copy = copy_commands(items, root, image if args.romfs else None)
+    if args.clear_romfs and not args.romfs:
+        copy.insert(1, ["romfs", "deploy", image])
     if args.dry_run:
-        out("# 1. safe mode (stop the app: rename main.py, reset)")
-        out(show(safe))
-        out("# 2. clean, copy, reset")
-        out(show(copy))
+        if args.romfs:
+            out("# 1. check the ROMFS partition, safe mode (stop the app: rename main.py, reset)")
+            out(show(safe))
+            out("# 2. clean (stale copies of the ROMFS modules and /lib/deepstream), write the "
+                "ROMFS image, copy the filesystem files, reset")
+        else:
+            out("# 1. safe mode (stop the app: rename main.py, reset)")
+            out(show(safe))
+            out("# 2. clean, copy, reset")
+        out("# clean removes: lib/deepstream/*%s %s" % (" lib/deepstream/" if args.romfs else "",
+                                                      " ".join(stale_files(items, args.romfs))))
+        out(show(chain(mpremote, args.port, copy)))
         return 0
     r = run_mpremote(safe)
+    found = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("DS-DEPLOY:romfs-size")]
+    if args.clear_romfs and not args.romfs and found and int(found[0]) == 0:
+        print("deploy: this firmware has no ROMFS partition, nothing to clear")
+        copy = [c for c in copy if c[0] != "romfs"]
+    copy = chain(mpremote, args.port, copy)
+    if args.romfs:
+        if found and int(found[0]) == 0:
+            raise SystemExit(NO_ROMFS)
+        size = os.path.getsize(image)
+        if found and size > int(found[0]):
+            raise SystemExit("the ROMFS image (%d bytes) does not fit the board's ROMFS partition "
+                             "(%d bytes)" % (size, int(found[0])))
+    else:
+        shadow = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("DS-DEPLOY:rom-has-deepstream")]
+        if shadow:
+            raise SystemExit(ROM_HAS_LIB % ", ".join(shadow))
     if SAFE_MARKER in r.stdout:
         print("deploy: app stopped (main.py renamed), board resetting")
         time.sleep(args.reset_wait)
@@ -270,14 +434,28 @@ def deploy(args):
         raise SystemExit("mpremote could not reach the board on %s:\n%s%s" % (args.port, r.stdout, r.stderr))
     deadline = time.time() + RECONNECT_TIMEOUT
     while True:
-        r = run_mpremote(copy)
+        r = run_mpremote(copy, timeout=600 if image else 120)  # a slow link: 100 KB of image
         if r.returncode == 0 and "DS-DEPLOY:clean" in r.stdout:
             break
         if "DS-DEPLOY:clean" in r.stdout or time.time() > deadline:
             raise SystemExit("deploy failed:\n%s%s" % (r.stdout, r.stderr))
         time.sleep(1.0)  # the board is still rebooting
-    print("deploy: %d files copied to %s, board reset" % (len(items), args.port))
+    if args.romfs:
+        n = len([it for it in items if not it[2]])
+        print("deploy: ROMFS image (%d bytes, %d modules) written, %d files copied to %s, "
+              "stale module copies removed, board reset"
+              % (os.path.getsize(image), len(items) - n, n, args.port))
+    else:
+        print("deploy: %d files copied to %s, board reset" % (len(items), args.port))
     return 0
+
+
+def list_files(items, romfs, out=print):
+    out("# files (source -> board%s):" % (", /rom/...: in the ROMFS image" if romfs else ""))
+    for src, dest, c in items:
+        where = "/rom/" if romfs and c else ":"
+        out("%s -> %s%s%s" % (rel(src) if os.path.isabs(src) else src, where, dest,
+                              "  (mpy-cross)" if c else ""))
 
 
 def version():
@@ -328,11 +506,18 @@ def main(argv=None):
                        help="mpy-cross optimisation level (default 1: no asserts, __debug__ False)")
         s.add_argument("--dry-run", action="store_true", help="print what would happen, do nothing")
         s.add_argument("--out", help="staging directory (default build/<board>)")
+        s.add_argument("--romfs", action="store_true",
+                       help="put the bytecode into a ROMFS image (<out>.romfs, from <out>-rom/) for "
+                            "a board with a ROMFS partition (MicroPython >= 1.25); only boot.py, "
+                            "main.py, config.json stay on the filesystem")
         if name == "deploy":
             s.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0 or /dev/ttyACM0")
             s.add_argument("--config", default="config.json")
             s.add_argument("--no-config", action="store_true", help="leave the board's config.json")
             s.add_argument("--mpremote", help="mpremote executable")
+            s.add_argument("--clear-romfs", action="store_true",
+                           help="without --romfs: write an empty ROMFS image first (a library left "
+                                "in /rom/lib would shadow /lib)")
             s.add_argument("--reset-wait", type=float, default=2.0,
                            help="seconds to wait after the safe-mode reset")
     sub.add_parser("package", help="regenerate package.json and manifest.py from lib/")
@@ -347,11 +532,18 @@ def main(argv=None):
         return 0
     if args.cmd == "mpy":
         items = plan(args.board)
-        root = build(args.board, items, find_tool("mpy-cross", args.mpy_cross, "MPY_CROSS"),
-                     args.optimize, args.dry_run, print, args.out)
+        mpy_cross = find_tool("mpy-cross", args.mpy_cross, "MPY_CROSS")
+        if args.romfs:
+            if args.dry_run:
+                list_files(items, True)
+            root, image = build_romfs(args.board, items, mpy_cross, args.optimize, args.dry_run,
+                                      print, args.out)
+            rom = romfs_paths(root)[0]
+        else:
+            root = build(args.board, items, mpy_cross, args.optimize, args.dry_run, print, args.out)
         if not args.dry_run:
-            for _, dest, _ in items:
-                print(os.path.relpath(os.path.join(root, dest), REPO))
+            for _, dest, c in items:
+                print(rel(os.path.join(rom if args.romfs and c else root, dest)))
         return 0
     return deploy(args)
 
