@@ -55,9 +55,11 @@ FAKEBOARD = os.path.join(REPO, "host_tests", "fakeboard")
 DEPLOY = os.path.join(REPO, "tools", "deploy.py")
 OUT = os.environ.get("BENCH_FIRMWARE_OUT") or os.path.join(REPO, "build", "bench-firmware")
 FAKEBOARD_MPY = os.path.join(OUT, "fakeboard")
+ROMFS_BOOT = os.path.join(FAKEBOARD, "romfs_boot.py")  # what a board with a ROMFS partition does at boot
 DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
 BOARD = "pico_w"
 HEAPS = "128K,144K,160K,176K,192K"
+ROMFS_HEAPS = "96K,112K,128K"  # + the image's size: the image itself is flash on a board
 INTERVAL = 0.1  # s: 10 Hz
 LED_EVERY = 5.0  # s between LED RPC calls
 WARMUP = 60.0  # s: "start" heap = median of the samples in the first minute after this
@@ -82,6 +84,16 @@ def build_tree():
             if f.endswith(".py")]
     assert sorted(srcs) == ["boot.py", "main.py"], srcs  # everything else is bytecode
     return root
+
+
+def build_romfs_tree():
+    """The ROMFS deploy (`tools/deploy.py mpy --romfs`): (filesystem dir, image file)."""
+    root = os.path.join(OUT, "board-romfs")
+    r = subprocess.run([sys.executable, DEPLOY, "mpy", "--board", BOARD, "--out", root, "--romfs"],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        sys.exit("tools/deploy.py mpy --romfs failed:\n" + r.stdout + r.stderr)
+    return root, root + ".romfs"
 
 
 def build_fakeboard():
@@ -116,10 +128,16 @@ def write_config(root, url, device_id, heap_tag):
 class Run:
     """One device (one heap size) and its JS observer."""
 
-    def __init__(self, srv, tree, heap, minutes):
-        self.heap = heap
+    def __init__(self, srv, tree, heap, minutes, image=None):
+        """image: a ROMFS image (fakeboard/romfs_boot.py mounts it at /rom); the process
+        then gets heap + the image's size, and every heap figure is given without the
+        image (on a board it is flash)."""
+        self.heap = heap if image is None else heap + " ROMFS"
+        self.heap_arg = heap
+        self.image = image
+        self.offset = 0 if image is None else os.path.getsize(image)
         self.minutes = minutes
-        self.root = os.path.join(OUT, "run-" + heap)
+        self.root = os.path.join(OUT, "run-" + self.heap.replace(" ", "-"))
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.copytree(tree, self.root)
         self.id = "bench-fw-%s-%d-%s" % (heap, os.getpid(), os.urandom(3).hex())
@@ -145,8 +163,13 @@ class Run:
 
     def start(self):
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen([MICROPYTHON, "-X", "heapsize=" + self.heap, "main.py"],
-                                     cwd=self.root, env=device_env(self.control),
+        env = device_env(self.control)
+        cmd = [MICROPYTHON, "-X", "heapsize=" + self.heap_arg, "main.py"]
+        if self.image:
+            env["ROMFS_IMAGE"] = self.image
+            cmd[2] = "heapsize=%d" % (heap_bytes(self.heap_arg) + self.offset)
+            cmd[3] = ROMFS_BOOT
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read, daemon=True).start()
         self.obs.record_subscribe(self.name)
@@ -242,9 +265,10 @@ class Run:
         run_s = self.minutes * 60
         # the run proper: samples while publishing at 10 Hz (before the stop)
         body = [(t, s) for t, s in self.samples if s.get("interval") == INTERVAL and s.get("published", 0) > 0]
-        used = [s["heap_used"] for _, s in body]
-        warm = [s["heap_used"] for t, s in body if WARMUP <= t - body[0][0] < WARMUP + 60] if body else []
-        last = [s["heap_used"] for t, s in body if t >= body[-1][0] - 60] if body else []
+        off = self.offset  # the ROMFS image's bytes: flash on a board
+        used = [s["heap_used"] - off for _, s in body]
+        warm = [s["heap_used"] - off for t, s in body if WARMUP <= t - body[0][0] < WARMUP + 60] if body else []
+        last = [s["heap_used"] - off for t, s in body if t >= body[-1][0] - 60] if body else []
         if not warm and body:  # short runs: first and last sixth
             k = max(1, len(body) // 6)
             warm, last = used[:k], used[-k:]
@@ -280,7 +304,7 @@ class Run:
             "heap": self.heap, "ok": not problems, "problems": problems,
             "published": published, "received": self.received, "skipped": st.get("skipped"),
             "expected": int(expected), "samples": len(body),
-            "heap_peak": st.get("heap_peak"), "used_max": max(used) if used else None,
+            "heap_peak": st["heap_peak"] - off if st.get("heap_peak") else None, "used_max": max(used) if used else None,
             "used_min": min(used) if used else None,
             "start": statistics.median(warm) if warm else None,
             "end": statistics.median(last) if last else None,
@@ -408,6 +432,12 @@ def render(res, minutes, when):
     a("Firmware, board module (pico_w) and library as .mpy (`tools/deploy.py mpy`); the fake board's "
       "modules (C modules on a board) as .mpy too; readings every %.1f s, status every 1-2 s, LED RPC every %d s, %d remote config changes."
       % (INTERVAL, LED_EVERY, max([r["config_changes"] for r in runs] or [0])))
+    if any("ROMFS" in r["heap"] for r in runs):
+        a("Rows marked ROMFS: the same firmware deployed with `make deploy ROMFS=1` (every .mpy in one "
+          "ROMFS image, bytecode executed in place), booted by host_tests/fakeboard/romfs_boot.py, which "
+          "mounts the image at /rom as a board with a ROMFS partition does. There is no flash here, so the "
+          "image (%s) is read into the heap: that process gets `-X heapsize` = the row's heap + the image, "
+          "and every heap figure of the row is given without the image." % kb(res.get("image_bytes")))
     a("")
     a("| `-X heapsize` | runs? | live heap: start / end / max (peak field) | growth | "
       "published / received | LED RPC |")
@@ -426,7 +456,7 @@ def render(res, minutes, when):
           "after gc.collect()):")
         a("")
         vms = code.get("vms", {})
-        cols = sorted(vms)  # "32-bit, ROMFS", "32-bit, files", "64-bit, ROMFS"
+        cols = [c for c in ("64-bit, ROMFS", "32-bit, files", "32-bit, ROMFS") if c in vms]
         a("| what | 64-bit, files (this run) | %s |" % " | ".join(cols))
         a("|---|---:|%s" % ("---:|" * len(cols)))
         for key, what in (("lib", "library (%d modules of `deepstream`)" % len(code["modules"]["lib"])),
@@ -447,11 +477,16 @@ def render(res, minutes, when):
             if vms[c].get("error"):
                 a("")
                 a("%s: not measured: %s" % (c, vms[c]["error"].replace("|", "/")))
-    ok = [r["heap"] for r in runs if r["ok"]]
-    smallest = min(ok, key=heap_bytes) if ok else None
-    res["smallest"] = smallest
-    a("")
-    a("Smallest heap that ran the whole workload: %s." % (smallest or "none of those tried"))
+    for kind, label in (("", ".mpy files"), (" ROMFS", "the ROMFS image")):
+        ok = [r["heap"][:len(r["heap"]) - len(kind)] for r in runs
+              if r["ok"] and r["heap"].endswith(kind) and (kind or "ROMFS" not in r["heap"])]
+        tried = [r for r in runs if r["heap"].endswith(kind) and (kind or "ROMFS" not in r["heap"])]
+        if not tried:
+            continue
+        smallest = min(ok, key=heap_bytes) if ok else None
+        res["smallest" + kind.replace(" ", "_").lower()] = smallest
+        a("")
+        a("Smallest heap that ran the whole workload from %s: %s." % (label, smallest or "none of those tried"))
     return "\n".join(L)
 
 
@@ -481,6 +516,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=10.0, help="publishing time per device (default 10)")
     ap.add_argument("--heaps", default=HEAPS, help="comma-separated -X heapsize values, run at once "
                                                    "(default %s)" % HEAPS)
+    ap.add_argument("--romfs-heaps", default=ROMFS_HEAPS,
+                    help="heaps for devices booted from the ROMFS image (tools/deploy.py mpy --romfs), "
+                         "each given the image's size on top; '' for none (default %s)" % ROMFS_HEAPS)
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
     ap.add_argument("--json", help="also write the raw results (samples included) to this file")
     opts = ap.parse_args()
@@ -489,14 +527,17 @@ def main():
         if not os.path.exists(path):
             sys.exit("missing %s: run `%s`" % (path, fix))
     heaps = sorted((h.strip() for h in opts.heaps.split(",") if h.strip()), key=heap_bytes)
+    romfs_heaps = sorted((h.strip() for h in opts.romfs_heaps.split(",") if h.strip()), key=heap_bytes)
     duration = opts.minutes * 60
     log("building the board tree (.mpy) ...")
     tree = build_tree()
+    romfs_tree, image = build_romfs_tree() if romfs_heaps else (None, None)
+    res_image = os.path.getsize(image) if image else None
     build_fakeboard()
     when = time.strftime("%Y-%m-%d %H:%M")
     mp_version = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.version.split(';')[-1].strip())"],
                                 capture_output=True, text=True).stdout.strip()
-    res = {"mp_version": mp_version}
+    res = {"mp_version": mp_version, "image_bytes": res_image}
     runs = []
     with DeepstreamServer(log_level="WARN") as srv:
         log("server up at %s" % srv.url)
@@ -504,10 +545,11 @@ def main():
         log("resident code: %s" % {k: v for k, v in res["code"].items() if k != "modules"})
         try:
             runs = [Run(srv, tree, h, opts.minutes) for h in heaps]
+            runs += [Run(srv, romfs_tree, h, opts.minutes, image) for h in romfs_heaps]
             for r in runs:
                 r.start()
             log("%d devices (%s) publishing at %.0f Hz for %s min ..."
-                % (len(runs), ", ".join(heaps), 1 / INTERVAL, fmt_min(opts.minutes)))
+                % (len(runs), ", ".join(r.heap for r in runs), 1 / INTERVAL, fmt_min(opts.minutes)))
             config_every = max(15.0, duration / 10)
             next_led = LED_EVERY
             next_cfg = config_every
