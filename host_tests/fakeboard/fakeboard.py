@@ -43,7 +43,7 @@ DEFAULTS = {
     "esp32_api": ["mcu_temperature", "raw_temperature"],
 }
 
-_path = os.getenv("FAKEBOARD") or "fakeboard.json"
+_path = (os.getenv("FAKEBOARD") if hasattr(os, "getenv") else None) or "fakeboard.json"  # wasm port: no getenv
 _state = dict(DEFAULTS)
 _read_at = None
 
