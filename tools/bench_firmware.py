@@ -58,8 +58,10 @@ FAKEBOARD_MPY = os.path.join(OUT, "fakeboard")
 ROMFS_BOOT = os.path.join(FAKEBOARD, "romfs_boot.py")  # what a board with a ROMFS partition does at boot
 DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
 BOARD = "pico_w"
-HEAPS = "128K,144K,160K,176K,192K"
-ROMFS_HEAPS = "96K,112K,128K"  # + the image's size: the image itself is flash on a board
+HEAPS = "144K,160K,192K"
+ROMFS_HEAPS = "96K,112K"  # + the image's size: the image itself is flash on a board
+WASM_HEAPS = "80K,96K"  # 32-bit VM, bytecode in a ROMFS image
+WASM_FILES_HEAPS = "128K"  # 32-bit VM, .mpy files
 INTERVAL = 0.1  # s: 10 Hz
 LED_EVERY = 5.0  # s between LED RPC calls
 WARMUP = 60.0  # s: "start" heap = median of the samples in the first minute after this
@@ -113,10 +115,14 @@ def device_env(control_file):
     return env
 
 
+def device_config(url, device_id):
+    return {"wifi": {"ssid": "bench-net", "password": "pw", "country": "GB"},
+            "server": {"url": url}, "device_id": device_id,
+            "interval": INTERVAL, "status_interval": 1, "watchdog_ms": 8000}
+
+
 def write_config(root, url, device_id, heap_tag):
-    cfg = {"wifi": {"ssid": "bench-net", "password": "pw", "country": "GB"},
-           "server": {"url": url}, "device_id": device_id,
-           "interval": INTERVAL, "status_interval": 1, "watchdog_ms": 8000}
+    cfg = device_config(url, device_id)
     with open(os.path.join(root, "config.json"), "w") as f:
         json.dump(cfg, f)
     control = os.path.join(root, "fakeboard.json")
@@ -134,6 +140,7 @@ class Run:
         image (on a board it is flash)."""
         self.heap = heap if image is None else heap + " ROMFS"
         self.heap_arg = heap
+        self.tree = tree
         self.image = image
         self.offset = 0 if image is None else os.path.getsize(image)
         self.minutes = minutes
@@ -316,6 +323,71 @@ class Run:
         }
 
 
+class WasmRun(Run):
+    """The same device on the 32-bit VM (tools/mp32_device.py: MicroPython's WebAssembly
+    port under node, node's `net` as the network). Its heap figures come from device.mjs's
+    samples (a collection from outside the app, every second), without the stand-ins
+    (fake board, network/sha1/socket shims: C on a board); the app's own heap_used means
+    nothing there (a collection inside a call is deferred). "Runs" also requires that the
+    heap never grew past its first area (that port grows its heap instead of failing)."""
+
+    def __init__(self, srv, tree, fakeboard, heap, minutes, romfs):
+        Run.__init__(self, srv, tree, heap, minutes)
+        self.heap = "%s 32-bit %s" % (heap, "ROMFS" if romfs else "files")
+        self.fakeboard = fakeboard
+        self.romfs = romfs
+        self.config = device_config(srv.url, self.id)
+        self.dev = None
+
+    def start(self):
+        from mp32_device import WasmDevice
+
+        self.t0 = time.monotonic()
+        self.dev = WasmDevice(self.tree, self.fakeboard, self.config, self.control,
+                              heapsize=self.heap_arg, romfs=self.romfs).start()
+        self.proc = self.dev.proc
+        self.obs.record_subscribe(self.name)
+
+    def drain(self):
+        Run.drain(self)
+        with self.dev.cond:
+            lines = [t for _, t in self.dev.lines]
+        self.tail = lines[-60:]
+        self.lines = lines[:200]
+        self.memory_errors = [ln for ln in lines if "MemoryError" in ln or "memory allocation failed" in ln]
+
+    def stop(self):
+        if self.dev is not None:
+            self.dev.stop()
+        self.obs.close()
+
+    def result(self):
+        res = Run.result(self)
+        h = self.dev.heap()
+        doubles = h["max_used"] - h["max_without_doubles"] if h["max_used"] is not None else 0
+        t_end = max([s["t"] for s in self.dev.samples if s.get("published", 0) > 0] or [0])
+        body = [(s["t"] / 1000, s["used"] - doubles) for s in self.dev.samples
+                if s.get("published", 0) > 0 and s["t"] <= t_end]
+        used = [u for _, u in body]
+        if body:
+            t0 = body[0][0]
+            warm = [u for t, u in body if WARMUP <= t - t0 < WARMUP + 60] or used[:max(1, len(used) // 6)]
+            last = [u for t, u in body if t >= body[-1][0] - 60] if len(body) > 120 else used[-max(1, len(used) // 6):]
+            res.update(start=statistics.median(warm), end=statistics.median(last), used_max=max(used),
+                       used_min=min(used), heap_peak=max(used), first=used[0], samples=len(body))
+            xs = [t / 60 for t, _ in body]
+            mx, my = statistics.mean(xs), statistics.mean(used)
+            den = sum((x - mx) ** 2 for x in xs)
+            res["slope_per_min"] = sum((x - mx) * (y - my) for x, y in zip(xs, used)) / den if den else None
+        res["doubles"] = doubles
+        res["grew"] = h["grew"]
+        if h["grew"]:
+            res["problems"].append("the heap grew past its first %s area (GC total %s)"
+                                   % (self.heap_arg, h["max_total"]))
+            res["ok"] = False
+        return res
+
+
 # ---------------------------------------------------------------- resident code probe
 
 PROBE_LIST = r"""
@@ -438,6 +510,13 @@ def render(res, minutes, when):
           "mounts the image at /rom as a board with a ROMFS partition does. There is no flash here, so the "
           "image (%s) is read into the heap: that process gets `-X heapsize` = the row's heap + the image, "
           "and every heap figure of the row is given without the image." % kb(res.get("image_bytes")))
+    if any("32-bit" in r["heap"] for r in runs):
+        a("Rows marked 32-bit: the same firmware and .mpy files on MicroPython's WebAssembly port "
+          "(a 32-bit VM, under node; tools/mp32_device.py, docs/FIRMWARE.md), node's `net` as the network. "
+          "Heap sampled every second from outside the app (collect, then `gc.mem_alloc()`), given "
+          "without the stand-ins for a board's C modules (fake board, network/sha1/socket shims: %s). "
+          "That port grows its heap instead of raising MemoryError: such a row runs only if the heap "
+          "never grew past the row's size." % kb(max([r.get("doubles") or 0 for r in runs] or [0])))
     a("")
     a("| `-X heapsize` | runs? | live heap: start / end / max (peak field) | growth | "
       "published / received | LED RPC |")
@@ -464,7 +543,7 @@ def render(res, minutes, when):
                           ("fakeboard", "fake board (test doubles of C modules: not on a board)"),
                           ("other", "other (asyncio, json, ...: frozen/built in)")):
             a("| %s | %s | %s |" % (what, kb(code[key]), " | ".join(kb(vms[c].get(key)) for c in cols)))
-        ok = [r for r in runs if r["ok"] and r["used_max"]]
+        ok = [r for r in runs if r["ok"] and r["used_max"] and " " not in r["heap"]]  # 64-bit, files
         if ok:
             mx = max(r["used_max"] for r in ok)
             state = mx - code["lib"] - code["firmware"] - code["fakeboard"] - code["other"] - code["baseline"]
@@ -477,16 +556,17 @@ def render(res, minutes, when):
             if vms[c].get("error"):
                 a("")
                 a("%s: not measured: %s" % (c, vms[c]["error"].replace("|", "/")))
-    for kind, label in (("", ".mpy files"), (" ROMFS", "the ROMFS image")):
-        ok = [r["heap"][:len(r["heap"]) - len(kind)] for r in runs
-              if r["ok"] and r["heap"].endswith(kind) and (kind or "ROMFS" not in r["heap"])]
-        tried = [r for r in runs if r["heap"].endswith(kind) and (kind or "ROMFS" not in r["heap"])]
+    kinds = {"": "64-bit, .mpy files", "ROMFS": "64-bit, the ROMFS image",
+             "32-bit ROMFS": "32-bit VM, the ROMFS image", "32-bit files": "32-bit VM, .mpy files"}
+    for kind, label in kinds.items():
+        tried = [r for r in runs if (r["heap"].split(" ", 1) + [""])[1] == kind]
         if not tried:
             continue
+        ok = [r["heap"].split(" ", 1)[0] for r in tried if r["ok"]]
         smallest = min(ok, key=heap_bytes) if ok else None
-        res["smallest" + kind.replace(" ", "_").lower()] = smallest
+        res["smallest " + label] = smallest
         a("")
-        a("Smallest heap that ran the whole workload from %s: %s." % (label, smallest or "none of those tried"))
+        a("Smallest heap that ran the whole workload (%s): %s." % (label, smallest or "none of those tried"))
     return "\n".join(L)
 
 
@@ -519,6 +599,12 @@ def main():
     ap.add_argument("--romfs-heaps", default=ROMFS_HEAPS,
                     help="heaps for devices booted from the ROMFS image (tools/deploy.py mpy --romfs), "
                          "each given the image's size on top; '' for none (default %s)" % ROMFS_HEAPS)
+    ap.add_argument("--wasm-heaps", default=WASM_HEAPS,
+                    help="heaps for the device on the 32-bit VM from the ROMFS image (tools/mp32_device.py); "
+                         "'' for none (default %s)" % WASM_HEAPS)
+    ap.add_argument("--wasm-files-heaps", default=WASM_FILES_HEAPS,
+                    help="heaps for the device on the 32-bit VM from .mpy files; '' for none (default %s)"
+                         % WASM_FILES_HEAPS)
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
     ap.add_argument("--json", help="also write the raw results (samples included) to this file")
     opts = ap.parse_args()
@@ -528,6 +614,8 @@ def main():
             sys.exit("missing %s: run `%s`" % (path, fix))
     heaps = sorted((h.strip() for h in opts.heaps.split(",") if h.strip()), key=heap_bytes)
     romfs_heaps = sorted((h.strip() for h in opts.romfs_heaps.split(",") if h.strip()), key=heap_bytes)
+    wasm = [(h.strip(), True) for h in opts.wasm_heaps.split(",") if h.strip()]
+    wasm += [(h.strip(), False) for h in opts.wasm_files_heaps.split(",") if h.strip()]
     duration = opts.minutes * 60
     log("building the board tree (.mpy) ...")
     tree = build_tree()
@@ -546,6 +634,11 @@ def main():
         try:
             runs = [Run(srv, tree, h, opts.minutes) for h in heaps]
             runs += [Run(srv, romfs_tree, h, opts.minutes, image) for h in romfs_heaps]
+            if wasm:
+                from mp32_device import build_fakeboard as wasm_fakeboard
+
+                fake32 = wasm_fakeboard(os.path.join(OUT, "fakeboard-wasm"))
+                runs += [WasmRun(srv, tree, fake32, h, opts.minutes, romfs) for h, romfs in wasm]
             for r in runs:
                 r.start()
             log("%d devices (%s) publishing at %.0f Hz for %s min ..."
