@@ -173,3 +173,42 @@ def test_config_interval_changes_the_rate(wasm_device, observer, romfs, heapsize
     assert 14 <= fast <= 22, fast
     dev.stop()
     check_heap(dev, "ROMFS" if romfs else "files")
+
+
+def control(dev, **changes):
+    """Change the fake board atomically (device.mjs copies the file into the VM)."""
+    with open(dev.control_file) as f:
+        values = json.load(f)
+    values.update(changes)
+    tmp = dev.control_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(values, f)
+    os.replace(tmp, dev.control_file)
+
+
+@needs_vm
+def test_wifi_drop_and_return_and_the_watchdog_at_96k_romfs(wasm_device, observer):
+    """The WiFi drop drops the client (a new one, with its record and RPCs, after the
+    return): the most heap the app ever needs at once. All within the 96K heap."""
+    dev = wasm_device(True, ROMFS_HEAP, interval=0.2)
+    topic = subscribe(observer, dev.name + "/temperature")
+    dev.start()
+    observer.wait_event(topic, timeout=20)
+    control(dev, wifi=False)
+    dev.wait_line(r"^@fake wifi lost$", timeout=3)
+    dev.wait_line(r"dropping the deepstream client \(wifi down\)", timeout=3)
+    time.sleep(0.5)  # readings still on their way are not what we test
+    assert count_events(observer, topic, 2.0) == 0  # no network, no readings
+    back = time.monotonic()
+    control(dev, wifi=True)
+    dev.wait_line(r"^@fake wifi up$", timeout=10, after=back)
+    observer.wait_event(topic, timeout=10)
+    assert observer.rpc_make(dev.name + "/led", "on") == (None, "on")
+    wait_status(observer, dev, lambda d: d["status"]["wifi_reconnects"] == 1
+                and d["status"]["ds_connects"] == 2)
+    dev.stop()
+    # the watchdog (4 s) was fed all along: never late, longest gap well inside it
+    assert not dev.matching(r"^@fake wdt fired"), dev.output()[-3000:]
+    gaps = [int(t.split()[-1]) for t in dev.matching(r"^@fake wdt gap ")]
+    assert gaps and max(gaps) < 4000 / 2, gaps
+    check_heap(dev, "ROMFS, WiFi drop and return")
