@@ -167,7 +167,32 @@ def run_aio(base, timeout_ms=5000, **opts):
     return asyncio.run(main())
 
 
-if __name__ == "__main__":
+def run_aio_no_memory(base, timeout_ms=5000):
+    """The read buffer cannot be made (MemoryError as on a full heap): the session must
+    end with an error the core sees, not leave a dead task and a hung connection."""
+    import asyncio
+    import deepstream.aio as aio
+
+    aio.READ_SIZE = 1 << 40  # no heap has this: bytearray() raises MemoryError
+    conn = FakeConn(base + "/echo")
+
+    async def main():
+        task = asyncio.create_task(aio.run(conn))
+        start = ticks_ms()
+        while not conn.closed():
+            if ticks_diff(ticks_ms(), start) > timeout_ms:
+                raise _timeout(conn)
+            await asyncio.sleep(0.005)
+        conn.close()  # the fake core does not reconnect: run() must end by itself
+        await asyncio.wait_for(task, 2)
+        return conn.result()
+
+    return asyncio.run(main())
+
+
+if __name__ == "__main__" and sys.argv[1] == "aio-no-memory":
+    print(json.dumps(run_aio_no_memory(sys.argv[2])))
+elif __name__ == "__main__":
     mode, base = sys.argv[1], sys.argv[2]
     opts = {}
     if len(sys.argv) > 3:

@@ -162,6 +162,15 @@ def test_aio_driver_micropython(server):
     check(run_mp("aio", server.port))
 
 
+def test_aio_driver_survives_no_memory_for_its_read_buffer_micropython(server):
+    # MicroPython reads into one buffer per session (CPython's streams have no readinto)
+    res = run_mp("aio-no-memory", server.port)
+    log = res["log"]
+    assert log[0] == ["opened"], log
+    assert log[1][0] == "error" and ("MemoryError" in log[1][1] or "memory" in log[1][1]), log
+    assert log[2] == ["closed", None], log
+
+
 # wss with verify=False: encrypted, not verified, reported (transport.py); the
 # certificate checks themselves are in test_tls.py
 

@@ -13,6 +13,7 @@ from .constants import CLOSED
 from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, parse_url, pump, warn_if_insecure
 
 READ_SIZE = 1024
+_HANDSHAKE_READ = 256
 
 
 async def run(conn):
@@ -86,9 +87,9 @@ class _Session:
         reader = self.reader
         # MicroPython's streams read into one buffer; CPython's make new bytes per read
         readinto = getattr(reader, "readinto", None)
-        buf = bytearray(READ_SIZE) if readinto else None
-        mv = memoryview(buf) if readinto else None
-        try:
+        try:  # MemoryError making the buffer too ends the session (the core reconnects)
+            buf = bytearray(READ_SIZE) if readinto else None
+            mv = memoryview(buf) if readinto else None
             while not self.done:
                 if readinto:
                     n = await readinto(buf)
@@ -130,8 +131,7 @@ class _Session:
             await _wait(conn, self.wake, close_by)
 
 
-async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
-                     read_size=1024):
+async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
     """Connect and upgrade; returns (reader, writer, ws)."""
     secure, host, port, path = parse_url(url)
     ctx = None
@@ -150,7 +150,8 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
         writer.write(ws.handshake_request(host, port, path, secure=secure))
         await writer.drain()
         while True:
-            data = await reader.read(read_size)
+            # the upgrade response is ~200 bytes: small reads spare a board a 1 KB block
+            data = await reader.read(_HANDSHAKE_READ)
             if not data:
                 raise WebSocketError("connection closed during the websocket handshake")
             if ws.receive_handshake(data):
@@ -164,7 +165,7 @@ async def _session(conn, url, wake):
     try:
         reader, writer, ws = await wait_for_ms(
             open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                       option(conn, "ca_file"), option(conn, "verify"), READ_SIZE),
+                       option(conn, "ca_file"), option(conn, "verify")),
             option(conn, "connect_timeout"))
     except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
         conn.socket_error("cannot connect to %s: %s" % (url, str(err) or type(err).__name__))
