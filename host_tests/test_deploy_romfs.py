@@ -17,9 +17,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
-
-import pytest
 
 from test_firmware import (DEPLOY, FAKEBOARD, HEAP, REPO, Device, build_mpy, lib_sources,
                            subscribe, tool, wait_status)

@@ -21,6 +21,8 @@ import time
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from proclog import LineLog  # noqa: E402
 FAKEBOARD = os.path.join(REPO, "host_tests", "fakeboard")
 DEPLOY = os.path.join(REPO, "tools", "deploy.py")
 # The unix port is 64-bit: objects and bytecode take about twice the RAM they take on a
@@ -31,7 +33,7 @@ HEAP = "192K"
 WATCHDOG_MS = 4000
 
 
-class Device:
+class Device(LineLog):
     """One run of the firmware on the unix port with the fake board."""
 
     def __init__(self, micropython, workdir, url, board="pico_w", control=None, mpy_root=None,
@@ -94,38 +96,11 @@ class Device:
             self.proc.kill()
             self.proc.wait(5)
 
-    def output(self):
-        with self.cond:
-            return "\n".join(t for _, t in self.lines)
-
     # -- fake board
     def control(self, **changes):
-        """Change the fake board (atomically: the firmware never reads half a file)."""
+        """Change the fake board."""
         self.control_values.update(changes)
-        tmp = self.control_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.control_values, f)
-        os.replace(tmp, self.control_file)
-
-    def wait_line(self, pattern, timeout=10.0, after=0.0):
-        """Wait for an output line matching the regex (seen after monotonic time `after`)."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for t, text in self.lines:
-                    if t >= after and rx.search(text):
-                        return text
-                left = deadline - time.monotonic()
-                if left <= 0 or self.reader_done:
-                    raise AssertionError("no line matching %r within %.1fs; output:\n%s"
-                                         % (pattern, timeout, self.output()[-4000:]))
-                self.cond.wait(min(left, 0.2))
-
-    def matching(self, pattern):
-        rx = re.compile(pattern)
-        with self.cond:
-            return [text for _, text in self.lines if rx.search(text)]
+        write_control(self.control_file, self.control_values)
 
     def check_watchdog(self):
         """The fake WDT never saw a late feed, and the longest gap was far below the timeout."""
@@ -178,6 +153,25 @@ def count_events(obs, name, seconds):
     obs.clear()
     time.sleep(seconds)  # a counting window: the rate is what we measure
     return len([n for n in obs.notifications("event") if n["name"] == name])
+
+
+def write_control(path, values):
+    """The fake board's control file, replaced atomically: the firmware never reads half a file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(values, f)
+    os.replace(tmp, path)
+
+
+def check_rate_follows_config(obs, dev, topic):
+    """1 reading a second, then config.interval 0.1 in the record: 10 a second."""
+    obs.wait_event(topic, timeout=20)
+    slow = count_events(obs, topic, 3.0)
+    assert 2 <= slow <= 4, slow
+    set_config(obs, dev, "interval", 0.1)
+    obs.wait_event(topic, timeout=3)
+    fast = count_events(obs, topic, 2.0)
+    assert 14 <= fast <= 22, fast
 
 
 def rp2040_adc(celsius):
@@ -238,13 +232,7 @@ def set_config(obs, dev, key, value, applied=None, attempts=5):
 def test_config_interval_changes_the_rate_live(device, observer):
     dev = device(interval=1)
     topic = subscribe(observer, dev.name + "/temperature")
-    observer.wait_event(topic, timeout=10)
-    slow = count_events(observer, topic, 3.0)
-    assert 2 <= slow <= 4, slow
-    set_config(observer, dev, "interval", 0.1)
-    observer.wait_event(topic, timeout=3)
-    fast = count_events(observer, topic, 2.0)
-    assert 14 <= fast <= 22, fast
+    check_rate_follows_config(observer, dev, topic)
     # a bad value is refused and reported; the rate stays
     data = set_config(observer, dev, "interval", "often",
                       applied=lambda d: d["status"]["config_error"] is not None)

@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import mp32  # noqa: E402
+from proclog import LineLog  # noqa: E402
 
 DEVICE_MJS = os.path.join(mp32.MP32, "device.mjs")
 FAKEBOARD_SRC = os.path.join(REPO, "host_tests", "fakeboard")
@@ -92,7 +93,7 @@ def _romfs_image(tree, fakeboard, shims, image):
         return mp32.build_romfs(merged, image)
 
 
-class WasmDevice:
+class WasmDevice(LineLog):
     """One run of the firmware on the 32-bit VM. Lines are (monotonic time, text)."""
 
     def __init__(self, tree, fakeboard_mpy, config, control_file, heapsize="96K", romfs=True,
@@ -166,30 +167,6 @@ class WasmDevice:
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-
-    def output(self):
-        with self.cond:
-            return "\n".join(t for _, t in self.lines)
-
-    def wait_line(self, pattern, timeout=10.0, after=0.0):
-        """The first output line matching the regex (seen after monotonic time `after`)."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for t, text in self.lines:
-                    if t >= after and rx.search(text):
-                        return text
-                left = deadline - time.monotonic()
-                if left <= 0 or self.reader_done:
-                    raise AssertionError("no line matching %r within %.1fs; output:\n%s"
-                                         % (pattern, timeout, self.output()[-4000:]))
-                self.cond.wait(min(left, 0.2))
-
-    def matching(self, pattern):
-        rx = re.compile(pattern)
-        with self.cond:
-            return [text for _, text in self.lines if rx.search(text)]
 
     def errors(self):
         """Failures of the VM or the app task (the app's own "app: deepstream error ..."
