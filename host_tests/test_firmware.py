@@ -23,12 +23,14 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 from proclog import LineLog  # noqa: E402
+
 FAKEBOARD = os.path.join(REPO, "host_tests", "fakeboard")
 DEPLOY = os.path.join(REPO, "tools", "deploy.py")
-# The unix port is 64-bit: objects and bytecode take about twice the RAM they take on a
-# 32-bit board, and the whole library (client, records, RPC, asyncio driver) alone is
-# ~87 KB here (as .mpy); the app peaks at ~134 KB live heap and its .mpy build needs 160K;
-# from .py source (compiled at import) 176K is too small. See docs/FIRMWARE.md ("Heap").
+# The unix port is 64-bit: pointers and object headers take twice the RAM they take on a
+# 32-bit board, and the library the app loads (client, records, RPC, asyncio driver) alone
+# is ~80 KB here (as .mpy); the app's live heap is ~128 KB and its .mpy build needs 160K;
+# from .py source (compiled at import) 176K is too small. The same firmware at 96K on a
+# 32-bit VM: test_firmware_wasm.py. See docs/FIRMWARE.md ("Heap").
 HEAP = "192K"
 WATCHDOG_MS = 4000
 
