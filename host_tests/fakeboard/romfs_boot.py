@@ -35,15 +35,4 @@ print("@romfs image %d bytes, mounted at /rom; heap %d; sys.path %r" % (_size, g
 del _path, _size, _f, _at, _p  # _image stays: the mounted VfsRom uses it
 
 
-def _run(name):
-    try:
-        os.stat(name)
-    except OSError:
-        return
-    with open(name) as f:
-        code = f.read()
-    exec(code, {"__name__": "__main__"})
-
-
-_run("boot.py")
-_run("main.py")
+import vboard_boot  # noqa: E402,F401  boot.py, then main.py, from the filesystem dir
