@@ -28,6 +28,7 @@ package("deepstream", files=[
     "record_list.py",
     "record_merge.py",
     "record_requests.py",
+    "ring.py",
     "rpc.py",
     "rpc_call.py",
     "testing.py",

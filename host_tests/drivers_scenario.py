@@ -13,6 +13,7 @@ if __name__ == "__main__":
     sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/lib" if "/" in __file__ else "../lib")
 
 from deepstream.compat import ticks_diff, ticks_ms  # noqa: E402
+from deepstream.connection import HEADROOM  # noqa: E402
 
 
 class FakeConn:
@@ -25,6 +26,8 @@ class FakeConn:
         self.state = "CLOSED"
         self.want_close = False
         self.on_output = None
+        self.write_through = None
+        self.out = self.frame = bytearray(HEADROOM + 32768)
         self._open = url
         self.frames = []
         self.got = []  # text messages received
@@ -60,8 +63,19 @@ class FakeConn:
 
     def take_frame(self):
         if self.state == "OPEN" and self.frames:
-            return self.frames.pop(0)
-        return None
+            data = self.frames.pop(0).encode()
+            self.out[HEADROOM:HEADROOM + len(data)] = data
+            return len(data)
+        return 0
+
+    def frame_unsent(self, n, intact=True):
+        self.log.append(["unsent", n, intact])
+
+    def pending(self):
+        return bool(self.frames)
+
+    def stopped(self):
+        return self.state == "CLOSED" and self._open is None
 
     def next_deadline(self):
         return None

@@ -215,8 +215,9 @@ def test_heartbeat_verdict_leaves_open_at_once_and_keeps_emits():
     link.advance(1600)
     assert link.client.get_connection_state() == "RECONNECTING"
     link.client.event.emit("r", 1)
-    assert link.conn.take_frame() is None  # queued, not written into the dead socket
-    assert link.conn._queue == ["E\x1fEVT\x1fr\x1fN1\x1e"]
+    assert link.conn.take_frame() == 0  # queued, not written into the dead socket
+    from deepstream.offline import queued_count
+    assert queued_count(link.conn, "E\x1fEVT\x1fr\x1fN1\x1e") == 1
 
 
 def test_auth_answers_nobody_asked_for_do_not_change_the_state():
@@ -237,29 +238,36 @@ def test_auth_answers_nobody_asked_for_do_not_change_the_state():
     assert fresh.client.get_connection_state() == "AWAITING_AUTHENTICATION"
 
 
-def test_frames_are_cut_at_about_a_kilobyte():
+def test_frames_hold_at_most_a_kilobyte_of_whole_messages():
     link = FakeLink()
     link.open()
     link.login()
     link.sent()
     for _ in range(30):
-        link.client.event.emit("big", "x" * 90)  # 100 bytes per message
+        link.client.event.emit("big", "x" * 90)  # 102 bytes per message: 9 fit in 1 KB
     frames = link.sent()
-    assert len(frames) == 3 and all(len(f) < 1024 + 102 for f in frames)  # closed once past 1 KB
-    assert "".join(frames).count("E|EVT|big|S") == 30
+    assert [f.count("E|EVT|big|S") for f in frames] == [9, 9, 9, 3]
+    assert all(len(f) <= 1024 and f.endswith("+") for f in frames)
 
 
-def test_out_of_memory_while_queueing_is_an_error_event():
+def test_out_of_memory_for_the_send_queue_is_an_error_event():
     link = FakeLink()
     link.open()
     link.login()
+    link.drop()
+    import deepstream.ring
 
-    class Full(list):
-        def append(self, item):
+    class NoRoom:
+        def __init__(self, size):
             raise MemoryError()
-    link.conn._queue = Full()
-    link.client.event.emit("r", 1)  # must not raise
-    assert link.errors == [("MESSAGE_DROPPED", "out of memory: message dropped", "E")]
+    real, deepstream.ring.Ring = deepstream.ring.Ring, NoRoom
+    try:
+        for _ in range(11):  # the frame buffer takes 10: the ring is needed for the 11th
+            link.client.event.emit("r", "x" * 90)  # must not raise
+    finally:
+        deepstream.ring.Ring = real
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "out of memory for the send queue (max_queued_bytes 8192): "
+                               "dropping the oldest messages", "C")
 
 
 def test_unused_topics_do_not_load_their_handlers():

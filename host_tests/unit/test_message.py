@@ -1,7 +1,8 @@
 """The message codec: splitting, typed values, building, name checks."""
 from deepstream.message import (
-    UNDEFINED, ParseError, build, check_name, iter_messages, parse_typed, split, typed,
+    UNDEFINED, ParseError, build, check_name, parse_typed, split, typed,
 )
+from deepstream.testing import open_link
 
 US = "\x1f"
 RS = "\x1e"
@@ -15,18 +16,47 @@ def raises(exc, fn, *args):
     raise AssertionError("%s not raised" % exc.__name__)
 
 
-def test_iter_messages_several_per_frame():
-    frame = "E" + US + "S" + US + "a" + RS + "E" + US + "S" + US + "b" + RS
-    assert list(iter_messages(frame)) == ["E\x1fS\x1fa", "E\x1fS\x1fb"]
+def _receiver():
+    link = open_link()
+    got = []
+    link.client.event.subscribe("a", got.append)
+    link.client.event.subscribe("b", got.append)
+    link.receive("E|A|S|a+E|A|S|b+")
+    return link, got
 
 
-def test_iter_messages_drops_short_pieces_and_empty_frame():
-    assert list(iter_messages("")) == []
-    assert list(iter_messages("ab" + RS + RS + "E" + RS)) == []
+def test_a_frame_holds_several_messages():
+    link, got = _receiver()
+    link.receive("E|EVT|a|S1+E|EVT|b|N2+E|EVT|a|O{\"x\":[3]}+")
+    assert got == ["1", 2, {"x": [3]}] and link.errors == []
 
 
-def test_iter_messages_without_final_separator():
-    assert list(iter_messages("E\x1fS\x1fnosep")) == ["E\x1fS\x1fnosep"]
+def test_short_pieces_and_empty_frames_are_dropped():
+    link, got = _receiver()
+    link.conn.receive_text("")
+    link.conn.receive_text("ab" + RS + RS + "E" + RS)
+    assert got == [] and link.errors == []
+
+
+def test_a_frame_without_final_separator_is_complete():
+    link, got = _receiver()
+    link.receive("E|EVT|a|Snosep")
+    assert got == ["nosep"]
+
+
+def test_event_fields_are_read_in_place():
+    link, got = _receiver()
+    link.receive("E|EVT|a+E|EVT|a|U+E|EVT|a|Sx|extra+E|EVT||Sx+E|EVT|a|Q1+")
+    assert got == [None, None, "x"]  # no data, undefined, a field after the data is ignored
+    assert [e[:2] for e in link.errors] == [("MESSAGE_PARSE_ERROR", "event message without a name"),
+                                          ("MESSAGE_PARSE_ERROR", "UNKNOWN_TYPE (Q1)")]
+
+
+def test_parse_typed_reads_a_slice_of_its_text():
+    text = "E|EVT|a|N12|x"
+    assert parse_typed(text, 8, 11) == 12
+    assert parse_typed("xSabcx", 1, 5) == "abc"
+    assert raises(ParseError, parse_typed, "abc", 1, 1) == "UNKNOWN_TYPE ()"
 
 
 def test_split_fields():

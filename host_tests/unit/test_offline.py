@@ -32,34 +32,53 @@ def test_events_emitted_offline_go_out_in_order_after_login():
     assert link.sent()[1:] == ["E|EVT|r|N0+E|EVT|r|N1+E|EVT|r|N2+"]
 
 
+def _events(frames):
+    """The numbers of the E|EVT|r events in frames, in order."""
+    out = []
+    for frame in frames:
+        for msg in frame.split("+"):
+            if msg.startswith("E|EVT|r|S"):
+                out.append(int(msg[9:].split(":")[0]))
+    return out
+
+
+def _emit(link, i):
+    link.client.event.emit("r", "%d:%s" % (i, "x" * (91 - len(str(i)))))  # 102 bytes on the wire
+
+
 def test_offline_queue_drops_oldest_and_counts():
-    link = online(max_queued_messages=3)
+    # the frame buffer holds 9 of these, the ring (306 bytes) 3 more
+    link = online(max_queued_bytes=306)
     link.drop()
-    for i in range(5):
-        link.client.event.emit("r", i)
-    assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]
+    for i in range(15):
+        _emit(link, i)
+    assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]  # once, when dropping starts
     reconnect(link)
-    assert link.sent()[1:] == ["E|EVT|r|N2+E|EVT|r|N3+E|EVT|r|N4+"]
-    assert link.errors[-1] == ("MESSAGE_DROPPED", "2 messages were dropped while offline", "C")
+    assert _events(link.sent()) == list(range(3, 15))
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "3 messages were dropped while offline", "C")
 
 
-def test_offline_queue_bounded_by_bytes():
-    link = online(max_queued_bytes=40)
+def test_offline_queue_heap_is_the_ring_and_the_frame_buffer():
+    link = online(max_queued_bytes=1000)
     link.drop()
-    for i in range(5):
-        link.client.event.emit("r", "x" * 10)  # 19 bytes each
+    for i in range(100):
+        _emit(link, i)
+    assert link.conn._ring.size == 1000 and len(link.conn.out) == 14 + 1024
     reconnect(link)
-    assert link.sent()[1:] == ["E|EVT|r|Sxxxxxxxxxx+E|EVT|r|Sxxxxxxxxxx+"]
+    sent = _events(link.sent())
+    assert sent == list(range(100 - len(sent), 100)) and len(sent) == 9 + 1000 // 102
 
 
-def test_subscriptions_are_not_dropped_for_data():
-    link = FakeLink(max_queued_messages=2)
+def test_a_subscription_dropped_from_a_full_queue_is_made_again_after_login():
+    link = FakeLink(max_queued_bytes=210)  # two events and, after login, E|S|a
     link.open()
-    link.client.event.subscribe("a", lambda d: None)
-    for i in range(4):
-        link.client.event.emit("r", i)
+    link.client.event.subscribe("a", lambda d: None)  # E|S|a is the oldest waiting message
+    for i in range(12):
+        _emit(link, i)
     link.login()
-    assert link.sent()[-1] == "E|S|a+E|EVT|r|N3+"
+    frames = link.sent()
+    assert _events(frames) == list(range(1, 12))
+    assert "".join(frames).count("E|S|a+") == 1 and frames[-1].endswith("E|S|a+")
 
 
 def test_subscribe_made_offline_is_sent_once_after_reconnect():
@@ -111,7 +130,7 @@ def test_confirm_events_pong_covers_only_what_preceded_the_ping():
     link.receive("C|PO+")
     assert link.sent() == ["C|PI+"]  # event 2 gets its own confirmation
     link.receive("C|PO+")
-    assert link.conn._unconfirmed == []
+    assert not link.conn.pending()  # nothing left to confirm
 
 
 def _remove(path):

@@ -1,5 +1,5 @@
 """ws.py codec tests: plain functions and asserts (pytest on CPython, mptest on MicroPython)."""
-from deepstream.ws import WebSocket, WebSocketError, MessageTooLarge, frame_header, mask
+from deepstream.ws import WebSocket, WebSocketError, MessageTooLarge, frame_header, frame_in_place, mask_in_place
 from deepstream.ws_handshake import accept_key
 
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 section 1.3 example
@@ -114,11 +114,32 @@ def test_handshake_not_101():
     assert "HTTP/1.1 404 Not Found" in str(e)
 
 
-def test_mask_function():
-    key = b"\x01\x02\x03\x04"
-    assert mask(b"", key) == b""
-    assert mask(b"\x00\x00\x00\x00\x00", key) == b"\x01\x02\x03\x04\x01"
-    assert mask(mask(b"hello world", key), key) == b"hello world"
+def test_mask_in_place_uses_the_key_before_the_payload():
+    buf = bytearray(b"\x01\x02\x03\x04" + b"\x00" * 5)
+    mask_in_place(buf, 4, 0)
+    assert buf[4:] == b"\x00" * 5
+    mask_in_place(buf, 4, 5)
+    assert buf[4:] == b"\x01\x02\x03\x04\x01"
+
+
+def test_mask_in_place_twice_restores_any_length():
+    for n in (1, 3, 255, 256, 257, 1000, 1031, 4096):
+        plain = bytes((i * 7 + 3) & 0xFF for i in range(n))
+        buf = bytearray(b"\x9a\x0b\xfe\x11" + plain)
+        mask_in_place(buf, 4, n)
+        expect = bytes(b ^ (0x9a, 0x0b, 0xfe, 0x11)[i & 3] for i, b in enumerate(plain))
+        assert bytes(buf[4:]) == expect, n
+        mask_in_place(buf, 4, n)
+        assert bytes(buf[4:]) == plain, n
+
+
+def test_frame_in_place_writes_header_and_key_in_the_headroom():
+    for n in (0, 5, 125, 126, 1024, 1500):  # header forms: test_frame_header_lengths
+        buf = bytearray(14 + n)
+        buf[14:] = b"m" * n
+        frame = bytes(frame_in_place(buf, 14, n))
+        fin, op, plain, rest = parse_client_frame(frame)
+        assert fin and op == 1 and rest == b"" and plain == b"m" * n, n
 
 
 def test_send_text_is_masked():

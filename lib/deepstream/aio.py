@@ -4,13 +4,18 @@ Per socket: a reader task feeds the websocket and the core; this coroutine
 is the only writer and the timer. The core calls ``conn.on_output()`` when
 it has something for the driver (a frame, an open request, a close); that
 sets an Event so user actions go out at once instead of at the next timer.
+A synchronous call (emit, set, make) never waits for the writer: what it
+cannot put into the core's frame buffer waits in the core's bounded queue
+until the writer runs; ``await drain(conn)`` is the backpressure.
 Runs unchanged on CPython's and MicroPython's asyncio.
 """
 import asyncio
 
 from .compat import ticks_add, ticks_diff, wait_for_ms
+from .connection import HEADROOM
 from .constants import CLOSED
 from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, parse_url, pump, warn_if_insecure
+from .ws import frame_in_place, mask_in_place
 
 READ_SIZE = 1024
 _HANDSHAKE_READ = 256
@@ -19,6 +24,8 @@ _HANDSHAKE_READ = 256
 async def run(conn):
     wake = asyncio.Event()
     conn.on_output = wake.set
+    if getattr(conn, "drained", None) is None:  # set whenever the writer caught up (drain() waits)
+        conn.drained = asyncio.Event()
     try:
         while True:
             wake.clear()
@@ -32,6 +39,18 @@ async def run(conn):
             conn.tick()
     finally:
         conn.on_output = None
+        conn.drained.set()
+
+
+async def drain(conn):
+    """Wait until the core has nothing left to send (nor, with confirm_events,
+    to see confirmed): everything was handed to the socket. Returns at once
+    after close()."""
+    if getattr(conn, "drained", None) is None:  # before run() started
+        conn.drained = asyncio.Event()
+    while conn.pending() and not conn.stopped():
+        conn.drained.clear()
+        await conn.drained.wait()
 
 
 async def _wait(conn, wake, other_deadline):
@@ -115,14 +134,27 @@ class _Session:
                 writer.write(self.out.pop(0))
             if not self.done:
                 while True:
-                    frame = conn.take_frame()
-                    if frame is None:
+                    n = conn.take_frame()
+                    if not n:
                         break
-                    writer.write(ws.send_text(frame))
+                    frame = None
+                    try:  # written, or copied by the stream, before the core reuses its buffer
+                        frame = frame_in_place(conn.frame, HEADROOM, n)
+                        writer.write(frame)
+                    except Exception:
+                        if frame is not None:
+                            mask_in_place(conn.frame, HEADROOM, n)
+                        conn.frame_unsent(n, frame is not None)
+                        raise
+                    await writer.drain()
+                    if self.done:
+                        break
                 if conn.want_close and not ws.close_sent:
                     writer.write(ws.send_close(1000))
                     close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
             await writer.drain()
+            if not conn.pending():
+                conn.drained.set()
             if self.done:
                 return
             if close_by is not None and ticks_diff(close_by, conn.clock()) <= 0:

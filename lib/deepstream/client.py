@@ -147,10 +147,26 @@ class Client:
     def poll(self, timeout_ms=0):
         """Drive the client from a plain loop: connect when needed, wait up
         to timeout_ms for input, run due timers, send what is queued."""
+        self._poll_driver().poll(timeout_ms)
+
+    def flush(self, timeout_ms=5000):
+        """Hand everything queued to the OS now (connecting and logging in
+        first if needed; with confirm_events, until the server confirmed the
+        events). True when nothing is left, False after timeout_ms. The call
+        to make before machine.deepsleep()."""
+        return self._poll_driver().flush(timeout_ms)
+
+    def _poll_driver(self):
         if self._driver is None:
             from .poll import PollDriver
             self._driver = PollDriver(self._conn)
-        self._driver.poll(timeout_ms)
+        return self._driver
+
+    async def drain(self):
+        """asyncio backpressure: returns when everything queued has been
+        handed to the socket (with confirm_events: and confirmed)."""
+        from .aio import drain
+        await drain(self._conn)
 
     async def run(self):
         """Drive the client as an asyncio task until close()."""

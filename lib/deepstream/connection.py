@@ -9,18 +9,28 @@ The states and transitions are the reference client's (see docs/PROTOCOL.md):
 CLOSED, AWAITING_CONNECTION, CHALLENGING, AWAITING_AUTHENTICATION,
 AUTHENTICATING, OPEN, ERROR, RECONNECTING. `_set_state` is the only place
 the state changes.
+
+Sending: every message is encoded straight into one preallocated frame
+buffer (`out`), the payload of the next websocket frame, with HEADROOM bytes
+in front of it so that the driver writes the header and masks in place. When
+the buffer is full a synchronous driver writes it at once (`write_through`);
+what cannot go out now (offline, or a writer that has not run yet) waits in
+a byte ring of max_queued_bytes (ring.py, handled by offline.py).
 """
-from .compat import json_dumps, ticks_diff, urandom
+from .compat import const, json_dumps, ticks_diff, urandom
 from .constants import (
     ACTIONS, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, AUTHENTICATING,
     CHALLENGING, CLOSED, ERROR, OPEN, RECONNECTING, T_AUTH, T_CONNECTION,
 )
-from .message import UNDEFINED, ParseError, build, iter_messages, parse_typed, split
+from .constants import MESSAGE_SEPARATOR as MS
+from .message import UNDEFINED, ParseError, build, parse_typed, split
 from .timers import Timers
 
 EVT = "E\x1fEVT\x1f"
 PING = "C\x1fPI\x1e"
-_FRAME_BYTES = 1024  # a frame is closed once it reaches this size
+HEADROOM = const(14)  # before the payload: the longest websocket header (10) + mask key (4)
+FRAME_BYTES = const(1024)  # payload of one frame: the write-through unit
+_RESERVE = const(5)  # kept free in every frame for confirm_events' C|PI
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
 
@@ -35,17 +45,22 @@ class Connection:
         self.url = self.original_url
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
-        self.on_output = None  # driver hook: called when a frame becomes ready
+        self.on_output = None  # driver hook: something to send (the asyncio writer wakes)
+        self.write_through = None  # driver hook: write_through(n) writes `out` now, True if sent
         self._open_request = self.url  # the reference client connects at construction
         self._socket_open = False
-        self._direct = []  # frames that bypass the queue (auth, pong, challenge reply)
-        self._queue = []  # messages waiting for OPEN, sent batched
-        self._queued_bytes = 0
-        self.dropped = 0  # messages dropped from the offline queue in this outage
-        self._unconfirmed = []  # events sent but not yet confirmed (confirm_events)
-        self._barrier = 0  # how many of them the C|PI in flight confirms
+        self.out = bytearray(HEADROOM + FRAME_BYTES)  # the next frame, and the first part of the queue
+        self.frame = self.out  # the buffer take_frame() lent (out, or a handshake message's)
+        self._fill = 0  # payload bytes in out (from HEADROOM on)
+        self._lent = False  # out was taken by the driver: reset on the next call
+        self._direct = []  # messages that bypass the queue (auth, pong, challenge reply, ping)
+        self._ring = None  # ring.Ring: what waits (offline, or behind the writer), made on first use
+        self.dropped = 0  # messages dropped from the queue in this outage
+        self._pinging = False  # confirm_events: a C|PI is in flight
+        self._barrier = 0  # bytes of the ring's kept events that its C|PO confirms
         self._outbox = None
-        self._outbox_sent = False  # outbox replayed: delete the file once taken
+        self._replay = None  # outbox.Reader while the outbox is being sent
+        self._replay_after = 0  # queued ring bytes that go out before the outbox
         if options["outbox_file"]:
             from .outbox import Outbox
             self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
@@ -64,6 +79,9 @@ class Connection:
     def _set_state(self, state):
         if state == self.state:
             return
+        if self.state == OPEN and self._fill and not self._lent and self.options["confirm_events"]:
+            from .offline import left_open
+            left_open(self)  # never written: waits for the next link, but its events are kept already
         self.state = state
         if state != OPEN:
             self.client._acks.cancel_all()
@@ -88,31 +106,63 @@ class Connection:
             self._send_auth()
 
     def send(self, message):
-        """Queue one built message; it goes out batched once OPEN."""
+        """Send one built message (str). It is encoded into the frame buffer;
+        what does not fit there now (offline, or a writer that has not run
+        yet) waits in the ring behind it. Never blocks for long, never raises."""
         try:
-            self._enqueue(message)
+            data = message.encode()
         except MemoryError:  # a full heap drops this message, never the caller's loop
             self.dropped += 1  # counted in the MESSAGE_DROPPED total after the next login
             self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", message[:1])
-
-    def _enqueue(self, message):
-        if self.state == OPEN:
-            self._queue.append(message)
-            self._queued_bytes += len(message)
-            if len(self._queue) == 1:
-                self._wake()
             return
-        if self._outbox is not None and message.startswith(EVT):
-            if not self._outbox.append(message):
+        online = self.state == OPEN
+        if not online and self._outbox is not None and message.startswith(EVT):
+            if not self._outbox.append(data):
                 from .offline import note_dropped
                 note_dropped(self, "outbox file full (%d bytes)" % self._outbox.max_bytes)
             return
-        self._queue.append(message)
-        self._queued_bytes += len(message)
-        opts = self.options
-        if len(self._queue) > opts["max_queued_messages"] or self._queued_bytes > opts["max_queued_bytes"]:
-            from .offline import trim_queue
-            trim_queue(self)
+        if self._lent:
+            self._reclaim()
+        ring = self._ring
+        if (ring is not None and ring.queued()) or self._replay is not None:
+            self._queue(data)  # behind what already waits, in order
+            return
+        n = len(data)
+        if self._fill + n > len(self.out) - HEADROOM - _RESERVE:
+            if not self._fill and online:  # one big message: a frame of its own
+                self.out = bytearray(HEADROOM + n + _RESERVE)
+            elif not (online and self._write_out()):  # full: a synchronous driver writes it now
+                if online and self.state != OPEN:  # that write found the link dead
+                    self.send(message)
+                else:
+                    self._queue(data)
+                return
+        if not self._fill:
+            self._wake()
+        self._put(data)
+        if online and self.options["confirm_events"] and message.startswith(EVT):
+            from .offline import keep_sent
+            keep_sent(self, data)
+
+    def _put(self, data):
+        i = HEADROOM + self._fill
+        self.out[i:i + len(data)] = data
+        self._fill += len(data)
+
+    def _queue(self, data):
+        from .offline import queue
+        queue(self, data)
+
+    def _write_out(self):
+        """Hand the full frame to a synchronous driver; True if it went out."""
+        hook = self.write_through
+        if hook is None or not self._socket_open:
+            return False
+        n = self._seal()
+        if not n or not hook(n):
+            return False
+        self._reclaim()
+        return True
 
     def call_soon(self, fn):
         """Run fn() once, just before the next frame is taken: lets a handler
@@ -151,7 +201,7 @@ class Connection:
 
     def socket_closed(self, reason=None):
         self._socket_open = False
-        self._barrier = 0  # a ping in flight on the dead link will never be answered
+        self._pinging = False  # a ping in flight on the dead link will never be answered
         self.want_close = False
         self.timers.cancel(HEARTBEAT)
         self._direct = []
@@ -164,15 +214,32 @@ class Connection:
         self._try_reconnect()
 
     def receive_text(self, frame):
+        """One websocket text frame: each message in it is handled in turn.
+
+        Messages are found with find() and never sliced out as a whole when
+        a handler can read them in place (events, the common case). Pieces
+        shorter than 3 characters are dropped, as the reference client and
+        the server do (this also drops the empty tail); a frame ending
+        without 0x1e is taken as complete (docs/PROTOCOL.md)."""
         if self._deliberate_close:
             return  # after close(): what still arrives during the close handshake is dropped
-        for msg in iter_messages(frame):
-            try:
-                self._handle(msg)
-            except MemoryError:
-                self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
-            except Exception as err:  # a user callback or a bug: never kill the client
-                self.client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", msg[:1])
+        start = 0
+        size = len(frame)
+        while start < size:
+            end = frame.find(MS, start)
+            if end < 0:
+                end = size
+            if end - start > 2:
+                try:
+                    if frame.startswith(EVT, start):
+                        self.client.event.receive(frame, start + 6, end)
+                    else:
+                        self._handle(frame[start:end])
+                except MemoryError:
+                    self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
+                except Exception as err:  # a user callback or a bug: never kill the client
+                    self.client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", frame[start])
+            start = end + 1
 
     def tick(self):
         self.timers.fire()
@@ -181,39 +248,74 @@ class Connection:
         return self.timers.next_deadline()
 
     def take_frame(self):
+        """The next frame to write: its payload is frame[HEADROOM:HEADROOM + n]
+        (conn.frame); returns n, or 0 when there is nothing to send. The
+        buffer is the driver's until its next call into the core (it writes
+        the header and masks the payload in place)."""
+        if self._lent:
+            self._reclaim()
         if self._soon:
             soon, self._soon = self._soon, []
             for fn in soon:
                 fn()
-        if self._direct:
-            return self._direct.pop(0)
-        if self.state != OPEN or not self._queue:
-            return None
-        # up to max_messages_per_packet messages and about _FRAME_BYTES per
-        # frame: small frames need small contiguous blocks on a fragmented heap
-        queue = self._queue
-        n = min(len(queue), self.options["max_messages_per_packet"])
-        size = 0
-        for i in range(n):
-            size += len(queue[i])
-            if size >= _FRAME_BYTES:
-                n = i + 1
-                break
-        if n == len(queue):
-            taken = queue
-            self._queue = []
-        else:
-            taken = queue[:n]
-            del queue[:n]
-        frame = "".join(taken)
-        self._queued_bytes -= len(frame)
-        if self.options["confirm_events"]:
-            from .offline import add_barrier
-            frame = add_barrier(self, taken, frame)
-        if self._outbox_sent and not self._queue:
-            self._outbox_sent = False
-            self._outbox.clear()  # every stored event has been handed to the socket
-        return frame
+        return self._seal()
+
+    def _seal(self):
+        """Complete the frame (direct messages, then what the ring and the
+        outbox hold) and lend it to the driver; returns its payload size."""
+        direct = self._direct
+        if self.state != OPEN:
+            # before login only the handshake's own messages go out, each alone in
+            # a small frame of its own: the frame buffer holds what waits for OPEN
+            if not direct:
+                return 0
+            data = direct.pop(0).encode()
+            self.frame = bytearray(HEADROOM + len(data))
+            self.frame[HEADROOM:] = data
+            return len(data)
+        self.frame = self.out
+        room = len(self.out) - HEADROOM - _RESERVE
+        while direct and self._fill + len(direct[0]) <= room:
+            self._put(direct.pop(0).encode())
+        if (self._ring is not None and self._ring.used) or self._replay is not None:
+            from .offline import refill
+            refill(self, room)
+        if self._fill:
+            self._lent = True
+        return self._fill
+
+    def _reclaim(self):
+        """The driver wrote the frame it took: the buffer is ours again."""
+        self._lent = False
+        self._fill = 0
+        if len(self.out) != HEADROOM + FRAME_BYTES:  # it grew for one big message
+            self.out = self.frame = bytearray(HEADROOM + FRAME_BYTES)
+        if self._replay is not None and self._replay.done:
+            from .offline import replay_done
+            replay_done(self)
+
+    def frame_unsent(self, n, intact=True):
+        """For drivers: writing the frame just taken failed, and its payload is
+        intact again (unmasked). It stays queued for the next link; a frame
+        whose masking failed midway (intact=False) is lost, and counted."""
+        if self.frame is not self.out:
+            return  # a handshake message: it belonged to that socket
+        self._lent = False
+        if not intact:
+            self.dropped += self.out.count(b"\x1e", HEADROOM, HEADROOM + n)
+            self._fill = 0
+            self.client._error("out of memory framing %d bytes: their messages are lost" % n, "MESSAGE_DROPPED", "C")
+
+    def stopped(self):
+        """CLOSED with no reconnect or reopen coming: nothing more will be sent."""
+        return self.state == CLOSED and self._open_request is None and self.timers.next_deadline() is None
+
+    def pending(self):
+        """True while something waits to be sent, or (confirm_events) to be
+        confirmed by the server: what flush() and drain() wait for."""
+        ring = self._ring
+        return bool((self._fill and not self._lent) or self._direct or self._soon or self._replay is not None
+                    or (ring is not None and ring.used) or (self._outbox is not None and self._outbox.size))
 
     def report_error(self, event, message, topic=T_CONNECTION):
         """For drivers: an error seen below the core (e.g. an oversize frame)."""
@@ -242,7 +344,7 @@ class Connection:
             self._last_ping = self.clock()
             self._send_direct(build("C", "PO"))
         elif action == "PO":
-            if self._barrier:  # the answer to our confirmation ping
+            if self._pinging:  # the answer to our confirmation ping
                 from .offline import confirmed
                 confirmed(self)
         elif action == "CH":
@@ -316,6 +418,16 @@ class Connection:
     # ---- outgoing -------------------------------------------------------
 
     def _send_direct(self, message):
+        """A message that skips the queue. Once OPEN it goes at the end of the
+        current frame (a C|PI must follow what it confirms); before, each
+        handshake message travels in a frame of its own."""
+        if self._lent:
+            self._reclaim()
+        if self.state == OPEN and self._fill + len(message) <= len(self.out) - HEADROOM:
+            if not self._fill:
+                self._wake()
+            self._put(message.encode())
+            return
         self._direct.append(message)
         self._wake()
 
@@ -338,10 +450,10 @@ class Connection:
     # ---- open, heartbeat, reconnect ------------------------------------
 
     def _on_open(self):
-        if self._was_reconnecting or self._unconfirmed or self._outbox is not None or self.dropped:
+        if self._was_reconnecting or self._ring is not None or self._outbox is not None or self.dropped:
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
-        if self._queue:
+        if self.pending():
             self._wake()
 
     def _schedule_heartbeat(self):

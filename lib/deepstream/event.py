@@ -1,4 +1,5 @@
 """Events: publish/subscribe, and listening for subscriptions (active providers)."""
+from .constants import PART_SEPARATOR as PS
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed, typed
 
 T = "E"
@@ -67,26 +68,38 @@ class EventHandler:
     def _notify(self, name, value):
         cbs = self._subs.get(name)
         if cbs:
+            if len(cbs) == 1:
+                cbs[0](value)
+                return
             for cb in tuple(cbs):  # a callback may unsubscribe itself
                 cb(value)
 
+    def receive(self, frame, i, end):
+        """E|EVT|name|data read in place: frame[i:end] is "name|data"; only the
+        name and the value are sliced out."""
+        j = frame.find(PS, i, end)
+        if j < 0:
+            j = end
+        if j == i:
+            self._client._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
+            return
+        value = None
+        if j < end:
+            k = frame.find(PS, j + 1, end)  # a field after the data is ignored
+            try:
+                value = parse_typed(frame, j + 1, end if k < 0 else k)
+            except ParseError as err:
+                self._client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
+                return
+            if value is UNDEFINED:
+                value = None
+        # an event for a name we no longer hold is a normal race: drop it
+        self._notify(frame[i:j], value)
+
     def handle(self, action, data, raw):
         c = self._client
-        if action == "EVT":
-            if not data or not data[0]:
-                c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
-                return
-            value = None
-            if len(data) > 1:
-                try:
-                    value = parse_typed(data[1])
-                except ParseError as err:
-                    c._error(str(err), "MESSAGE_PARSE_ERROR", "X")
-                    return
-                if value is UNDEFINED:
-                    value = None
-            # an event for a name we no longer hold is a normal race: drop it
-            self._notify(data[0], value)
+        if action == "EVT":  # without the separator after EVT: no name (receive() reads the rest)
+            c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
         elif action == "A":
             if len(data) < 2:
                 c._error("ack without a name", "MESSAGE_PARSE_ERROR", T)

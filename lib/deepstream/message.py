@@ -27,25 +27,6 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-def iter_messages(frame):
-    """Yield each message of a frame (without its 0x1e).
-
-    Pieces shorter than 3 characters are dropped, as both the reference
-    client and the server do (this also drops the empty tail after the last
-    separator). A message is never split across frames by the server; a
-    frame ending without 0x1e is taken as complete.
-    """
-    start = 0
-    end_all = len(frame)
-    while start < end_all:
-        end = frame.find(MS, start)
-        if end < 0:
-            end = end_all
-        if end - start > 2:
-            yield frame[start:end]
-        start = end + 1
-
-
 def split(msg):
     """Split one message into (topic, action, data list).
 
@@ -115,30 +96,33 @@ def parse_number(text):
         raise ParseError("invalid number (N%s)" % text)
 
 
-def parse_typed(field):
-    """Decode a typed field. Raises ParseError with the reference texts."""
-    if not field:
+def parse_typed(field, i=0, end=None):
+    """Decode the typed field field[i:end] (default: all of it) without
+    slicing more than the value needs. Raises ParseError with the
+    reference texts."""
+    if end is None:
+        end = len(field)
+    if i >= end:
         raise ParseError("UNKNOWN_TYPE ()")
-    kind = field[0]
-    if kind == "S":
-        return field[1:]
-    if kind == "N":
-        return parse_number(field[1:])
-    if kind == "O":
+    if field.startswith("S", i):
+        return field[i + 1:end]
+    if field.startswith("O", i):
         try:
-            return json_loads(field[1:])
+            return json_loads(field[i + 1:end])
         except ValueError as err:
-            raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field))
-    if len(field) == 1:
-        if kind == "T":
+            raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
+    if field.startswith("N", i):
+        return parse_number(field[i + 1:end])
+    if end - i == 1:
+        if field.startswith("T", i):
             return True
-        if kind == "F":
+        if field.startswith("F", i):
             return False
-        if kind == "L":
+        if field.startswith("L", i):
             return None
-        if kind == "U":
+        if field.startswith("U", i):
             return UNDEFINED
-    raise ParseError("UNKNOWN_TYPE (%s)" % field)
+    raise ParseError("UNKNOWN_TYPE (%s)" % field[i:end])
 
 
 def check_name(name, what="name"):

@@ -1,15 +1,26 @@
-"""What the connection does about messages across an outage, loaded only
-when there is one (or when confirm_events / outbox_file are set): bounding
-the offline queue, restoring state when the link is back, replaying the
-durable outbox, and confirm_events' ping barrier. Functions of Connection
-(connection.py), kept apart so a board on a steady link never loads them.
+"""What waits to be sent, and what happens to it across an outage. Functions
+of Connection (connection.py), kept apart so that a board on a steady link
+with the polling driver never loads them.
+
+Messages that cannot go out now wait first in the connection's frame buffer
+(1 KB) and, once that is full, in a byte ring of max_queued_bytes (ring.py),
+made on first use. The ring holds, oldest first, the events confirm_events
+still guards ("kept": sent, not yet confirmed) and then the queued
+messages. When it is full the oldest whole messages make room: kept ones
+first (they were sent at least once), then queued ones (counted, reported).
+Also here: confirm_events' ping barrier, restoring state when the link is
+back, replaying the durable outbox.
 """
-from .connection import EVT, PING
+from .connection import HEADROOM, OPEN, PING
+
+_EVT = b"E\x1fEVT\x1f"
+_CONN = b"C\x1f"
+_PING = PING.encode()
 
 # messages a handler's resubscribe() recreates after a reconnect: queued
 # copies from the outage are dropped so nothing is subscribed twice
-_RESTORED = ("E\x1fS\x1f", "E\x1fUS\x1f", "E\x1fL\x1f", "E\x1fUL\x1f", "P\x1fS\x1f", "P\x1fUS\x1f",
-             "R\x1fCR\x1f", "R\x1fUS\x1f", "R\x1fL\x1f", "R\x1fUL\x1f", "U\x1fS\x1f", "U\x1fUS\x1f")
+_RESTORED = (b"E\x1fS\x1f", b"E\x1fUS\x1f", b"E\x1fL\x1f", b"E\x1fUL\x1f", b"P\x1fS\x1f", b"P\x1fUS\x1f",
+             b"R\x1fCR\x1f", b"R\x1fUS\x1f", b"R\x1fL\x1f", b"R\x1fUL\x1f", b"U\x1fS\x1f", b"U\x1fUS\x1f")
 
 
 def _restored(msg):
@@ -19,20 +30,12 @@ def _restored(msg):
     return False
 
 
-def trim_queue(conn):
-    """Bound the offline queue: drop the oldest data message (never a
-    subscription, which the server must see) until within both limits."""
-    opts = conn.options
-    queue = conn._queue
-    while len(queue) > opts["max_queued_messages"] or conn._queued_bytes > opts["max_queued_bytes"]:
-        for i, msg in enumerate(queue):
-            if not _restored(msg):
-                break
-        else:
-            return
-        conn._queued_bytes -= len(queue.pop(i))
-        note_dropped(conn, "offline queue full (%d messages, %d bytes)"
-                     % (opts["max_queued_messages"], opts["max_queued_bytes"]))
+def ring(conn):
+    r = conn._ring
+    if r is None:
+        from .ring import Ring
+        r = conn._ring = Ring(conn.options["max_queued_bytes"])
+    return r
 
 
 def note_dropped(conn, why):
@@ -41,64 +44,254 @@ def note_dropped(conn, why):
     conn.dropped += 1
 
 
+def _drop_oldest(conn, r):
+    """Make room in the ring by forgetting the oldest message: a kept event,
+    else the first one waiting in the frame buffer, else the ring's oldest."""
+    if not r.kept and conn._fill and not conn._lent:
+        _drop_first_of_frame(conn, r)
+        return
+    if not r.kept and conn.state != OPEN and _restored(r.peek(10)):
+        conn._was_reconnecting = True  # a lost (un)subscription: recreate them all after login
+    size, queued = r.drop_oldest()
+    if queued:
+        conn._replay_after = max(0, conn._replay_after - size)
+        note_dropped(conn, "send queue full (max_queued_bytes %d)" % r.size)
+    else:
+        conn._barrier = max(0, conn._barrier - size)
+
+
+def _drop_first_of_frame(conn, r):
+    out = conn.out
+    end = HEADROOM + conn._fill
+    first = out.find(b"\x1e", HEADROOM, end) + 1 or end
+    if conn.state != OPEN and _restored(bytes(out[HEADROOM:HEADROOM + 10])):
+        conn._was_reconnecting = True
+    out[HEADROOM:HEADROOM + end - first] = bytes(out[first:end])
+    conn._fill -= first - HEADROOM
+    note_dropped(conn, "send queue full (max_queued_bytes %d)" % r.size)
+    # the ring's oldest move up into the frame buffer, so that it stays the front of the queue
+    room = len(out) - HEADROOM - 5 - conn._fill
+    if room > 0 and r.queued():
+        n = r.take(out, HEADROOM + conn._fill, room, conn.state == OPEN and conn.options["confirm_events"])
+        conn._fill += n
+        conn._replay_after = max(0, conn._replay_after - n)
+
+
+def queue(conn, data):
+    """Queue one encoded message behind everything that waits. When the ring
+    is full a synchronous driver writes frames out first (OPEN); otherwise
+    the oldest messages go."""
+    try:
+        r = ring(conn)
+    except MemoryError:
+        note_dropped(conn, "out of memory for the send queue (max_queued_bytes %d)" % conn.options["max_queued_bytes"])
+        return
+    n = len(data)
+    if n > r.size:
+        note_dropped(conn, "a message of %d bytes does not fit max_queued_bytes %d" % (n, r.size))
+        return
+    while r.free() < n and conn.state == OPEN and r.queued() and conn._write_out():
+        pass
+    while r.free() < n:
+        _drop_oldest(conn, r)
+    r.put(data)
+    if conn.state == OPEN and r.used == n:
+        conn._wake()
+
+
+def keep_sent(conn, data):
+    """confirm_events: an event just put into the frame is kept until a C|PO
+    confirms it (nothing is queued in the ring while this path runs)."""
+    r = ring(conn)
+    n = len(data)
+    if n > r.size:
+        return
+    while r.free() < n:
+        _drop_oldest(conn, r)
+    r.put(data)
+    r.kept += n
+
+
+def refill(conn, room):
+    """Fill the frame from the ring's queued messages and the outbox, in
+    order; with confirm_events, end it with C|PI if events wait for one."""
+    r = conn._ring
+    keep = conn.options["confirm_events"]
+    if r is not None and r.queued() and conn._fill < room:
+        limit = room - conn._fill
+        if conn._replay is not None and conn._replay_after:
+            limit = min(limit, conn._replay_after)  # the outbox goes after these
+        n = r.take(conn.out, HEADROOM + conn._fill, limit, keep)
+        if not n and not conn._fill:  # one message bigger than a frame: a frame of its own
+            size = r._length((r.head + r.kept) % r.size)
+            conn.out = conn.frame = bytearray(HEADROOM + size + 5)
+            n = r.take(conn.out, HEADROOM, size, keep)
+        conn._fill += n
+        if conn._replay_after:
+            conn._replay_after = max(0, conn._replay_after - n)
+    if conn._replay is not None and not conn._replay_after and conn._fill < room:
+        _replay(conn, room)
+    if keep and r is not None and r.kept and not conn._pinging:
+        i = HEADROOM + conn._fill
+        conn.out[i:i + 5] = _PING  # room is kept for it in every frame
+        conn._fill += 5
+        conn._barrier = r.kept
+        conn._pinging = True
+
+
+def confirmed(conn):
+    """C|PO for our barrier ping: everything before it has arrived."""
+    r = conn._ring
+    conn._pinging = False
+    if r is None:
+        return
+    r.release(conn._barrier)
+    conn._barrier = 0
+    if r.kept:  # sent after the last ping: needs one of its own
+        conn._barrier = r.kept
+        conn._pinging = True
+        conn._send_direct(PING)
+
+
+def _filter_out(conn, keep):
+    """Keep the messages waiting in the frame buffer for which keep(msg) is true."""
+    out = conn.out
+    end = HEADROOM + conn._fill
+    read = write = HEADROOM
+    while read < end:
+        stop = out.find(b"\x1e", read, end) + 1 or end
+        msg = bytes(out[read:stop])
+        if keep(msg):
+            if write != read:
+                out[write:write + len(msg)] = msg
+            write += len(msg)
+        read = stop
+    conn._fill = write - HEADROOM
+
+
+def left_open(conn):
+    """confirm_events: the link is gone with messages in the frame buffer that
+    were never written. They wait for the next link, except its events (the
+    ring keeps those) and the link's own C|PI (a stale C|PO is harmless)."""
+    _filter_out(conn, lambda m: not m.startswith(_CONN) and not m.startswith(_EVT))
+
+
 def restore(conn):
-    """OPEN again after an outage (or with an outbox): put the queue in order."""
-    if conn._was_reconnecting:
-        conn._was_reconnecting = False
-        # queued (un)subscriptions from the outage are recreated by the
-        # handlers from their state: drop them so none is sent twice
-        conn._queue = [m for m in conn._queue if not _restored(m)]
-        conn.client._resubscribe()  # appends to what is still queued
-    if conn._unconfirmed:  # events a dead link may have swallowed go first
-        conn._queue[0:0] = conn._unconfirmed
-        conn._unconfirmed = []
+    """OPEN again after an outage (or with an outbox): put what waits in order:
+    kept events first (the dead link may have swallowed them), then what was
+    queued (frame buffer, then ring), then resubscriptions, then the outbox."""
+    reconnect = conn._was_reconnecting
+    if reconnect and conn._fill:
+        # queued (un)subscriptions from the outage are recreated by the handlers
+        # from their state below: dropped here so that none is sent twice
+        _filter_out(conn, lambda m: not _restored(m))
+    r = conn._ring
+    if r is not None:
+        if reconnect:
+            r.filter(lambda msg, queued: not _restored(msg) if queued else msg.startswith(_EVT))
+        if r.kept and conn._fill:  # the frame buffer's messages go behind the kept events
+            data = bytes(conn.out[HEADROOM:HEADROOM + conn._fill])
+            conn._fill = 0
+            while r.free() < len(data) and r.used:
+                _drop_oldest(conn, r)
+            if r.free() >= len(data):
+                r.insert_front(data)
+        r.requeue()
         conn._barrier = 0
-    if conn._outbox is not None:
-        _replay_outbox(conn)
-    conn._queued_bytes = 0
-    for msg in conn._queue:
-        conn._queued_bytes += len(msg)
+        conn._pinging = False
+    if reconnect:
+        conn._was_reconnecting = False
+        conn.client._resubscribe()  # queued behind what still waits
+    if conn._outbox is not None and conn._replay is None and conn._outbox.size:
+        conn._replay = conn._outbox.reader()
+        conn._replay_after = r.queued() if r is not None else 0
     if conn.dropped:
         conn.client._error("%d messages were dropped while offline" % conn.dropped, "MESSAGE_DROPPED", "C")
         conn.dropped = 0
 
 
-def _replay_outbox(conn):
-    outbox = conn._outbox
-    messages, skipped = outbox.load()
-    if skipped:
+def _replay(conn, room):
+    """Copy the outbox's next events into the frame (as many as fit)."""
+    reader = conn._replay
+    out = conn.out
+    keep = conn.options["confirm_events"]
+    while conn._fill < room:
+        msg = reader.peek()
+        if msg is None:
+            break
+        n = len(msg)
+        if conn._fill + n > room:
+            if conn._fill:
+                break
+            reader.next()  # larger than a frame: refused when written, too
+            continue
+        i = HEADROOM + conn._fill
+        out[i:i + n] = msg
+        conn._fill += n
+        reader.next()
+        if keep:
+            keep_sent(conn, msg)
+    if reader.skipped:
         conn.client._error("outbox file %s: skipped %d torn or corrupt bytes at its end"
-                           % (outbox.path, skipped), "OUTBOX_CORRUPT", "C")
-    conn._queue.extend(messages)
-    if messages or skipped:
-        conn._outbox_sent = True
-        if not messages:
-            outbox.clear()
-            conn._outbox_sent = False
+                           % (conn._outbox.path, reader.skipped), "OUTBOX_CORRUPT", "C")
+        reader.skipped = 0
+    if reader.done and not conn._fill:  # nothing of it in this frame (a corrupt file)
+        replay_done(conn)
 
 
-def add_barrier(conn, taken, frame):
-    """confirm_events: remember the events of this frame and, if no ping
-    is in flight, follow them with C|PI. The server answers C|PO only
-    after processing everything before it, so the pong confirms them."""
-    unconfirmed = conn._unconfirmed
-    for msg in taken:
-        if msg.startswith(EVT):
-            unconfirmed.append(msg)
-    excess = len(unconfirmed) - conn.options["max_queued_messages"]
-    if excess > 0:  # bounded: the oldest are taken as delivered
-        del unconfirmed[:excess]
-        conn._barrier = max(0, conn._barrier - excess)
-    if unconfirmed and not conn._barrier:
-        conn._barrier = len(unconfirmed)
-        frame += PING
-    return frame
+def replay_done(conn):
+    """Every stored event has been handed to the socket: delete the file
+    (unless events were stored meanwhile: then they are replayed too)."""
+    reader = conn._replay
+    if conn._outbox._file_size() > reader.pos:
+        reader.reopen()
+        return
+    reader.close()
+    conn._replay = None
+    conn._outbox.clear()
 
 
-def confirmed(conn):
-    """C|PO for our barrier ping: everything before it has arrived."""
-    del conn._unconfirmed[:conn._barrier]
-    conn._barrier = 0
-    if conn._unconfirmed:  # sent after the last ping: needs one of its own
-        conn._barrier = len(conn._unconfirmed)
-        conn._send_direct(PING)
+# ---- looking into the queue (reconnects, timeouts) ---------------------------
+
+
+def _waiting(conn):
+    """Every queued message (bytes), frame buffer first, then the ring."""
+    if conn._fill and not conn._lent:
+        out = conn.out
+        end = HEADROOM + conn._fill
+        i = HEADROOM
+        while i < end:
+            stop = out.find(b"\x1e", i, end) + 1 or end
+            yield bytes(out[i:stop])
+            i = stop
+    if conn._ring is not None:
+        for msg, queued in conn._ring.messages():
+            if queued:
+                yield msg
+
+
+def queued_count(conn, message):
+    """How many copies of message (str) wait to be sent."""
+    data = message.encode()
+    n = 0
+    for msg in _waiting(conn):
+        if msg == data:
+            n += 1
+    return n
+
+
+def unqueue(conn, message):
+    """Take the first waiting copy of message (str) out; True if it was there."""
+    data = message.encode()
+    found = [False]
+
+    def keep(msg, queued=True):
+        if queued and not found[0] and msg == data:
+            found[0] = True
+            return False
+        return True
+    if conn._fill and not conn._lent:
+        _filter_out(conn, keep)
+    if not found[0] and conn._ring is not None:
+        conn._ring.filter(keep)
+    return found[0]

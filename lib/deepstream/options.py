@@ -14,7 +14,7 @@ DEFAULTS = {
     "rpc_ack_timeout": 6000,
     "rpc_response_timeout": 10000,
     "subscription_timeout": 2000,  # ms for any subscribe/unsubscribe/listen ack
-    "max_messages_per_packet": 100,  # messages joined into one websocket frame
+    "max_messages_per_packet": 100,  # kept for API parity: frames are bounded by bytes (docs/API.md)
     "time_between_sending_queued_packages": 16,  # kept for API parity (see README)
     "record_read_ack_timeout": 15000,
     "record_read_timeout": 15000,
@@ -24,8 +24,8 @@ DEFAULTS = {
     "record_deep_copy": True,
     # ours: limits and transport settings with board-sized defaults
     "max_message_size": 16384,  # bytes; a larger incoming frame is refused, never allocated
-    "max_queued_messages": 200,  # outgoing messages kept while not OPEN (oldest dropped)
-    "max_queued_bytes": 8192,  # and their total size
+    "max_queued_bytes": 8192,  # the send queue (offline, behind the writer, confirm_events): one bytearray
+    "send_timeout": 2000,  # ms a frame may take to be written (polling driver); then the link is dead
     "reconnect_jitter": 25,  # percent of the reconnect delay added at random
     "confirm_events": False,  # resend events a dead link may have swallowed (see README)
     "outbox_file": None,  # path: keep events emitted offline on flash/disk
@@ -38,10 +38,15 @@ DEFAULTS = {
 }
 
 
+REMOVED = {"max_queued_messages": "the send queue is bounded by max_queued_bytes alone"}
+
+
 def merge(user):
     """Return the effective options: DEFAULTS updated with `user` (a dict)."""
     opts = dict(DEFAULTS)
     for key in user:
+        if key in REMOVED:
+            raise ValueError("option '%s' was removed: %s" % (key, REMOVED[key]))
         if key not in DEFAULTS:
             raise ValueError("unknown option '%s' (options use snake_case, e.g. subscription_timeout)" % key)
         value = user[key]

@@ -9,6 +9,8 @@ A record cut short by a power loss, or one whose CRC does not match, ends
 the file: it and anything after it are skipped (and reported), everything
 before it is kept. One append per queued message (one flash write, no
 rewrite); the file is deleted once its messages were handed to the socket.
+They are read back one record at a time (Reader), so replaying a file
+larger than the send queue needs no more memory than one message.
 """
 import os
 
@@ -38,9 +40,8 @@ class Outbox:
         except OSError:
             return 0
 
-    def append(self, message):
-        """Store one message. Returns False (and stores nothing) when full."""
-        payload = message.encode()
+    def append(self, payload):
+        """Store one message (bytes). Returns False (and stores nothing) when full."""
         n = len(payload)
         if n > 0xFFFF or self.size + _HEADER + n > self.max_bytes:
             return False
@@ -51,31 +52,8 @@ class Outbox:
         self.size += _HEADER + n
         return True
 
-    def load(self):
-        """Return (messages, skipped_bytes): the intact records in order, and
-        how many bytes at the end were torn or corrupt."""
-        messages = []
-        try:
-            f = open(self.path, "rb")
-        except OSError:
-            return messages, 0
-        good = 0
-        with f:
-            while True:
-                header = f.read(_HEADER)
-                if len(header) < _HEADER:
-                    break
-                n = (header[0] << 8) | header[1]
-                crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
-                payload = f.read(n)
-                if len(payload) < n or (crc32(payload) & 0xFFFFFFFF) != crc:
-                    break
-                try:
-                    messages.append(payload.decode())
-                except UnicodeError:
-                    break
-                good += _HEADER + n
-        return messages, self._file_size() - good
+    def reader(self):
+        return Reader(self)
 
     def clear(self):
         try:
@@ -83,3 +61,61 @@ class Outbox:
         except OSError:
             pass
         self.size = 0
+
+
+class Reader:
+    """The records of an outbox file, one at a time: peek() is the next
+    intact message (bytes) or None at the end; a torn or corrupt record ends
+    the file (skipped counts the bytes from it to the end). reopen() goes on
+    from where it stopped, for records appended meanwhile."""
+
+    def __init__(self, outbox):
+        self.outbox = outbox
+        self.skipped = 0
+        self.done = False
+        self.pos = 0  # bytes of the file read (intact records) or skipped
+        self._msg = None
+        self._f = None
+        self.reopen()
+
+    def reopen(self):
+        try:
+            self._f = open(self.outbox.path, "rb")
+            self._f.seek(self.pos)
+        except OSError:
+            self._f = None
+        self.done = False
+        self.next()
+
+    def peek(self):
+        return self._msg
+
+    def next(self):
+        """Move to the next record."""
+        if self._msg is not None:
+            self.pos += _HEADER + len(self._msg)
+        self._msg = None
+        f = self._f
+        if f is not None:
+            header = f.read(_HEADER)
+            if len(header) == _HEADER:
+                n = (header[0] << 8) | header[1]
+                crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
+                payload = f.read(n)
+                if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc:
+                    try:
+                        payload.decode()  # a message must be text
+                        self._msg = payload
+                        return
+                    except UnicodeError:
+                        pass
+            torn = self.outbox._file_size() - self.pos
+            self.skipped += torn
+            self.pos += torn
+            self.close()
+        self.done = True
+
+    def close(self):
+        if self._f is not None:
+            self._f.close()
+            self._f = None

@@ -2,13 +2,19 @@
 
 Connecting (TCP, TLS, websocket upgrade) blocks for at most the
 ``connect_timeout`` option; everything else waits only up to the smaller of
-``timeout_ms`` and the core's next deadline. Network errors never raise out
-of poll(): they reach the core as socket_error()/socket_closed().
+``timeout_ms`` and the core's next deadline. Writes go through: when the
+core's frame buffer is full (a burst of emits between two polls) the frame
+is written at once, from inside the call that filled it, blocking for at
+most ``send_timeout``; a link that takes nothing for that long is dead.
+Network errors never raise out of poll() or a user call: they reach the
+core as socket_error()/socket_closed().
 """
 import select
 
 from .compat import ticks_add, ticks_diff
+from .connection import HEADROOM
 from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, option, pump, warn_if_insecure
+from .ws import frame_in_place, mask_in_place
 
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
 
@@ -62,7 +68,9 @@ class PollDriver:
             conn.socket_closed(None)
             return
         self._t = t
+        self._send_timeout = option(conn, "send_timeout")
         self._poller.register(t.sock, select.POLLIN)
+        conn.write_through = self._write_through
         conn.socket_opened()
         warn_if_insecure(conn, url)
         self._feed(None)  # frames that came right behind the upgrade response
@@ -105,7 +113,28 @@ class PollDriver:
 
     def _send_replies(self):
         while self._out:
-            self._t.send_bytes(self._out.pop(0))
+            self._t.send_bytes(self._out.pop(0), self._send_timeout)
+
+    def _send_frame(self, n):
+        """Frame the payload of conn.frame in place and write it. On failure the
+        payload is unmasked again and handed back to the core (queued for
+        the next link), and the link is dropped. True if it was written."""
+        conn = self.conn
+        frame = None
+        try:
+            frame = frame_in_place(conn.frame, HEADROOM, n)
+            self._t.send_bytes(frame, self._send_timeout)
+            return True
+        except Exception as err:  # OSError (timeout, reset), MemoryError
+            if frame is not None:
+                mask_in_place(conn.frame, HEADROOM, n)
+            conn.frame_unsent(n, frame is not None)  # not intact if masking failed midway
+            self._fail(err)
+            return False
+
+    def _write_through(self, n):
+        # the core's hook, called from inside send() when its frame is full
+        return self._t is not None and self._send_frame(n)
 
     def _flush(self):
         t = self._t
@@ -114,16 +143,33 @@ class PollDriver:
         conn = self.conn
         try:
             self._send_replies()
-            while True:
-                frame = conn.take_frame()
-                if frame is None:
-                    break
-                t.send_bytes(t.ws.send_text(frame))
-            if conn.want_close and not t.ws.close_sent:
-                t.send_bytes(t.ws.send_close(1000))
-                self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
         except Exception as err:
             self._fail(err)
+            return
+        while self._t is t:
+            n = conn.take_frame()
+            if not n or not self._send_frame(n):
+                break
+        if self._t is t and conn.want_close and not t.ws.close_sent:
+            try:
+                t.send_bytes(t.ws.send_close(1000), self._send_timeout)
+                self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
+            except Exception as err:
+                self._fail(err)
+
+    def flush(self, timeout_ms):
+        """poll() until the core has nothing left to send (connecting and
+        logging in first if it must); False if timeout_ms passed first."""
+        conn = self.conn
+        start = conn.clock()
+        while True:
+            self.poll(0)
+            if not conn.pending():
+                return True
+            left = timeout_ms - ticks_diff(conn.clock(), start)
+            if left <= 0 or conn.stopped():
+                return False
+            self.poll(left)
 
     def _fail(self, err, code=None):
         t = self._t
@@ -139,6 +185,7 @@ class PollDriver:
         if t is None:
             return
         self._t = None
+        self.conn.write_through = None
         self._close_by = None
         self._more = False
         self._out = []

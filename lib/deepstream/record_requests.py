@@ -102,11 +102,12 @@ def on_request_error(h, code, name, err):
 
 
 def resend(h):
+    from .offline import queued_count
     conn = h._client._conn
     for key in h._requests:
         action, name = key.split("\x1f", 1)
         # still queued (asked while offline): only the timer is missing
-        _send_request(h, action, name, build(T, action, name) not in conn._queue)
+        _send_request(h, action, name, not queued_count(conn, build(T, action, name)))
 
 
 # ---- writes without a record -----------------------------------------------

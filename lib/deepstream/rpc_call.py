@@ -119,9 +119,9 @@ class RpcCalls:
         call = self.pending.get(cid)
         if call is not None:
             conn = self._client._conn
-            if call[4] in conn._queue:  # never sent (offline): it must not go out late
-                conn._queue.remove(call[4])
-                conn._queued_bytes -= len(call[4])
+            if conn.pending():  # it may still wait (offline): it must not go out late
+                from .offline import unqueue
+                unqueue(conn, call[4])
             self.complete(cid, "ACK_TIMEOUT" if call[2] == 1 else "RESPONSE_TIMEOUT", None)
 
     def complete(self, cid, error, result):

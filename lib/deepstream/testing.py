@@ -11,6 +11,7 @@
 Messages use the documentation notation: `|` for 0x1f and `+` for 0x1e.
 """
 from .client import Client
+from .connection import HEADROOM
 
 
 def to_wire(text):
@@ -71,13 +72,14 @@ class FakeLink:
 
     def pump(self):
         """What a driver does after every input: send ready frames, honour close."""
+        conn = self.conn
         while True:
-            frame = self.conn.take_frame()
-            if frame is None:
+            n = conn.take_frame()
+            if not n:
                 break
-            self.frames.append(to_text(frame))
-        if self.conn.want_close:
-            self.conn.socket_closed(None)
+            self.frames.append(to_text(bytes(conn.frame[HEADROOM:HEADROOM + n]).decode()))
+        if conn.want_close:
+            conn.socket_closed(None)
 
     def drop(self):
         """The socket dies without a close handshake."""

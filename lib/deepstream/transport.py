@@ -22,7 +22,8 @@ try:
 except ImportError:
     EAGAIN = EWOULDBLOCK = 11
 
-DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True}
+DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True,
+            "send_timeout": 2000}
 INSECURE_CONNECTION = "INSECURE_CONNECTION"
 CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after ours
 
@@ -175,10 +176,14 @@ class Transport:
         f = getattr(self.sock, "pending", None)
         return bool(f and f())
 
-    def send_bytes(self, data):
-        """Send everything, waiting (up to the timeout) while the socket is full."""
+    def send_bytes(self, data, timeout_ms=None):
+        """Send everything, waiting while the socket is full, for at most
+        timeout_ms in all (default: the connect timeout)."""
+        if timeout_ms is None:
+            timeout_ms = self.timeout_ms
         mv = memoryview(data)
         i = 0
+        start = None
         while i < len(mv):
             try:
                 n = self._write(mv[i:])
@@ -187,8 +192,11 @@ class Transport:
                     raise
                 n = None
             if n is None:  # MicroPython non-blocking write: nothing taken
-                if not self._wait(select.POLLOUT, self.timeout_ms):
-                    raise OSError("send timed out")
+                if start is None:
+                    start = ticks_ms()
+                left = timeout_ms - ticks_diff(ticks_ms(), start)
+                if left <= 0 or not self._wait(select.POLLOUT, left):
+                    raise OSError("send timed out after %d ms: the link takes no data" % timeout_ms)
                 continue
             i += n
 

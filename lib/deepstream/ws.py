@@ -22,18 +22,41 @@ class MessageTooLarge(WebSocketError):
     """A message over ``max_message_size`` was skipped; the connection is still usable."""
 
 
-def mask(payload, key):
-    """XOR ``payload`` with the repeating 4-byte ``key``.
+_CHUNK = const(256)  # bytes masked per big-int step (a multiple of 4: the key stays aligned)
 
-    One big-int XOR over the whole payload: measured ~7x faster than a
-    per-byte loop on MicroPython and ~30x on CPython (needs long ints, which
-    every mainstream MicroPython port has).
-    """
-    n = len(payload)
-    if not n:
-        return b""
-    k = (key * ((n >> 2) + 1))[:n]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")).to_bytes(n, "big")
+
+def mask_in_place(buf, start, n):
+    """XOR buf[start:start + n] with the 4-byte key stored just before it
+    (buf[start - 4:start]); doing it twice restores the payload.
+
+    A big-int XOR per 256-byte step: ~7x faster than a per-byte loop on
+    MicroPython and ~30x on CPython, while the temporaries stay a few
+    hundred bytes whatever the frame size (needs long ints, which every
+    mainstream MicroPython port has)."""
+    if n <= 0:
+        return
+    key = bytes(buf[start - 4:start])
+    full = int.from_bytes(key * (_CHUNK >> 2), "big")
+    mv = memoryview(buf)
+    i = start
+    end = start + n
+    while i < end:
+        m = min(_CHUNK, end - i)
+        k = full if m == _CHUNK else full >> (8 * (_CHUNK - m))
+        buf[i:i + m] = (int.from_bytes(mv[i:i + m], "big") ^ k).to_bytes(m, "big")
+        i += m
+
+
+def frame_in_place(buf, start, n, op=1):
+    """Turn the payload buf[start:start + n] into a masked client frame:
+    header and a fresh key are written right before it (start >= 14) and
+    the payload is masked in place. Returns a memoryview of the frame."""
+    head = frame_header(op, n)
+    h = start - 4 - len(head)
+    buf[h:start - 4] = head
+    buf[start - 4:start] = urandom(4)
+    mask_in_place(buf, start, n)
+    return memoryview(buf)[h:start + n]
 
 
 class WebSocket:
@@ -255,8 +278,10 @@ class WebSocket:
         return self._frame(OP_CLOSE, payload)
 
     def _frame(self, op, payload):
-        key = urandom(4)
-        return frame_header(op, len(payload)) + key + mask(payload, key)
+        n = len(payload)
+        buf = bytearray(14 + n)
+        buf[14:] = payload
+        return bytes(frame_in_place(buf, 14, n, op))
 
 
 def frame_header(op, n, masked=True):

@@ -1,0 +1,53 @@
+"""Bursts against the real server, as a board gets them: our client on
+MicroPython (.mpy) calls emit()/set() in a tight loop with no poll() in
+between, then flush() (or, with asyncio, drain()); the official JS client
+on the other side must see every message, in order, none twice."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from support.mp import mp_lib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "peers", "mp_burst_peer.py")
+HEAP = "96K"  # what the behave features run at: a board-sized heap
+
+
+def run_peer(micropython, url, mode, name, n):
+    env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
+    p = subprocess.run([micropython, "-X", "heapsize=" + HEAP, PEER, url, mode, name, str(n)],
+                       capture_output=True, text=True, timeout=120, env=env)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert p.returncode == 0 and lines, p.stdout[-2000:] + p.stderr[-2000:]
+    return json.loads(lines[-1][7:])
+
+
+def events_seen(js, name, n, timeout):
+    """The data of every event `name` the JS client got, once n have arrived."""
+    js.wait_for(lambda note: note["kind"] == "event" and note["name"] == name and note["data"] == n - 1,
+                timeout=timeout, consume=False)
+    return [note["data"] for note in js.history if note["kind"] == "event" and note["name"] == name]
+
+
+@pytest.mark.parametrize("mode", ["events", "aio"])
+def test_20000_emits_in_a_tight_loop_all_arrive_in_order(ds_server, js_client, micropython, mode):
+    js = js_client(ds_server.url)
+    assert js.login({"username": "js-burst"})[0]
+    name = "burst/" + mode
+    js.event_subscribe(name)
+    js.sync()
+    res = run_peer(micropython, ds_server.url, mode, name, 20000)
+    assert res["flushed"] and res["errors"] == [], res
+    got = events_seen(js, name, 20000, 60)
+    assert got == list(range(20000))  # all, in order, none twice
+
+
+def test_5000_record_sets_in_a_tight_loop_end_with_the_last_value(ds_server, js_client, micropython):
+    js = js_client(ds_server.url)
+    assert js.login({"username": "js-burst-rec"})[0]
+    name = "burst/record"
+    res = run_peer(micropython, ds_server.url, "records", name, 5000)
+    assert res["flushed"] and res["errors"] == [], res
+    assert js.record_get(name) == {"n": 5000}

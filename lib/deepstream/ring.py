@@ -1,0 +1,174 @@
+"""A byte ring of whole messages: the queue of what waits to be sent.
+
+One bytearray of fixed size, created once; messages are stored back to back
+as UTF-8 bytes, each with its trailing 0x1e, oldest first. So the heap cost
+is the size given plus a few words, however many messages it holds.
+
+The oldest part may be *kept*: messages already handed to the socket that
+confirm_events still guards (connection.py), followed by the *queued* ones:
+
+    head -> [ kept: sent, unconfirmed ][ queued: not sent yet ] <- tail
+
+Offsets wrap around the end of the buffer; a message may straddle it. The
+hot paths (put, take, drop_oldest) copy at most two slices and scan for one
+separator; the rest (filtering, insertion at the front, searching) is for
+reconnects and timeouts and walks the messages one by one.
+"""
+MS = b"\x1e"
+
+
+class Ring:
+    def __init__(self, size):
+        self.buf = bytearray(size)
+        self.size = size
+        self.head = 0  # index of the oldest byte
+        self.used = 0  # bytes stored
+        self.kept = 0  # of which sent and kept (they come first)
+
+    def free(self):
+        return self.size - self.used
+
+    def queued(self):
+        return self.used - self.kept
+
+    # ---- hot paths ----------------------------------------------------------
+
+    def put(self, data, at=None):
+        """Store data (whole messages) at index `at` (default: the tail);
+        the caller has made room."""
+        size = self.size
+        i = (self.head + self.used) % size if at is None else at
+        n = len(data)
+        first = size - i
+        if n <= first:
+            self.buf[i:i + n] = data
+        else:
+            mv = memoryview(data)
+            self.buf[i:] = mv[:first]
+            self.buf[:n - first] = mv[first:]
+        if at is None:
+            self.used += n
+
+    def _length(self, i):
+        """Length (with its 0x1e) of the message starting at index i."""
+        end = self.buf.find(MS, i)
+        if end >= 0:
+            return end - i + 1
+        return self.size - i + self.buf.find(MS) + 1  # it wraps around the end
+
+    def drop_oldest(self):
+        """Forget the oldest message; returns (its length, whether it was queued)."""
+        n = self._length(self.head)
+        self.head = (self.head + n) % self.size
+        self.used -= n
+        if self.kept:
+            self.kept -= n
+            return n, False
+        return n, True
+
+    def take(self, out, at, room, keep):
+        """Copy the oldest queued messages that fit into out[at:at + room],
+        whole ones only; with keep they stay here as kept, else they are
+        gone. Returns the bytes copied (0 if the oldest does not fit)."""
+        size = self.size
+        start = (self.head + self.kept) % size
+        n = min(room, self.queued())
+        end = start + n
+        buf = self.buf
+        if end <= size:
+            last = buf.rfind(MS, start, end)
+            n = last + 1 - start if last >= 0 else 0
+            out[at:at + n] = memoryview(buf)[start:start + n]
+        else:  # the queued bytes wrap: the part at the front of buf comes second
+            last = buf.rfind(MS, 0, end - size)
+            if last >= 0:
+                n = size - start + last + 1
+                out[at:at + size - start] = memoryview(buf)[start:]
+                out[at + size - start:at + n] = memoryview(buf)[:last + 1]
+            else:
+                last = buf.rfind(MS, start)
+                n = last + 1 - start if last >= 0 else 0
+                out[at:at + n] = memoryview(buf)[start:start + n]
+        if n:
+            if keep:
+                self.kept += n
+            else:
+                self.head = (self.head + n) % size
+                self.used -= n
+        return n
+
+    def release(self, n):
+        """The first n kept bytes are confirmed: forget them."""
+        n = min(n, self.kept)
+        self.head = (self.head + n) % self.size
+        self.used -= n
+        self.kept -= n
+
+    # ---- rare paths: reconnects, timeouts -------------------------------------
+
+    def peek(self, n):
+        """The first n bytes of the oldest message (or fewer)."""
+        return self._read(self.head, min(n, self.used))
+
+    def _read(self, i, n):
+        size = self.size
+        if i + n <= size:
+            return bytes(self.buf[i:i + n])
+        return bytes(self.buf[i:]) + bytes(self.buf[:i + n - size])
+
+    def messages(self):
+        """Yield (message bytes, queued) oldest first (a copy of each)."""
+        i = self.head
+        left = self.used
+        kept = self.kept
+        while left > 0:
+            n = self._length(i)
+            yield self._read(i, n), kept <= 0
+            kept -= n
+            left -= n
+            i = (i + n) % self.size
+
+    def filter(self, keep):
+        """Keep only the messages for which keep(message, queued) is true,
+        in order, compacting in place. Returns how many were removed."""
+        size = self.size
+        read = write = self.head
+        left = self.used
+        kept = self.kept
+        removed = 0
+        while left > 0:
+            n = self._length(read)
+            msg = self._read(read, n)
+            queued = kept <= 0
+            if keep(msg, queued):
+                if write != read:
+                    self.put(msg, write)
+                write = (write + n) % size
+            else:
+                removed += 1
+                self.used -= n
+                if not queued:
+                    self.kept -= n
+            kept -= n
+            left -= n
+            read = (read + n) % size
+        return removed
+
+    def requeue(self):
+        """Every kept message is queued again (to be sent once more)."""
+        self.kept = 0
+
+    def insert_front(self, data):
+        """Put data (whole messages, len <= free()) before the queued ones:
+        the queued bytes move back to make room."""
+        size = self.size
+        n = len(data)
+        q = self.queued()
+        start = (self.head + self.kept) % size
+        pos = q
+        while pos > 0:  # move the queued bytes n further, last chunk first
+            step = min(pos, 256)
+            pos -= step
+            self.put(self._read((start + pos) % size, step), (start + pos + n) % size)
+        self.put(data, start)
+        self.used += n
