@@ -67,8 +67,8 @@ class Connection:
         self.state = state
         if state != OPEN:
             self.client._acks.cancel_all()
-        self.client._emit("connectionStateChanged", state)
-        if state == OPEN:
+        self.client._emit("connectionStateChanged", T_CONNECTION, state)
+        if state == OPEN:  # listeners are isolated (client._call): a raising one cannot skip this
             self._on_open()
 
     # ---- user actions ---------------------------------------------------
@@ -311,7 +311,7 @@ class Connection:
     def _auth_done(self, success, data):
         cb = self._auth_callback
         if cb is not None:
-            cb(success, data)
+            self.client._call(T_AUTH, cb, success, data)
 
     # ---- outgoing -------------------------------------------------------
 

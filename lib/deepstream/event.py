@@ -67,8 +67,9 @@ class EventHandler:
     def _notify(self, name, value):
         cbs = self._subs.get(name)
         if cbs:
+            c = self._client
             for cb in tuple(cbs):  # a callback may unsubscribe itself
-                cb(value)
+                c._call(T, cb, value)
 
     def handle(self, action, data, raw):
         c = self._client

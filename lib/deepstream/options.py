@@ -33,6 +33,7 @@ DEFAULTS = {
     "max_pending_acks": 64,  # ack timers kept at once; beyond it no timer is armed
     "max_pending_rpcs": 16,  # RPC calls in flight; beyond it make() fails at once
     "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
+    "print_errors": True,  # with no "error" listener, print each error as one line (repeats limited)
     "ca_file": None,  # wss: CA certificate for verification
     "verify": True,  # wss: False = no certificate check (raises INSECURE_CONNECTION)
 }
