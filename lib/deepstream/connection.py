@@ -23,6 +23,7 @@ PING = "C\x1fPI\x1e"
 _FRAME_BYTES = 1024  # a frame is closed once it reaches this size
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
+HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
 
 
 class Connection:
@@ -140,10 +141,27 @@ class Connection:
         self._socket_open = True
         self.want_close = False
         self._redirecting = False
-        self._reconnect_attempt = 0
         self._last_ping = self.clock()
+        if self.options["handshake_timeout"]:
+            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], self.not_deepstream)
         self._set_state(AWAITING_CONNECTION)
         self._schedule_heartbeat()
+
+    def not_deepstream(self, binary=False):
+        """This endpoint does not speak deepstream's text protocol: the driver
+        saw a binary frame (binary=True), or the handshake timer found no
+        deepstream message within handshake_timeout. The attempt fails with a
+        connectionError that names the likely causes; reconnects follow as
+        for a lost link (a failed handshake counts as a failed attempt)."""
+        if not self._socket_open or self.want_close:
+            return  # this socket is being closed already
+        self.timers.cancel(HANDSHAKE)
+        from .ws_handshake import not_deepstream_text, release
+        text = not_deepstream_text(binary, self.url, self.options["handshake_timeout"])
+        release()
+        self._set_state(ERROR)
+        self.client._error(text, "connectionError", T_CONNECTION)
+        self._close_socket()
 
     def socket_error(self, text):
         self._set_state(ERROR)
@@ -154,6 +172,7 @@ class Connection:
         self._barrier = 0  # a ping in flight on the dead link will never be answered
         self.want_close = False
         self.timers.cancel(HEARTBEAT)
+        self.timers.cancel(HANDSHAKE)
         self._direct = []
         if self._redirecting:
             self._open_request = self.url
@@ -238,6 +257,8 @@ class Connection:
             self.client._dispatch(topic, action, data, msg)
 
     def _handle_connection(self, action, data):
+        self.timers.cancel(HANDSHAKE)
+        self._reconnect_attempt = 0  # the server speaks deepstream: this attempt succeeded
         if action == "PI":
             self._last_ping = self.clock()
             self._send_direct(build("C", "PO"))
