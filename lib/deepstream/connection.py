@@ -153,15 +153,12 @@ class Connection:
         deepstream message within handshake_timeout. The attempt fails with a
         connectionError that names the likely causes; reconnects follow as
         for a lost link (a failed handshake counts as a failed attempt)."""
-        if not self._socket_open or self.want_close:
-            return  # this socket is being closed already
-        self.timers.cancel(HANDSHAKE)
-        from .ws_handshake import not_deepstream_text, release
-        text = not_deepstream_text(binary, self.url, self.options["handshake_timeout"])
-        release()
-        self._set_state(ERROR)
-        self.client._error(text, "connectionError", T_CONNECTION)
-        self._close_socket()
+        if self._socket_open and not self.want_close:  # else this socket is being closed already
+            from .ws_handshake import not_deepstream_text, release
+            text = not_deepstream_text(binary, self.url, self.options["handshake_timeout"])
+            release()
+            self.socket_error(text)
+            self._close_socket()  # socket_closed() cancels the handshake timer
 
     def socket_error(self, text):
         self._set_state(ERROR)
