@@ -46,6 +46,15 @@ def test_no_deepstream_message_fails_the_attempt():
     assert link.conn.take_open_request() == "ws://h:1/deepstream"
 
 
+def test_the_texts_are_not_kept_loaded():
+    import sys
+    link = FakeLink(handshake_timeout=100)
+    link.open(accept=False)
+    link.advance(100)
+    assert len(connection_errors(link)) == 1
+    assert "deepstream.first_contact" not in sys.modules and "deepstream.ws_handshake" not in sys.modules
+
+
 def test_first_message_cancels_the_timer():
     for first in ("C|A+", "C|CH+", "C|PI+"):
         link = FakeLink(handshake_timeout=1000)

@@ -154,10 +154,9 @@ class Connection:
         connectionError that names the likely causes; reconnects follow as
         for a lost link (a failed handshake counts as a failed attempt)."""
         if self._socket_open and not self.want_close:  # else this socket is being closed already
-            from .ws_handshake import not_deepstream_text, release
-            text = not_deepstream_text(binary, self.url, self.options["handshake_timeout"])
-            release()
-            self.socket_error(text)
+            from .first_contact import explain
+            self.socket_error(explain("binary" if binary else "silent", self.url,
+                                      self.options["handshake_timeout"]))
             self._close_socket()  # socket_closed() cancels the handshake timer
 
     def socket_error(self, text):
