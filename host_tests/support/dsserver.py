@@ -13,6 +13,13 @@ Only the `ws-text` endpoint (path /deepstream-v3) is enabled, on 127.0.0.1 and o
 port (the HTTP service shares it: health check at /health-check). No binary/json/http/mqtt
 endpoints, telemetry off, monitoring off.
 
+    DeepstreamServer(default_config=True)
+
+instead runs the configuration the npm package ships (its conf/ directory: config.yml,
+permissions.yml, users.yml) with only httpServer's host and port changed to 127.0.0.1
+and a free port: a new user's server. It serves the binary protocol at /deepstream and
+HTTP at /api, no text endpoint; the other options below do not apply to it.
+
 Options:
   heartbeat_interval  ms between server heartbeats (C|PI); None = server default 30000
   auth                None = open auth; or {"user": {"password": "pw", "clientData": {...},
@@ -45,6 +52,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SERVER_DIR = os.path.join(REPO, "tools", "server")
 DEEPSTREAM_BIN = os.path.join(SERVER_DIR, "node_modules", "@deepstream", "server",
                               "dist", "bin", "deepstream")
+SHIPPED_CONF = os.path.join(os.path.dirname(os.path.dirname(DEEPSTREAM_BIN)), "conf")
 URL_PATH = "/deepstream-v3"
 HOST = "127.0.0.1"
 
@@ -123,6 +131,26 @@ class ServerError(RuntimeError):
     pass
 
 
+def health_check(host, port, timeout=1.0):
+    """True if GET /health-check answers 200 (the HTTP service of either configuration)."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        sock.sendall(b"GET /health-check HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return sock.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        sock.close()
+
+
+def shipped_config(host, port):
+    """The package's config.yml with httpServer bound to host:port (and nothing else changed)."""
+    with open(os.path.join(SHIPPED_CONF, "config.yml")) as f:
+        text = f.read()
+    anchor = "httpServer:\n  type: default\n  options:\n"
+    if text.count(anchor) != 1:
+        raise ServerError("the shipped config.yml has no `httpServer: type: default` block")
+    return text.replace(anchor, anchor + "    host: %s\n    port: %d\n" % (host, port))
+
+
 def handshake(host, port, path=URL_PATH, timeout=1.0):
     """Open a websocket to the server, return the first text message (e.g. 'C\\x1fA\\x1e').
 
@@ -177,7 +205,7 @@ def handshake(host, port, path=URL_PATH, timeout=1.0):
 
 class DeepstreamServer:
     def __init__(self, heartbeat_interval=None, auth=None, permissions=None, extra_config=None,
-                 port=None, log_level="INFO", startup_timeout=20.0, node="node"):
+                 port=None, log_level="INFO", startup_timeout=20.0, node="node", default_config=False):
         if not os.path.exists(DEEPSTREAM_BIN):
             raise ServerError("@deepstream/server is not installed (%s): run `make node`"
                               % DEEPSTREAM_BIN)
@@ -188,12 +216,13 @@ class DeepstreamServer:
         self.log_level = log_level
         self.startup_timeout = startup_timeout
         self.node = node
+        self.default_config = default_config
         self.host = HOST
         self._fixed_port = port is not None
         self.port = port
         self.proc = None
         self.tmpdir = tempfile.mkdtemp(prefix="dsserver-")
-        self.config_path = os.path.join(self.tmpdir, "config.js")
+        self.config_path = os.path.join(self.tmpdir, "config.yml" if default_config else "config.js")
         self.log_path = os.path.join(self.tmpdir, "server.log")
         self._log_file = None
 
@@ -239,8 +268,14 @@ class DeepstreamServer:
         return config
 
     def _write_config(self):
+        if self.default_config:  # with the permissions.yml and users.yml it refers to
+            for name in os.listdir(SHIPPED_CONF):
+                shutil.copy(os.path.join(SHIPPED_CONF, name), self.tmpdir)
+            text = shipped_config(self.host, self.port)
+        else:
+            text = "module.exports = %s\n" % json.dumps(self.build_config(), indent=1)
         with open(self.config_path, "w") as f:
-            f.write("module.exports = %s\n" % json.dumps(self.build_config(), indent=1))
+            f.write(text)
 
     # ------------------------------------------------------------------ lifetime
     def start(self):
@@ -281,6 +316,12 @@ class DeepstreamServer:
                 raise ServerError("deepstream exited with %s during startup:\n%s"
                                   % (self.proc.returncode, self.log_text()[-4000:]))
             try:
+                if self.default_config:  # no text endpoint to ask
+                    if health_check(self.host, self.port):
+                        return
+                    last_err = "health check not answered with 200"
+                    time.sleep(0.05)
+                    continue
                 first = handshake(self.host, self.port, timeout=1.0)
                 if first.startswith("C\x1fA"):
                     return
@@ -358,3 +399,28 @@ class DeepstreamServer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def main(argv=None):
+    """`python host_tests/support/dsserver.py [--port N] [--default-config]`: the server
+    the tests use (or the shipped configuration), in the foreground until Ctrl-C."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__.split(":", 1)[1].strip())
+    parser.add_argument("--port", type=int, help="default: a free port")
+    parser.add_argument("--default-config", action="store_true",
+                        help="the package's own config.yml (binary protocol only), bound to 127.0.0.1")
+    args = parser.parse_args(argv)
+    srv = DeepstreamServer(port=args.port, default_config=args.default_config)
+    with srv:
+        print("deepstream 7.0.2 on 127.0.0.1:%d; config %s; log %s" % (srv.port, srv.config_path, srv.log_path))
+        if not args.default_config:
+            print("client url: " + srv.url)
+        print("Ctrl-C to stop")
+        try:
+            srv.proc.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -103,7 +103,7 @@ def test_provider_that_raises_answers_with_error():
     link.sent()
     link.receive("P|REQ|boom|c1|N1+")
     assert link.sent() == ["P|E|ValueError: bad input|boom|c1+"]
-    assert link.errors == [("CALLBACK_ERROR", "RPC provider 'boom' raised ValueError: bad input", "P")]
+    assert link.errors == [("CALLBACK_ERROR", "ValueError: bad input", "P")]
     link.receive("P|REQ|boom|c2|N1+")  # the client lives on
     assert link.sent() == ["P|E|ValueError: bad input|boom|c2+"]
 

@@ -184,9 +184,7 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
         while True:
             # the upgrade response is ~200 bytes: small reads spare a board a 1 KB block
             data = await reader.read(_HANDSHAKE_READ)
-            if not data:
-                raise WebSocketError("connection closed during the websocket handshake")
-            if ws.receive_handshake(data):
+            if ws.receive_handshake(data):  # b"" (closed): raises, saying what that means
                 return reader, writer, ws
     except BaseException:
         writer.close()

@@ -3,6 +3,10 @@
 Holds the connection core and one handler per topic, routes incoming
 messages to them, and turns every problem into an `error` event. Drivers
 (poll.py, aio.py) are attached lazily by poll() / run().
+
+Every piece of user code (listeners, callbacks, merge strategies) is called
+through `_call`: an exception in it becomes a CALLBACK_ERROR error event and
+the client carries on as if the callback had returned.
 """
 from . import _unload
 from .compat import ticks_ms
@@ -11,6 +15,7 @@ from .event import EventHandler
 from .timers import AckTimeouts
 
 _HANDLED_TOPICS = ("E", "R", "P", "U")
+_NONE = object()  # "no argument" for _call (None is an argument)
 
 
 class Client:
@@ -21,6 +26,7 @@ class Client:
         _unload("options")
         self._listeners = {}  # emitter: event name -> list of callbacks
         self.last_error = None  # (message, event, topic) of the latest error
+        self._reporting = False  # error listeners are running: never re-entered
         self._acks = AckTimeouts(self)
         self._conn = Connection(self, url, self.options, clock or ticks_ms)
         self.event = EventHandler(self)
@@ -92,24 +98,59 @@ class Client:
                 cbs.remove(callback)
         return self
 
-    def _emit(self, event, *args):
+    def _emit(self, event, topic, a, b=_NONE, c=_NONE):
         cbs = self._listeners.get(event)
         if cbs:
             for cb in tuple(cbs):
-                cb(*args)
+                self._call(topic, cb, a, b, c)
+
+    def _call(self, topic, fn, a=_NONE, b=_NONE, c=_NONE, d=_NONE):
+        """Run user code fn(a, b, c, d) (as many arguments as given). An
+        exception in it becomes a CALLBACK_ERROR error event ("<Type>:
+        <text>", on `topic`) and is returned; None if fn returned. Fixed
+        arguments instead of *args: no tuple per call on MicroPython."""
+        try:
+            if a is _NONE:
+                fn()
+            elif b is _NONE:
+                fn(a)
+            elif c is _NONE:
+                fn(a, b)
+            elif d is _NONE:
+                fn(a, b, c)
+            else:
+                fn(a, b, c, d)
+        except Exception as err:  # KeyboardInterrupt and SystemExit still end the program
+            try:
+                text = "%s: %s" % (type(err).__name__, err)
+            except Exception:  # no heap left for the text, or a __str__ that raises
+                text = type(err).__name__
+            self._error(text, "CALLBACK_ERROR", topic)
+            return err
+        return None
 
     def _error(self, message, event, topic):
         """Report an error: `error(message, event, topic)` and `<event>(topic, message)`.
 
-        With no listener the error is only kept in last_error: on a board an
-        exception here would kill the loop (the JS client throws instead).
+        It is kept in last_error; with no `error` listener it is printed
+        (option print_errors; error_print.py limits repeats). Never raises: on
+        a board an exception here would end the loop (the JS client throws).
+        An error that arises while error listeners run (one raised, say) is
+        only kept and printed: error listeners are never re-entered.
         """
         self.last_error = (message, event, topic)
+        if self._reporting or not self._listeners.get("error"):
+            if self.options["print_errors"]:
+                from .error_print import print_error
+                print_error(message, event, topic)
+            if self._reporting:
+                return
+        self._reporting = True
         try:
-            self._emit("error", message, event, topic)
-            self._emit(event, topic, message)
-        except Exception as err:  # an error listener that raises must not recurse
-            self.last_error = ("error listener raised %s: %s" % (type(err).__name__, err), event, topic)
+            self._emit("error", topic, message, event, topic)
+            self._emit(event, topic, topic, message)
+        finally:
+            self._reporting = False
 
     # ---- incoming dispatch ------------------------------------------------
 

@@ -33,6 +33,7 @@ FRAME_BYTES = const(1024)  # payload of one frame: the write-through unit
 _RESERVE = const(5)  # kept free in every frame for confirm_events' C|PI
 HEARTBEAT = "heartbeat"
 RECONNECT = "reconnect"
+HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
 
 
 class Connection:
@@ -85,8 +86,8 @@ class Connection:
         self.state = state
         if state != OPEN:
             self.client._acks.cancel_all()
-        self.client._emit("connectionStateChanged", state)
-        if state == OPEN:
+        self.client._emit("connectionStateChanged", T_CONNECTION, state)
+        if state == OPEN:  # listeners are isolated (client._call): a raising one cannot skip this
             self._on_open()
 
     # ---- user actions ---------------------------------------------------
@@ -190,10 +191,23 @@ class Connection:
         self._socket_open = True
         self.want_close = False
         self._redirecting = False
-        self._reconnect_attempt = 0
         self._last_ping = self.clock()
+        if self.options["handshake_timeout"]:
+            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], self.not_deepstream)
         self._set_state(AWAITING_CONNECTION)
         self._schedule_heartbeat()
+
+    def not_deepstream(self, binary=False):
+        """This endpoint does not speak deepstream's text protocol: the driver
+        saw a binary frame (binary=True), or the handshake timer found no
+        deepstream message within handshake_timeout. The attempt fails with a
+        connectionError that names the likely causes; reconnects follow as
+        for a lost link (a failed handshake counts as a failed attempt)."""
+        if self._socket_open and not self.want_close:  # else this socket is being closed already
+            from .first_contact import explain
+            self.socket_error(explain("binary" if binary else "silent", self.url,
+                                      self.options["handshake_timeout"]))
+            self._close_socket()  # socket_closed() cancels the handshake timer
 
     def socket_error(self, text):
         self._set_state(ERROR)
@@ -204,6 +218,7 @@ class Connection:
         self._pinging = False  # a ping in flight on the dead link will never be answered
         self.want_close = False
         self.timers.cancel(HEARTBEAT)
+        self.timers.cancel(HANDSHAKE)
         self._direct = []
         if self._redirecting:
             self._open_request = self.url
@@ -340,6 +355,8 @@ class Connection:
             self.client._dispatch(topic, action, data, msg)
 
     def _handle_connection(self, action, data):
+        self.timers.cancel(HANDSHAKE)
+        self._reconnect_attempt = 0  # the server speaks deepstream: this attempt succeeded
         if action == "PI":
             self._last_ping = self.clock()
             self._send_direct(build("C", "PO"))
@@ -413,7 +430,7 @@ class Connection:
     def _auth_done(self, success, data):
         cb = self._auth_callback
         if cb is not None:
-            cb(success, data)
+            self.client._call(T_AUTH, cb, success, data)
 
     # ---- outgoing -------------------------------------------------------
 

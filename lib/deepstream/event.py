@@ -68,11 +68,12 @@ class EventHandler:
     def _notify(self, name, value):
         cbs = self._subs.get(name)
         if cbs:
+            c = self._client
             if len(cbs) == 1:
-                cbs[0](value)
+                c._call(T, cbs[0], value)
                 return
             for cb in tuple(cbs):  # a callback may unsubscribe itself
-                cb(value)
+                c._call(T, cb, value)
 
     def receive(self, frame, i, end):
         """E|EVT|name|data read in place: frame[i:end] is "name|data"; only the

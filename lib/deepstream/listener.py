@@ -66,9 +66,9 @@ class Listeners:
         if not name:
             self.client._error("listen message without a name", "MESSAGE_PARSE_ERROR", self.topic)
         elif action == "SP":
-            callback(name, True, ListenResponse(self, data[0], name))
+            self.client._call(self.topic, callback, name, True, ListenResponse(self, data[0], name))
         else:
-            callback(name, False, None)
+            self.client._call(self.topic, callback, name, False, None)
         return True
 
     def resubscribe(self):

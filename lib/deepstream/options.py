@@ -33,6 +33,13 @@ DEFAULTS = {
     "max_pending_acks": 64,  # ack timers kept at once; beyond it no timer is armed
     "max_pending_rpcs": 16,  # RPC calls in flight; beyond it make() fails at once
     "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
+    # ms from the websocket upgrade to the server's first deepstream message (a C message:
+    # C|A or C|CH, with which every deepstream text endpoint starts); past it the
+    # attempt fails with a connectionError naming the likely causes (a binary-protocol
+    # endpoint, not deepstream). A node that accepts TCP but never completes the deepstream
+    # handshake is given up this way (and skipped by the cluster helper). 0: no limit.
+    "handshake_timeout": 5000,
+    "print_errors": True,  # with no "error" listener, print each error as one line (repeats limited)
     "ca_file": None,  # wss: CA certificate for verification
     "verify": True,  # wss: False = no certificate check (raises INSECURE_CONNECTION)
 }

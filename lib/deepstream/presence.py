@@ -179,10 +179,11 @@ class PresenceHandler:
             c._error(action, "UNSOLICITED_MESSAGE", T)
 
     def _notify(self, name, online):
+        c = self._client
         for cb in tuple(self._all):
-            cb(name, online)
+            c._call(T, cb, name, online)
         for cb in tuple(self._users.get(name, _EMPTY)):
-            cb(name, online)
+            c._call(T, cb, name, online)
 
     def _answer(self, data):
         """U|Q|<id>|{...} answers a query for users, U|Q[|name...] one for everyone.
@@ -196,7 +197,7 @@ class PresenceHandler:
                 value = None
             if isinstance(value, dict):
                 entry = self._queries.pop(data[0])
-                entry[1](value)
+                c._call(T, entry[1], value)
                 return
             if not self._everyone:
                 # no query for everyone to give it to: a broken answer to query <id>
@@ -204,13 +205,13 @@ class PresenceHandler:
                 text = "presence answer for query %s is not a JSON object: %s" % (data[0], body[:60])
                 c._error(text, "MESSAGE_PARSE_ERROR", T)
                 if entry[2] is not None:
-                    entry[2](text)
+                    c._call(T, entry[2], text)
                 return
         if not self._everyone:
             c._error("presence answer without a query: U|Q|" + "|".join(data), "UNSOLICITED_MESSAGE", T)
             return
         entry = self._everyone.pop(0)
-        entry[0](data)
+        c._call(T, entry[0], data)
 
     # ---- reconnect ------------------------------------------------------
 

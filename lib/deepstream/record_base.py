@@ -58,7 +58,7 @@ class RecordBase:
     def when_ready(self, callback):
         """callback(record) once the record has its data (at once if it has)."""
         if self.is_ready:
-            callback(self)
+            self._h._client._call(T, callback, self)
         elif not self.is_destroyed:
             self._later(lambda: callback(self))
 
@@ -136,8 +136,9 @@ class RecordBase:
     def _emit(self, event, *args):
         cbs = self._events.get(event) if self._events else None
         if cbs:
+            c = self._h._client
             for cb in tuple(cbs):
-                cb(*args)
+                c._call(T, cb, *args)  # record events are rare: the args tuple is no per-message cost
 
     # ---- lifetime --------------------------------------------------------
 

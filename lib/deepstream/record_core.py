@@ -81,7 +81,7 @@ class Record(RecordBase):
         is_open = self._h._client._conn.state == "OPEN"
         if new is old:
             if cb is not None:
-                cb(None if is_open else CLOSED_TEXT)
+                self._h._client._call(T, cb, None if is_open else CLOSED_TEXT)
             return
         config = None
         if cb is not None:
@@ -90,8 +90,8 @@ class Record(RecordBase):
                 if self._write_cbs is None:
                     self._write_cbs = {}
                 self._write_cbs[self.version + 1] = cb
-            else:
-                cb(CLOSED_TEXT)  # the update itself stays queued, as in the reference
+            else:  # the update itself stays queued, as in the reference
+                self._h._client._call(T, cb, CLOSED_TEXT)
         if path is not None and value is not UNDEFINED and _falsy_scalar(value):
             path = None  # 7.0.2 refuses this as a path set: send the whole record
         self._send_update(path, new, value, config)
@@ -125,6 +125,7 @@ class Record(RecordBase):
         if not subs:
             return
         deep = self._h._deep_copy
+        c = self._h._client
         for path in tuple(subs):
             cbs = subs.get(path)
             if not cbs:
@@ -136,7 +137,7 @@ class Record(RecordBase):
             if not _equal(before, after):
                 value = None if after is UNDEFINED else (_copy(after) if deep else after)
                 for cb in tuple(cbs):
-                    cb(value)
+                    c._call(T, cb, value)
 
     def _on_read(self, version, data):
         """The answer to R|CR (first read): the record is ready."""
@@ -145,10 +146,11 @@ class Record(RecordBase):
         self.is_ready = True
         pending, self._pending = self._pending, None
         if pending:
+            c = self._h._client
             for fn in pending:
                 if self.is_destroyed:
                     return
-                fn()
+                c._call(T, fn)
         if not self.is_destroyed:
             self._emit("ready", self)
 
@@ -177,7 +179,7 @@ class Record(RecordBase):
         for v in versions:
             cb = cbs.pop(v, None)
             if cb is not None:
-                cb(error)
+                self._h._client._call(T, cb, error)
 
 
 def _value_at(data, path):

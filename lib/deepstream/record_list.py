@@ -156,8 +156,9 @@ class List:
     def _emit(self, event, entry, index):
         cbs = self._events.get(event)
         if cbs:
+            c = self._record._h._client
             for cb in tuple(cbs):
-                cb(entry, index)
+                c._call("R", cb, entry, index)
 
     def _on_change(self, data):
         after = data if isinstance(data, list) else []

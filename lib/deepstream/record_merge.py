@@ -21,7 +21,8 @@ def recover(rec, remote_version, remote_data, config):
             return
         done_once.append(1)
         _recovered(rec, remote_version, remote_data, config, error, merged)
-    strategy(rec, _copy(remote_data), remote_version, done)
+    # raising before done() is as if it returned without calling it: nothing is merged
+    rec._h._client._call(T, strategy, rec, _copy(remote_data), remote_version, done)
 
 
 def _recovered(rec, remote_version, remote_data, config, error, merged):
@@ -49,12 +50,13 @@ def _recovered(rec, remote_version, remote_data, config, error, merged):
     # the merged data differs from the server's: send it on top of the server's
     # version; the callbacks of the refused writes wait for this write's ack
     waiting = _take_refused(rec, remote_version + 1)
-    if waiting and rec._h._client._conn.state != "OPEN":
+    c = rec._h._client
+    if waiting and c._conn.state != "OPEN":
         for cb in waiting:
-            cb(CLOSED_TEXT)
+            c._call(T, cb, CLOSED_TEXT)
         waiting = None
     if waiting:
-        rec._write_cbs[remote_version + 1] = waiting[0] if len(waiting) == 1 else _chain(waiting)
+        rec._write_cbs[remote_version + 1] = waiting[0] if len(waiting) == 1 else _chain(c, waiting)
     merged = _copy(merged)
     rec._send_update(None, merged, None, WRITE_ACK if (waiting or config == WRITE_ACK) else None)
     rec._apply(merged)
@@ -71,14 +73,15 @@ def _take_refused(rec, upto):
 
 def _settle_writes(rec, remote_version):
     """The merge kept the server's data: the refused writes are settled."""
+    c = rec._h._client
     for cb in _take_refused(rec, remote_version) or ():
-        cb(None)
+        c._call(T, cb, None)
 
 
-def _chain(cbs):
+def _chain(client, cbs):
     def call_all(error):
         for cb in cbs:
-            cb(error)
+            client._call(T, cb, error)
     return call_all
 
 

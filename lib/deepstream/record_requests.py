@@ -34,7 +34,7 @@ def ask(h, kind, name, callback):
         raise TypeError("%s: callback must be callable" % kind)
     rec = h._records.get(name)
     if rec is not None and (kind == "has" or rec.is_ready):
-        callback(None, True if kind == "has" else rec.get() if kind == "snapshot" else rec.version)
+        h._client._call(T, callback, None, True if kind == "has" else rec.get() if kind == "snapshot" else rec.version)
         return
     action = "SN" if kind == "snapshot" else "HD"
     key = action + "\x1f" + name
@@ -65,12 +65,14 @@ def answer(h, action, name, error, value, kinds=None):
     waiting = h._requests.pop(action + "\x1f" + name, None)
     if waiting is None:
         return False
-    h._client._acks.clear(T, action, name)
+    c = h._client
+    c._acks.clear(T, action, name)
     for kind, cb in waiting:
         if kinds is None:
-            cb(error, value)
+            c._call(T, cb, error, value)
         else:
-            cb(*kinds[kind])
+            args = kinds[kind]
+            c._call(T, cb, args[0], args[1])
     return True
 
 
@@ -147,4 +149,4 @@ def pop_cu(h, name, error):
         cb = cbs.pop(0)
         if not cbs:
             del h._cu_cbs[name]
-        cb(error)
+        h._client._call(T, cb, error)

@@ -26,9 +26,10 @@ Choices (beyond the reference client 2.3.4):
   the callback set `response.auto_ack = False` or already answered. Nothing
   is sent between the callback's return and the next frame taken, so this is
   the reference client's "next tick".
-* A provider callback that raises: the request is answered with
-  `P|E|<ExceptionType: text>|name|cid` (unless already answered) and a
-  CALLBACK_ERROR error event names the RPC and the exception.
+* A provider callback that raises: a CALLBACK_ERROR error event
+  `<ExceptionType>: <text>` (as for every callback, client._call), and the
+  request is answered with `P|E|<ExceptionType: text>|name|cid` (unless
+  already answered).
 * A request for a name we do not provide is rejected (`P|REJ`), as the
   reference client does, and reported as UNSOLICITED_MESSAGE.
 * 7.0.2 crashes (the whole server process) when it reroutes a rejected
@@ -266,13 +267,10 @@ class RpcHandler:
                 return
             if value is UNDEFINED:
                 value = None
-        try:
-            callback(value, response)
-        except Exception as err:  # the caller gets an answer, the client lives on
-            text = "%s: %s" % (type(err).__name__, err)
+        err = c._call(T, callback, value, response)
+        if err is not None:  # raised (reported as CALLBACK_ERROR): the caller gets an answer all the same
             if not response._done:
-                response.error(text)
-            c._error("RPC provider '%s' raised %s" % (name, text), "CALLBACK_ERROR", T)
+                response.error("%s: %s" % (type(err).__name__, err))
             return
         if response.auto_ack and not response._done:
             response.ack()

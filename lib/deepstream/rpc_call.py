@@ -44,7 +44,7 @@ class RpcCalls:
             self._client._error("more than %d RPC calls pending: '%s' not sent" % (limit, name),
                                 "TOO_MANY_PENDING", T)
             if callback is not None:
-                callback("TOO_MANY_PENDING", None)
+                self._client._call(T, callback, "TOO_MANY_PENDING", None)
             return None
         self._count += 1
         cid = self._prefix + _base36(self._count)
@@ -130,7 +130,7 @@ class RpcCalls:
             return
         self._client._conn.timers.cancel(_KEY + cid)
         if call[1] is not None:
-            call[1](error, result)
+            self._client._call(T, call[1], error, result)
 
     def _state_changed(self, state):
         if state == "CLOSED":

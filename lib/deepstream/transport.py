@@ -85,7 +85,9 @@ def _would_block(err):
 def pump(conn, ws, out):
     """Hand decoded websocket events to the core; append reply bytes
     (pong, close) to ``out``. Returns False once the server's close frame
-    arrived. WebSocketError other than MessageTooLarge propagates (fatal)."""
+    arrived. WebSocketError other than MessageTooLarge propagates (fatal).
+    A binary frame is never deepstream's text protocol: the core fails the
+    attempt with an explanation (Connection.not_deepstream)."""
     while True:
         try:
             ev = ws.next_event()
@@ -98,6 +100,9 @@ def pump(conn, ws, out):
         if kind == "text":
             if ev[1]:  # 7.0.2 sends empty frames: nothing in them
                 conn.receive_text(ev[1])
+            continue
+        if kind == "binary":  # deepstream v4+'s binary protocol: the wrong endpoint
+            conn.not_deepstream(True)
             continue
         reply = ws.reply(ev)
         if reply:
@@ -153,8 +158,7 @@ class Transport:
                 if left <= 0 or not self._wait(select.POLLIN, left):
                     raise OSError("websocket handshake timed out")
                 continue
-            if not n:
-                raise WebSocketError("connection closed during the websocket handshake")
+            # n == 0: the server closed; receive_handshake says what that means
             if self.ws.receive_handshake(memoryview(self._buf)[:n]):
                 return
 

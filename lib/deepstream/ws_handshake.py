@@ -3,7 +3,8 @@
 Needed only while a connection is being made: WebSocket.handshake_request()
 and receive_handshake() (ws.py) import this module, and drop it again once
 the websocket is open, so its code and texts are not resident while the
-client runs (docs/MEMORY.md). A reconnect loads it again.
+client runs (docs/MEMORY.md). A reconnect loads it again. What a failed
+upgrade means is said by first_contact.py, loaded only then.
 """
 import binascii
 import hashlib
@@ -30,6 +31,7 @@ def request(ws, host, port, path, key, secure):
     if key is None:
         key = _b64(urandom(16))
     ws._key = key
+    ws._path = path or "/"  # for the error texts (first_contact.py)
     if ":" in host:  # IPv6 literal
         host = "[" + host + "]"
     if port != (443 if secure else 80):
@@ -43,7 +45,11 @@ def request(ws, host, port, path, key, secure):
 
 def receive(ws, data):
     """Feed response bytes: None = need more, else the bytes that came right
-    behind the headers (frames). Raises WebSocketError."""
+    behind the headers (frames). b"" = the server closed the connection.
+    Raises WebSocketError."""
+    if not data:
+        from .first_contact import explain
+        raise WebSocketError(explain("partial" if ws._hs else "closed", ws._path))
     hs = ws._hs + data
     ws._hs = b""
     end = hs.find(b"\r\n\r\n")
@@ -56,7 +62,8 @@ def receive(ws, data):
     status = lines[0].decode()
     parts = status.split(" ")
     if len(parts) < 2 or parts[1] != "101":
-        raise WebSocketError("handshake refused: " + status)
+        from .first_contact import explain
+        raise WebSocketError(explain("status", ws._path, status))
     headers = {}
     for line in lines[1:]:
         i = line.find(b":")

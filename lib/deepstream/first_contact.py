@@ -1,0 +1,40 @@
+"""Why a first contact failed: the texts of the connectionError events for a
+server that is not (or not yet) a deepstream text endpoint.
+
+What @deepstream/server 7.0.2 does (docs/PROTOCOL.md): on a path it serves as
+ws-text it answers 101 and sends C|A at once; on any other path it closes the
+TCP connection without an HTTP answer; its binary endpoint (the shipped
+configuration's only one, /deepstream) answers 101 and then waits, silent,
+for a binary-protocol client.
+
+Loaded only when a first contact fails, by ws_handshake.py and
+Connection.not_deepstream(), and unloaded by explain() itself: none of it is
+resident while things work (docs/MEMORY.md).
+"""
+from . import _unload
+
+_SETUP = "this client needs the server's ws-text endpoint, see README 'Server set-up'"
+
+
+def explain(kind, where, detail=None):
+    """The text for `kind`: "closed" (no answer to the upgrade of path `where`),
+    "partial" (closed in the middle of the answer), "status" (status line
+    `detail` instead of 101), "binary" (a binary frame from url `where`),
+    "silent" (no deepstream message from url `where` within `detail` ms)."""
+    _unload("first_contact")
+    if kind == "closed":
+        return ("the server closed the connection without answering the websocket upgrade of %s: "
+                "no websocket endpoint at this path? (deepstream closes it so for every path it does not "
+                "serve; in its default configuration it serves only its binary protocol, at /deepstream); "
+                "%s" % (where, _SETUP))
+    if kind == "partial":
+        return "connection closed in the middle of the upgrade response for " + where
+    if kind == "status":
+        return ("the server answered the websocket upgrade of %s with '%s', not 101 Switching Protocols "
+                "(a wrong path, or a proxy in the way?); %s" % (where, detail, _SETUP))
+    if kind == "binary":
+        return "%s: this endpoint speaks deepstream's binary protocol; %s" % (where, _SETUP)
+    return ("%s: no deepstream message within %d ms of the websocket upgrade (option handshake_timeout). "
+            "Likely causes: deepstream's binary endpoint (v4 and later serve it at /deepstream by "
+            "default; it waits silently for a binary-protocol client), a server that is not deepstream, "
+            "or one too busy to answer; %s" % (where, detail, _SETUP))
