@@ -15,8 +15,16 @@ has then processed the resubscriptions sent before it), prints `@synced p`
 and emits the end marker {"p": p, "end": true}. The event `fault/ctl/NAME`
 "quit" ends it; the last line is `@done <json summary>`.
 
+With the option `_stream_ms` (test_faults.py runs it with confirm_events)
+the peer also emits `fault/stream/NAME` {"s": seq} every that many ms,
+online or not, and whenever the connection leaves OPEN it prints which of
+them were still unconfirmed at that moment (white box: the events the send
+queue keeps for confirm_events) as `@unconfirmed first last` (or
+`@unconfirmed none`): only those may arrive twice.
+
 Lines (all start with @, one per happening): @state S, @error EVENT text,
-@offline p, @synced p, @in value, @rec value, @rpc value, @done {...}.
+@offline p, @synced p, @in value, @rec value, @rpc value, @unconfirmed a b,
+@done {...}.
 """
 import json
 import sys
@@ -27,6 +35,7 @@ from deepstream.compat import ticks_add, ticks_diff, ticks_ms
 url, name, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 options = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 deadline_ms = options.pop("_deadline_ms", 120000)
+stream_ms = options.pop("_stream_ms", 0)
 if options.pop("_local_wins", False):  # records: our data beats the server's on a conflict
     from deepstream.record import LOCAL_WINS
     options["merge_strategy"] = LOCAL_WINS
@@ -37,10 +46,23 @@ quit_ = []
 left_open = []  # set by the state listener: the connection left OPEN
 
 
+def unconfirmed():
+    """The stream events the send queue still keeps for confirm_events."""
+    ring = client._conn._ring
+    seqs = []
+    if ring is not None:
+        for msg, queued in ring.messages():
+            if not queued and b"fault/stream/" in msg:
+                seqs.append(json.loads(msg[msg.rfind(b"\x1fO") + 2:-1])["s"])
+    return "%d %d" % (seqs[0], seqs[-1]) if seqs else "none"
+
+
 def on_state(state):
     print("@state", state)
     if state != "OPEN" and phase["was_open"]:
         left_open.append(state)
+        if stream_ms:
+            print("@unconfirmed", unconfirmed())
     phase["was_open"] = state == "OPEN"
 
 
@@ -81,8 +103,14 @@ def start_phase():
 
 start_phase()
 deadline = ticks_add(ticks_ms(), deadline_ms)
+seq = 0
+next_stream = ticks_ms()
 while not quit_ and ticks_diff(deadline, ticks_ms()) > 0:
-    client.poll(10)
+    client.poll(min(10, stream_ms) if stream_ms else 10)
+    while stream_ms and ticks_diff(ticks_ms(), next_stream) >= 0:
+        client.event.emit("fault/stream/" + name, {"s": seq})
+        seq += 1
+        next_stream = ticks_add(next_stream, stream_ms)
     if left_open:
         del left_open[:]
         phase["p"] += 1
@@ -95,9 +123,8 @@ while not quit_ and ticks_diff(deadline, ticks_ms()) > 0:
         phase["sync"] = None
         print("@synced", phase["p"])
         client.event.emit("fault/out/" + name, {"p": phase["p"], "end": True})
-for _ in range(5):
-    client.poll(10)
+client.flush(5000)  # everything handed over (with confirm_events: and confirmed)
 client.close()
 client.poll(20)
 print("@done", json.dumps({"phases": phase["p"], "received": received, "errors": errors,
-                           "quit": bool(quit_)}))
+                           "quit": bool(quit_), "streamed": seq}))
