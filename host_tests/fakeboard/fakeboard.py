@@ -25,6 +25,7 @@ starting with "@fake " (so the test can tell them from the firmware's log):
     @fake wdt gap 1002          # a new longest gap between two feeds (ms)
     @fake wdt fired 8100        # a feed came later than the timeout: a real board would have reset
     @fake reset                 # machine.reset(): the process exits with code 99
+    @fake deepsleep 60000       # machine.deepsleep(60000): the process exits with code 98
 """
 import json
 import os
@@ -32,6 +33,7 @@ import sys
 import time
 
 RESET_EXIT_CODE = 99
+DEEPSLEEP_EXIT_CODE = 98  # a wake from deep sleep is a new start: the test runs main.py again
 DEFAULTS = {
     "wifi": True,
     "rssi": -58,
@@ -71,3 +73,8 @@ def report(*words):
 def reset():
     report("reset")
     raise SystemExit(RESET_EXIT_CODE)
+
+
+def deepsleep(ms):
+    report("deepsleep", ms)
+    raise SystemExit(DEEPSLEEP_EXIT_CODE)

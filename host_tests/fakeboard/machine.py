@@ -82,6 +82,10 @@ def reset():
 soft_reset = reset
 
 
+def deepsleep(ms=0):
+    fakeboard.deepsleep(ms)
+
+
 def reset_cause():
     return PWRON_RESET
 
