@@ -35,14 +35,15 @@ def mask_in_place(buf, start, n):
     mainstream MicroPython port has)."""
     if n <= 0:
         return
-    key = bytes(buf[start - 4:start])
-    full = int.from_bytes(key * (_CHUNK >> 2), "big")
+    first = min(n, _CHUNK)  # a small frame needs a small key, not a 256-byte one
+    words = (first + 3) >> 2
+    key = int.from_bytes(bytes(buf[start - 4:start]) * words, "big") >> (8 * ((words << 2) - first))
     mv = memoryview(buf)
     i = start
     end = start + n
     while i < end:
-        m = min(_CHUNK, end - i)
-        k = full if m == _CHUNK else full >> (8 * (_CHUNK - m))
+        m = min(first, end - i)
+        k = key if m == first else key >> (8 * (first - m))
         buf[i:i + m] = (int.from_bytes(mv[i:i + m], "big") ^ k).to_bytes(m, "big")
         i += m
 
@@ -250,24 +251,12 @@ class WebSocket:
     def reply(self, event):
         """Bytes to send in answer to an event (pong for ping, close for close), or None."""
         if event[0] == "ping":
-            return self.send_pong(event[1])
+            return self._frame(OP_PONG, event[1])
         if event[0] == "close" and not self.close_sent:
             return self.send_close(event[1])
         return None
 
-    # -- sending ----------------------------------------------------------
-
-    def send_text(self, text):
-        return self._frame(OP_TEXT, text.encode())
-
-    def send_binary(self, data):
-        return self._frame(OP_BINARY, data)
-
-    def send_ping(self, payload=b""):
-        return self._frame(OP_PING, payload)
-
-    def send_pong(self, payload=b""):
-        return self._frame(OP_PONG, payload)
+    # -- sending: messages go out through frame_in_place (the drivers) -----
 
     def send_close(self, code=1000, reason=""):
         """Close frame (once: b"" if already sent). code None: no status code."""
