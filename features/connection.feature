@@ -147,6 +147,8 @@ Feature: Connection
     And two seconds later
     Then the client throws a "connectionError" error with message "Can't connect! Deepstream server unreachable on ws://localhost:7777/deepstream"
     And the clients connection state is "RECONNECTING"
+    When the client publishes an event named "news" with data "offline"
+    Then the server did not recieve any messages
 
   Scenario: close() closes the socket and cancels the timers
     Given the test server is ready
