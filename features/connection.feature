@@ -136,6 +136,20 @@ Feature: Connection
     When the server sends the message A|A+
     Then the clients connection state is "OPEN"
 
+  Scenario: A refused reconnection reports that the server is unreachable
+    The reference client's text, with the URL the vocabulary names (it follows DS_FIRST_PORT).
+    Given the test server is ready
+    And the client is initialised
+    And the server sends the message C|A+
+    And the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|A+
+    When the connection to the server is lost
+    And two seconds later
+    Then the client throws a "connectionError" error with message "Can't connect! Deepstream server unreachable on ws://localhost:7777/deepstream"
+    And the clients connection state is "RECONNECTING"
+    When the client publishes an event named "news" with data "offline"
+    Then the server did not recieve any messages
+
   Scenario: close() closes the socket and cancels the timers
     Given the test server is ready
     And the client is initialised

@@ -86,3 +86,38 @@ Feature: Login
     And the server sends the message A|E|INVALID_AUTH_DATA|U+
     Then the clients connection state is "AWAITING_AUTHENTICATION"
     And the login callback was told failure without data
+
+  Scenario: Login answers before the connection is accepted reach the login callback
+    As in the reference client: the server may answer a login sent early.
+    Given the client is initialised
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|E|INVALID_AUTH_DATA|Sinvalid authentication data+
+    Then the last login failed with error message "invalid authentication data"
+    And the clients connection state is "AWAITING_AUTHENTICATION"
+    When the client logs in with username "XXX" and password "ZZZ"
+    Then the last message the server recieved is A|REQ|{"username":"XXX","password":"ZZZ"}+
+    When the server sends the message A|E|TOO_MANY_AUTH_ATTEMPTS|Stoo many authentication attempts+
+    Then the last login failed with error message "too many authentication attempts"
+
+  Scenario: A login accepted before the connection is accepted opens the client
+    Given the client is initialised
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|A+
+    Then the last login was successful
+    And the clients connection state is "OPEN"
+
+  Scenario: Auth answers with no login pending are unsolicited
+    Given the client is initialised
+    When the server sends the message A|A+
+    Then the client throws a "UNSOLICITED_MESSAGE" error with message "A|A"
+    And the clients connection state is "AWAITING_CONNECTION"
+    When the server sends the message A|E|INVALID_AUTH_DATA|Sinvalid authentication data+
+    Then the client throws a "UNSOLICITED_MESSAGE" error with message "A|E|INVALID_AUTH_DATA"
+    And the clients connection state is "AWAITING_CONNECTION"
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message C|A+
+    And the server sends the message A|A+
+    Then the last login was successful
+    When the server sends the message A|A+
+    Then the client throws a "UNSOLICITED_MESSAGE" error with message "A|A"
+    And the clients connection state is "OPEN"

@@ -42,6 +42,41 @@ def test_write_acks_arrive(ds_server):
     assert acks == [None, None, None] and errors == []
 
 
+def test_paths_as_written_and_rewritten_build_our_document_on_702(ds_server, js_client):
+    client, errors = open_client(ds_server.url)
+    sent = []
+    send = client._conn.send
+    client._conn.send = lambda msg: (sent.append(msg), send(msg))
+    rec = ready(client, "e2e/paths")
+    acks = []
+    rec.set({"pets": [{"name": "Ruffles"}], "o": {"0": "a"}}, acks.append)
+    rec.set("pets.0.name", "Max", acks.append)  # into the existing list: sent as written
+    rec.set("o[0]", "b", acks.append)  # a numeric key of an object: as written
+    rec.set("fresh.0.x", 1, acks.append)  # creates a list: sent as fresh[0].x
+    rec.set("pets.1.tags.0", "good", acks.append)  # creates an object holding a list
+    client.record.set_data("e2e/paths-cu", "l.0", "x", acks.append)  # R|CU: written for a new record
+    assert pump_until(client, lambda: len(acks) == 6), errors
+    assert acks == [None] * 6 and errors == []
+    paths = [m.split("\x1f")[4] for m in sent if m[:4] in ("R\x1fP\x1f", "R\x1fCU")]
+    assert paths == ["pets.0.name", "o[0]", "fresh[0].x", "pets[1].tags[0]", "l[0]"], paths
+    expected = {"pets": [{"name": "Max"}, {"tags": ["good"]}], "o": {"0": "b"}, "fresh": [{"x": 1}]}
+    assert rec.get() == expected
+    js = js_client(ds_server.url, login=True)
+    assert js.record_snapshot("e2e/paths") == (None, expected)  # the server's copy
+    assert js.record_snapshot("e2e/paths-cu") == (None, {"l": ["x"]})
+
+
+def test_the_reference_clients_verbatim_path_creates_an_object_on_702(ds_server, js_client):
+    """Why we rewrite a path that creates a list: sent as written (2.3.4 does), the
+    server builds an object where the client built a list."""
+    js = js_client(ds_server.url, login=True)
+    js.record_get("e2e/verbatim")
+    assert js.record_set("e2e/verbatim", 1, path="fresh.0.x", ack=True) is None
+    assert js.record_data("e2e/verbatim") == {"fresh": [{"x": 1}]}
+    other = js_client(ds_server.url, login=True)
+    assert other.record_snapshot("e2e/verbatim") == (None, {"fresh": {"0": {"x": 1}}})
+
+
 def test_concurrent_edits_by_path_and_whole_converge(ds_server, js_client):
     name = "e2e/shared"
     js = js_client(ds_server.url)

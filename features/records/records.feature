@@ -39,13 +39,31 @@ Feature: Records: create, read, set, write acknowledgements, discard, delete
     And the server sends the message R|A|S|happyRecord+
     And the server sends the message R|R|happyRecord|100|{"name":"John", "pets": [{"name":"Ruffus", "type":"dog","age":2}]}+
     When the client sets the record "happyRecord" "pets.0.name" to "Max"
-    Then the last message the server recieved is R|P|happyRecord|101|pets[0].name|SMax+
+    Then the last message the server recieved is R|P|happyRecord|101|pets.0.name|SMax+
     When the client sets the record "happyRecord" "pets[0].age" to "3"
     Then the last message the server recieved is R|P|happyRecord|102|pets[0].age|S3+
     When the client sets the record "happyRecord" to {"name":"Smith", "pets": [{"name":"Ruffus", "type":"dog","age":2}]}
     And some time passes
     Then the last message the server recieved is R|U|happyRecord|103|{"name":"Smith","pets":[{"name":"Ruffus","type":"dog","age":2}]}+
     And the client record "happyRecord" data is {"name":"Smith", "pets": [{"name":"Ruffus", "type":"dog","age":2}]}
+
+  Scenario: A path is sent as written unless the server would build another shape
+    Into existing containers the server reads a path as we do. A set that
+    creates a list goes out with [n]: the server makes lists only for those.
+    Given the client creates a record named "happyRecord"
+    And the server sends the message R|A|S|happyRecord+
+    And the server sends the message R|R|happyRecord|100|{"pets": [{"name":"Ruffus"}], "o": {"0": "a"}}+
+    When the client sets the record "happyRecord" "pets.0.name" to "Max"
+    Then the last message the server recieved is R|P|happyRecord|101|pets.0.name|SMax+
+    When the client sets the record "happyRecord" "o[0]" to "b"
+    Then the last message the server recieved is R|P|happyRecord|102|o[0]|Sb+
+    When the client sets the record "happyRecord" "fresh.x" to "y"
+    Then the last message the server recieved is R|P|happyRecord|103|fresh.x|Sy+
+    When the client sets the record "happyRecord" "list.0.x" to "y"
+    Then the last message the server recieved is R|P|happyRecord|104|list[0].x|Sy+
+    When the client sets the record "happyRecord" "pets.1.tags.0" to "good"
+    Then the last message the server recieved is R|P|happyRecord|105|pets[1].tags[0]|Sgood+
+    And the client record "happyRecord" data is {"pets": [{"name":"Max"}, {"tags": ["good"]}], "o": {"0": "b"}, "fresh": {"x": "y"}, "list": [{"x": "y"}]}
 
   Scenario: A set that changes nothing sends nothing
     Given the client creates a record named "same"

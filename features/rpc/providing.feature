@@ -105,3 +105,18 @@ Feature: Providing RPCs
     And the server sends the message C|A+
     And the server sends the message A|A+
     Then the server received the message P|S|toUppercase+
+
+  Scenario: A request the server starts before any correlation id is known
+    While no id is remembered, <UID> in a server message is sent as the text
+    "<UID>", which is then the request's correlation id.
+    Given the client provides a RPC called "toUppercase"
+    And the server sends the message P|A|S|toUppercase+
+    When the server sends the message P|REQ|toUppercase|<UID>|Sabc+
+    Then the last message the server recieved is P|A|REQ|toUppercase|<UID>+
+    And the remembered correlation id is "<UID>"
+    And the client recieves a request for a RPC called "toUppercase" with data "abc"
+    When the client responds to the RPC "toUppercase" with data "ABC"
+    Then the last message the server recieved is P|RES|toUppercase|<UID>|SABC+
+    When the server sends the message P|REQ|toUppercase|<UID>|Sdef+
+    Then the last message the server recieved is P|A|REQ|toUppercase|<UID>+
+    And the client recieves a request for a RPC called "toUppercase" with data "def"

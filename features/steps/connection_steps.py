@@ -4,7 +4,7 @@ from behave import step, use_step_matcher
 from support.harness import (
     RE_MATCHER,
     CLIENT_OPTIONS, SMALL_HEARTBEAT_OPTIONS, SOME_TIME, TWO_SECONDS, after_client_action,
-    describe_errors, errors, mark_errors_seen, pass_time, require_client, start_client,
+    describe_errors, errors, mark_errors_seen, pass_time, require_client, start_client, with_urls,
 )
 from support.runtime import Callback
 
@@ -67,6 +67,7 @@ def connection_state_is(context, state):
 
 @step(r'^the client throws a "(\w*)" error with message "(.*)"$')
 def client_throws(context, event, message):
+    message = with_urls(message)
     errs = errors(context)
     mark_errors_seen(context)
     assert errs, f"no error was raised, expected {event}: {message!r}"

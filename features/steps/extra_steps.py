@@ -44,6 +44,12 @@ def server_frame_count(context, n):
         f"received {len(frames)} frames, expected {n}: {[to_notation(f) for f in frames]}")
 
 
+@step(r'^the remembered correlation id is "([^"]*)"$')
+def remembered_uid(context, uid):
+    """What `<UID>` in a server message stands for now (the last id a `<UID>` matched)."""
+    assert context.uid == uid, f"remembered correlation id {context.uid!r}, expected {uid!r}"
+
+
 # ---- client side -------------------------------------------------------------
 
 @step(r"^the client closes the connection$")

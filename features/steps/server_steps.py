@@ -42,7 +42,10 @@ def server_sends(context, text):
 
 @step(r"^the connection to the server is lost$")
 def connection_lost(context):
+    """Stop the server; what it received so far is forgotten (as by the
+    reference step definitions, which the published files rely on)."""
     context.server.stop()
+    context.server.reset()
 
 
 @step(r"^the connection to the server is reestablished$")

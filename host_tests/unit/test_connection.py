@@ -238,6 +238,39 @@ def test_auth_answers_nobody_asked_for_do_not_change_the_state():
     assert fresh.client.get_connection_state() == "AWAITING_AUTHENTICATION"
 
 
+def test_auth_answers_before_the_handshake_go_to_a_pending_login():
+    for accept_first in (False, True):  # C|A never came / a challenge is still open
+        link = FakeLink()
+        link.open(accept=False)
+        if accept_first:
+            link.receive("C|CH+")
+        got = []
+        link.client.login({"username": "u"}, lambda ok, data: got.append((ok, data)))
+        link.receive("A|E|INVALID_AUTH_DATA|Sbad+")
+        assert got == [(False, "bad")] and link.errors == []
+        assert link.client.get_connection_state() == "AWAITING_AUTHENTICATION"
+    link = FakeLink()
+    link.open(accept=False)
+    got = []
+    link.client.login({"username": "u"}, lambda ok, data: got.append((ok, data)))
+    link.receive("A|A|O{\"id\":1}+")
+    assert got == [(True, {"id": 1})] and link.errors == []
+    assert link.client.get_connection_state() == "OPEN"
+
+
+def test_auth_answers_without_login_before_the_handshake_are_unsolicited():
+    link = FakeLink()
+    link.open(accept=False)
+    link.receive("A|E|INVALID_AUTH_DATA|Sbad+")
+    link.receive("A|A+")
+    assert [e[:2] for e in link.errors] == [("UNSOLICITED_MESSAGE", "A|E|INVALID_AUTH_DATA"),
+                                            ("UNSOLICITED_MESSAGE", "A|A")]
+    assert link.client.get_connection_state() == "AWAITING_CONNECTION"
+    link.receive("C|A+")
+    link.receive("A|E|INVALID_AUTH_DATA|Sbad+")  # accepted, no login: still none asked
+    assert len(link.errors) == 3 and link.client.get_connection_state() == "AWAITING_AUTHENTICATION"
+
+
 def test_frames_hold_at_most_a_kilobyte_of_whole_messages():
     link = FakeLink()
     link.open()

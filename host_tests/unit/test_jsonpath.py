@@ -110,13 +110,29 @@ def test_equal_is_type_strict_like_javascript():
     assert not jsonpath.equal([1], [1, 2])
 
 
-def test_wire_path_uses_brackets_for_list_indexes_only():
-    data = {"pets": [{"name": "cat"}], "o": {"0": 1}, "m": [[1, 2]]}
-    assert jsonpath.wire_path(data, "pets.0.name") == "pets[0].name"
-    assert jsonpath.wire_path(data, "pets[0].name") == "pets[0].name"
-    assert jsonpath.wire_path(data, "o[0]") == "o.0"
-    assert jsonpath.wire_path(data, "m.0.1") == "m[0][1]"
-    assert jsonpath.wire_path([5], "0") == "0"  # never a leading [n]
+def test_wire_path_keeps_what_the_server_reads_as_we_do():
+    data = {"pets": [{"name": "cat"}], "o": {"0": 1}, "m": [[1, 2]], "n": 1}
+    for path in ("pets.0.name", "pets[0].name", "pets.0", "o[0]", "o.0", "m.0.1", "m[0][1]", "n",
+                 "fresh", "fresh.x.y", "fresh[0]", "fresh[0].x", "fresh[2][0]", "pets.3.name", "o.1"):
+        assert jsonpath.wire_path(data, path) == path, path
+    assert jsonpath.wire_path([5], "0") == "0"
+
+
+def test_wire_path_rewrites_where_the_server_would_build_another_shape():
+    data = {"pets": [{"name": "cat"}], "o": {}}
+    # a created list: the server makes lists only for [n]
+    assert jsonpath.wire_path(data, "fresh.0.x") == "fresh[0].x"
+    assert jsonpath.wire_path(data, "fresh.0.1") == "fresh[0][1]"
+    assert jsonpath.wire_path(data, "o.list.2") == "o.list[2]"
+    assert jsonpath.wire_path(data, "pets.0.tags.0") == "pets[0].tags[0]"  # a rewrite writes it all
+    assert jsonpath.wire_path({}, "x[0]") == "x[0]"
+    # read differently by the server: whitespace, a leading [n], an index that is no plain number
+    assert jsonpath.wire_path(data, "pets[ 0 ].name") == "pets[0].name"
+    assert jsonpath.wire_path(data, "first name") == "first.name"
+    assert jsonpath.wire_path([[1]], "[0][0]") == "0[0]"
+    assert jsonpath.wire_path(data, "pets[00].name") == "pets[00].name"
+    assert jsonpath.wire_path(data, "o[01]") == "o.01"
+    assert jsonpath.wire_path(data, "o[0]x") == "o.0.x"
 
 
 def test_copy_is_deep():

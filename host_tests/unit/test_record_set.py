@@ -45,15 +45,15 @@ def test_unchanged_set_sends_nothing_but_calls_back():
     assert link.sent() == ["R|P|rec|2|a|T+"]
 
 
-def test_both_path_notations_and_bracket_form_on_the_wire():
+def test_paths_go_out_as_written_unless_the_server_would_build_another_shape():
     link = open_link()
     rec = ready_record(link, data='{"pets":[{"name":"dog"}],"o":{"0":"a"}}')
-    rec.set("pets.0.name", "cat")
+    rec.set("pets.0.name", "cat")  # into the existing list: the server reads it as we do
     rec.set("pets[1].name", "cow")
     rec.set("o[0]", "b")  # an object with a numeric key: stays a key
-    rec.set("new.0", "x")  # created as a list (next token numeric), sent as [0]
-    assert link.sent() == ["R|P|rec|2|pets[0].name|Scat+R|P|rec|3|pets[1].name|Scow+"
-                           "R|P|rec|4|o.0|Sb+R|P|rec|5|new[0]|Sx+"]
+    rec.set("new.0", "x")  # created as a list (next token numeric): the server needs [0]
+    assert link.sent() == ["R|P|rec|2|pets.0.name|Scat+R|P|rec|3|pets[1].name|Scow+"
+                           "R|P|rec|4|o[0]|Sb+R|P|rec|5|new[0]|Sx+"]
     assert rec.get() == {"pets": [{"name": "cat"}, {"name": "cow"}], "o": {"0": "b"}, "new": ["x"]}
 
 

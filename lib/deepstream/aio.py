@@ -198,7 +198,8 @@ async def _session(conn, url, wake):
                        option(conn, "ca_file"), option(conn, "verify")),
             option(conn, "connect_timeout"))
     except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
-        conn.socket_error("cannot connect to %s: %s" % (url, str(err) or type(err).__name__))
+        from .transport import connect_error_text
+        conn.socket_error(connect_error_text(url, err))
         conn.socket_closed(None)
         return
     s = _Session(conn, reader, writer, ws, wake)

@@ -36,6 +36,17 @@ except ImportError:  # some MicroPython ports
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
+# Where the order of a registry decides the order of what is sent (replayed
+# subscriptions, batched names), it must be the order the user asked in.
+# CPython's dict keeps insertion order; MicroPython's does not, its
+# OrderedDict does, and takes less room (lookups scan it, fine at these sizes).
+ordered_dict = dict
+if IS_MICROPYTHON:
+    try:
+        from collections import OrderedDict as ordered_dict  # noqa: F811
+    except ImportError:  # a build without it: only the order is lost
+        pass
+
 
 def json_dumps(value):
     """Compact JSON (no spaces): the server compares some fields byte for byte."""

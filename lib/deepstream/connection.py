@@ -397,8 +397,14 @@ class Connection:
             self.client._error(action, "UNSOLICITED_MESSAGE", T_CONNECTION)
 
     def _handle_auth(self, action, data):
-        if (action == "A" and self.state != AUTHENTICATING) or (
-                action == "E" and self.state not in (AUTHENTICATING, AWAITING_AUTHENTICATION)):
+        # An answer is expected while our A|REQ is out; after login() also
+        # before the connection handshake has completed (the reference client
+        # takes it then too), and an A|E right after a refusal (7.0.2 follows
+        # the last INVALID_AUTH_DATA with TOO_MANY_AUTH_ATTEMPTS).
+        state = self.state
+        expected = state == AUTHENTICATING or self._auth_params is not None and (
+            state in (AWAITING_CONNECTION, CHALLENGING) or (action == "E" and state == AWAITING_AUTHENTICATION))
+        if action in ("A", "E") and not expected:
             # an answer to no login of ours must not take an OPEN link down
             self.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
             return

@@ -1,4 +1,5 @@
 """Events: publish/subscribe, and listening for subscriptions (active providers)."""
+from .compat import ordered_dict
 from .constants import PART_SEPARATOR as PS
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed, typed
 
@@ -8,7 +9,7 @@ T = "E"
 class EventHandler:
     def __init__(self, client):
         self._client = client
-        self._subs = {}  # name -> list of callbacks
+        self._subs = ordered_dict()  # name -> list of callbacks, in subscription order
         self._listeners = None  # listener.Listeners, made by the first listen()
 
     # ---- API ------------------------------------------------------------

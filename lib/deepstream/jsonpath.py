@@ -8,7 +8,8 @@ characters that are not `.`, `[`, `]` or whitespace. So `pets[0].name`,
     get({"a": [1, 2]}, "a[1]")        -> 2      (UNDEFINED when missing)
     set({}, "a[1]", 5)                -> {"a": [None, 5]}
     set(data, "a", UNDEFINED)         -> data without key "a"
-    wire_path(new_data, "a.1")        -> "a[1]" (bracket form where the container is a list)
+    wire_path({"a": [0]}, "a.0")      -> "a.0"  (as written: the server reads it as we do)
+    wire_path({}, "a.0")              -> "a[0]" (rewritten: creating a list needs [n])
 
 set() never changes its input: it copies the containers along the path and
 returns the new root, or the very same root object when nothing changed, so
@@ -165,20 +166,44 @@ def _put(node, tok, value, path):
 
 
 def wire_path(data, path):
-    """`path` as it should go on the wire, given the data after the change.
+    """`path` as it goes on the wire for a set on `data` (the data BEFORE the set).
 
-    A token that indexes a list is written `[n]`, every other token `.key`,
-    so the server (which creates lists only for `[n]`) builds exactly what
-    the client built. The first token is always written bare: 7.0.2 would
-    read a leading `[0]` as the key "" followed by index 0.
+    The user's text wherever @deepstream/server 7.0.2 reads it as we do:
+    `pets.0.name` into the existing list `pets`, `o[0]` into an object,
+    anything that creates only objects. Rewritten where the server would
+    build another shape or reach another value: it makes a list only for
+    `[n]` (`fresh.0.x` on a record without `fresh`: we make a list, it would
+    make the object {"0": ...}), and it reads `.01` on a list and `[01]` on
+    an object differently (and whitespace, a leading `[n]`). The rewrite has
+    `[n]` for every token that indexes a list and `.key` for every other,
+    the first token bare.
     """
-    toks = tokens(path) if isinstance(path, str) else path
-    parts = [toks[0]]
+    toks = tokens(path)
+    first = toks[0]
+    parts = [first]
+    same = path.startswith(first)  # the user's text, read token by token
+    pos = len(first)
     node = data
     for i in range(1, len(toks)):
-        node = _step(node, toks[i - 1], path)
-        if isinstance(node, list):
-            parts.append("[" + toks[i] + "]")
+        tok = toks[i]
+        if node is not UNDEFINED:
+            node = _step(node, toks[i - 1], path)
+        if node is UNDEFINED:  # created by this set: by us a list when tok is a number
+            is_list = tok.isdigit()
+            number = False  # the server makes a list for [n] only
         else:
-            parts.append("." + toks[i])
+            is_list = isinstance(node, list)
+            # a number the server turns back into the same key or index either way
+            number = tok.isdigit() and (tok[0] != "0" or tok == "0")
+        parts.append("[" + tok + "]" if is_list else "." + tok)
+        if same:
+            sep = path[pos:pos + 1]
+            if sep == "." and (number or not is_list) and path.startswith(tok, pos + 1):
+                pos += 1 + len(tok)
+            elif sep == "[" and (number or is_list) and path.startswith(tok + "]", pos + 1):
+                pos += 2 + len(tok)
+            else:
+                same = False
+    if same and pos == len(path):
+        return path
     return "".join(parts)

@@ -7,6 +7,7 @@ with accept (LA) or reject (LR) - promptly: the server waits 500 ms only.
 Loaded on the first listen() of a topic: a board that does not provide
 data never loads it.
 """
+from .compat import ordered_dict
 from .message import build, check_name
 
 
@@ -39,7 +40,7 @@ class Listeners:
     def __init__(self, client, topic):
         self.client = client
         self.topic = topic
-        self._by_pattern = {}  # pattern -> callback(name, is_subscribed, response)
+        self._by_pattern = ordered_dict()  # pattern -> callback(name, is_subscribed, response)
 
     def listen(self, pattern, callback):
         check_name(pattern, "pattern")

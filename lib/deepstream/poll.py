@@ -64,7 +64,8 @@ class PollDriver:
         except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
             if t is not None:
                 t.close()
-            conn.socket_error("cannot connect to %s: %s" % (url, _text(err)))
+            from .transport import connect_error_text
+            conn.socket_error(connect_error_text(url, err))
             conn.socket_closed(None)
             return
         self._t = t

@@ -23,7 +23,7 @@ leaves twice, so the callbacks run twice (as with the reference client).
 Queries still unanswered when the link drops are sent again after the
 reconnect (those still in the offline queue go out once, as they are).
 """
-from .compat import json_loads
+from .compat import json_loads, ordered_dict
 from .message import build, check_json, check_name
 
 T = "U"
@@ -36,10 +36,10 @@ class PresenceHandler:
         self._client = client
         self._counter = 1
         self._everyone = []  # pending U|Q|Q, oldest first: (callback, errback)
-        self._queries = {}  # id -> (names, callback, errback)
+        self._queries = ordered_dict()  # id -> (names, callback, errback), oldest first
         self._all = []  # callbacks for everyone's joins/leaves
-        self._users = {}  # name -> callbacks
-        self._pending = {}  # name -> "S" / "US", sent in one bulk by _flush
+        self._users = ordered_dict()  # name -> callbacks, in subscription order
+        self._pending = ordered_dict()  # name -> "S" / "US", sent in one bulk by _flush
         self._flush_due = False
 
     # ---- queries ----------------------------------------------------------
@@ -138,6 +138,7 @@ class PresenceHandler:
         c._acks.add(T, action, action, c.options["subscription_timeout"])
 
     def _schedule(self, name, action):
+        self._pending.pop(name, None)  # a name asked for again goes last, as in the reference
         self._pending[name] = action
         if not self._flush_due:
             self._flush_due = True
@@ -145,7 +146,7 @@ class PresenceHandler:
 
     def _flush(self):
         self._flush_due = False
-        pending, self._pending = self._pending, {}
+        pending, self._pending = self._pending, ordered_dict()
         for action in ("S", "US"):
             names = [n for n in pending if pending[n] == action]
             if names:
@@ -219,7 +220,7 @@ class PresenceHandler:
         conn = self._client._conn
         if self._all:
             conn.send(build(T, "S", "S"))
-        self._pending = {}  # the bulk below covers every user held now
+        self._pending = ordered_dict()  # the bulk below covers every user held now
         if self._users:
             self._send_bulk("S", list(self._users))
         # a query that left before the link dropped is lost; one still in the

@@ -17,7 +17,7 @@ Conflicts go through a merge strategy `fn(record, remote_data,
 remote_version, done)` calling `done(error, merged)`: REMOTE_WINS (the
 default: option merge_strategy=None) or LOCAL_WINS, or your own.
 """
-from .compat import json_loads
+from .compat import json_loads, ordered_dict
 from .jsonpath import copy as _copy, set as _set_path
 from .message import ParseError, UNDEFINED, build, check_name, parse_typed
 from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _NOTHING, _version  # noqa: F401 (public names)
@@ -31,10 +31,10 @@ class RecordHandler:
         opts = client.options
         self._merge = opts["merge_strategy"]
         self._deep_copy = opts["record_deep_copy"]
-        self._records = {}  # name -> Record
+        self._records = ordered_dict()  # name -> Record, in the order first asked for
         self._lists = {}  # name -> List
         self._destroying = {}  # name -> (action, Record): US/D sent, ack awaited
-        self._requests = {}  # "SN"/"HD" + 0x1f + name -> [(kind, callback)]
+        self._requests = ordered_dict()  # "SN"/"HD" + 0x1f + name -> [(kind, callback)], oldest first
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
         self._listeners = None  # listener.Listeners, made by the first listen()
 

@@ -1,6 +1,7 @@
 """The part of a Record that is not about data: identity, subscriptions,
 events, discard/delete and destruction (record_core.Record builds on it).
 Split from record_core.py so each module compiles in a small heap."""
+from .compat import ordered_dict
 from .jsonpath import tokens as _tokens
 from .message import build
 
@@ -97,7 +98,7 @@ class RecordBase:
 
     def _add_sub(self, path, callback):
         if self._subs is None:
-            self._subs = {}
+            self._subs = ordered_dict()  # notified in subscription order
         self._subs.setdefault(path, []).append(callback)
 
     def unsubscribe(self, path=None, callback=None):

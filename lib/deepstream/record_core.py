@@ -94,17 +94,18 @@ class Record(RecordBase):
                 self._h._client._call(T, cb, CLOSED_TEXT)
         if path is not None and value is not UNDEFINED and _falsy_scalar(value):
             path = None  # 7.0.2 refuses this as a path set: send the whole record
-        self._send_update(path, new, value, config)
+        self._send_update(path and _wire_path(old, path), new, value, config)
         self._apply(new)
 
     def _send_update(self, path, data, value, config):
+        """R|U with `data`, or R|P of `value` at `path` (already in wire form)."""
         self.version += 1
         name = self.name
         if path is None:
             fields = [name, str(self.version), check_json(data)]
             action = "U"
         else:
-            fields = [name, str(self.version), _wire_path(data, path), typed(value)]
+            fields = [name, str(self.version), path, typed(value)]
             action = "P"
         if config is not None:
             fields.append(config)

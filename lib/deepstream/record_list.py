@@ -166,12 +166,20 @@ class List:
         if before is None or not self._record.is_ready:
             return  # the first read is not a change
         b, a = _structure(before), _structure(after)
-        for entry, spots in b.items():
+        # entries in the order they first appear (as the reference client
+        # does; a MicroPython dict keeps no order)
+        for k, entry in enumerate(before):
+            spots = b[entry]
+            if spots[0] != k:
+                continue
             now = a.get(entry, ())
             for i in range(len(spots)):
                 if i >= len(now):
                     self._emit("entry-removed", entry, spots[i])
-        for entry, spots in a.items():
+        for k, entry in enumerate(after):
+            spots = a[entry]
+            if spots[0] != k:
+                continue
             was = b.get(entry, ())
             for i in range(len(spots)):
                 if i >= len(was):

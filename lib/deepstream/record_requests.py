@@ -20,7 +20,7 @@ error event RESPONSE_TIMEOUT ("No response received in time for
 R|SN|name") fires AND the callbacks get ("RESPONSE_TIMEOUT", None): unlike
 2.3.4, nothing waits forever.
 """
-from .jsonpath import set as _set_path, wire_path as _wire_path
+from .jsonpath import wire_path as _wire_path
 from .message import UNDEFINED, build, check_json, check_name, typed
 from .record_core import NO_ACK, T, WRITE_ACK, _NOTHING, _falsy_scalar, _split_set_args, _version
 
@@ -139,7 +139,8 @@ def set_data(h, name, path_or_data, value=_NOTHING, callback=None):
     if path is None:
         msg = build(T, "CU", name, "-1", check_json(value), config)
     else:
-        msg = build(T, "CU", name, "-1", _wire_path(_set_path({}, path, 0), path), typed(value), config)
+        # the server's copy is unknown here: written for a record without the path
+        msg = build(T, "CU", name, "-1", _wire_path({}, path), typed(value), config)
     h._client._conn.send(msg)
 
 

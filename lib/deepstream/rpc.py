@@ -38,6 +38,7 @@ Choices (beyond the reference client 2.3.4):
   is sent as the error `REJECTED` instead of `P|REJ`: the caller gets
   "REJECTED" (2.3.4 callers: "SREJECTED") and no other provider is tried.
 """
+from .compat import ordered_dict
 from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
 
 T = "P"
@@ -127,7 +128,7 @@ class RpcResponse:
 class RpcHandler:
     def __init__(self, client):
         self._client = client
-        self._providers = {}  # name -> callback(data, response)
+        self._providers = ordered_dict()  # name -> callback(data, response), in provide order
         self._calls = None  # RpcCalls (rpc_call.py) from the first make()
 
     # ---- API ------------------------------------------------------------

@@ -5,13 +5,13 @@ one and calls fire() when it has passed. A key names what the timer is for
 (an ack key, "heartbeat", "reconnect"), so adding a key again replaces the
 old timer and an incoming ack can cancel it by name.
 """
-from .compat import ticks_add, ticks_diff
+from .compat import ordered_dict, ticks_add, ticks_diff
 
 
 class Timers:
     def __init__(self, clock):
         self.clock = clock
-        self._table = {}  # key -> [deadline, fn, arg]
+        self._table = ordered_dict()  # key -> [deadline, fn, arg]; due ones fire in the order added
 
     def add(self, key, delay_ms, fn, arg=None):
         self._table[key] = [ticks_add(self.clock(), delay_ms), fn, arg]
