@@ -6,7 +6,8 @@ subprocess, for end-to-end tests.
         p.next_line()                                    # the next stdout line, as JSON
         p.interrupt()                                    # SIGINT; -> exit code
 
-Commands run with lib/ on PYTHONPATH unless `cmd` names another program.
+Commands run with lib/ on PYTHONPATH, unless `cmd` names another program (an installed
+`deepstream`: then nothing is added to the path).
 """
 import json
 import os
@@ -21,11 +22,12 @@ from .dsserver import REPO, die_with_parent
 LIB = os.path.join(REPO, "lib")
 
 
-def cli_env(url=None, env=None):
+def cli_env(url=None, env=None, lib=True):
     e = dict(os.environ)
-    e.pop("DEEPSTREAM_URL", None)
-    e.pop("DEEPSTREAM_AUTH", None)
-    e["PYTHONPATH"] = LIB
+    for name in ("DEEPSTREAM_URL", "DEEPSTREAM_AUTH", "PYTHONPATH"):
+        e.pop(name, None)
+    if lib:
+        e["PYTHONPATH"] = LIB
     e["PYTHONUNBUFFERED"] = "1"
     if url is not None:
         e["DEEPSTREAM_URL"] = url
@@ -38,14 +40,14 @@ def cli_cmd(cmd=None):
 
 
 def run_cli(args, url=None, env=None, cmd=None, timeout=30):
-    return subprocess.run(cli_cmd(cmd) + list(args), env=cli_env(url, env), capture_output=True,
+    return subprocess.run(cli_cmd(cmd) + list(args), env=cli_env(url, env, not cmd), capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL,
                           preexec_fn=die_with_parent)
 
 
 class CliProcess:
     def __init__(self, args, url=None, env=None, cmd=None):
-        self.proc = subprocess.Popen(cli_cmd(cmd) + list(args), env=cli_env(url, env),
+        self.proc = subprocess.Popen(cli_cmd(cmd) + list(args), env=cli_env(url, env, not cmd),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         self._lines = queue.Queue()
