@@ -13,6 +13,7 @@ package("deepstream", files=[
     "compat.py",
     "connection.py",
     "constants.py",
+    "errors.py",
     "event.py",
     "jsonpath.py",
     "listener.py",
