@@ -152,6 +152,9 @@ def test_listen_prints_js_subscriptions_and_accepts(ds_server, js_client):
         js.event_subscribe("cli/listen/x")
         first = p.next_line()
         assert first == {"pattern": "cli/listen/.*", "name": "cli/listen/x", "subscribed": True}
+        # the command accepts right after printing; the server sends SR only to a listener
+        # whose accept it has processed, and nothing outside the command can observe that
+        time.sleep(0.5)
         js.event_unsubscribe("cli/listen/x")
         assert p.next_line() == {"pattern": "cli/listen/.*", "name": "cli/listen/x",
                                  "subscribed": False}
