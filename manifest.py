@@ -14,6 +14,7 @@ package("deepstream", files=[
     "connection.py",
     "constants.py",
     "error_print.py",
+    "errors.py",
     "event.py",
     "first_contact.py",
     "jsonpath.py",

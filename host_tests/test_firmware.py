@@ -389,10 +389,11 @@ def test_mpy_build_runs_on_the_unix_port(micropython, ds_server, js_client, tmp_
 # ---------------------------------------------------------------- packaging and deploy
 
 def lib_sources():
+    """Every library .py but the host-only command-line client (test_packaging.py)."""
     out = []
     for d, _, files in os.walk(os.path.join(REPO, "lib")):
         out += [os.path.relpath(os.path.join(d, f), REPO) for f in files if f.endswith(".py")]
-    return sorted(out)
+    return sorted(f for f in out if f not in ("lib/deepstream/cli.py", "lib/deepstream/__main__.py"))
 
 
 def test_package_json_lists_every_lib_file():

@@ -7,6 +7,7 @@
     tools/deploy.py deploy --board esp32 --port /dev/ttyUSB0 --romfs     # bytecode in ROMFS
     tools/deploy.py repl   --port /dev/ttyUSB0
     tools/deploy.py package                                   # regenerate package.json, manifest.py
+    tools/deploy.py lib-mpy                                   # build/mpy/: the library alone
 
 What goes on the board (paths on the board's filesystem):
 
@@ -15,7 +16,7 @@ What goes on the board (paths on the board's filesystem):
     /board.mpy                 boards/<board>/board.py, precompiled
     /config.json               --config (default ./config.json), validated here first
     /<ca_file>                 the CA certificate named by server.ca_file, if any
-    /lib/deepstream/*.mpy      the library, precompiled
+    /lib/deepstream/*.mpy      the library, precompiled (not HOST_ONLY: the command-line client)
 
 .mpy files are plain bytecode from mpy-cross (mpy v6.3: MicroPython v1.23 or
 later). We emit no native code, so no -march is passed: the same files load
@@ -80,12 +81,32 @@ def find_tool(name, given=None, env=None):
     return shutil.which(name) or name
 
 
+# Host-only modules of the package: the command-line client. They never go to a board,
+# into mip's package.json or into a frozen manifest (host_tests/test_packaging.py).
+HOST_ONLY = ("lib/deepstream/cli.py", "lib/deepstream/__main__.py")
+
+
 def lib_files():
-    """Every library source, repo-relative, sorted (lib/deepstream/...)."""
+    """Every library source a board may get, repo-relative, sorted (lib/deepstream/...).
+    Only .py files: the type stubs (.pyi, py.typed) are for the host too."""
     out = []
     for path in glob.glob(os.path.join(REPO, "lib", "**", "*.py"), recursive=True):
         out.append(os.path.relpath(path, REPO).replace(os.sep, "/"))
-    return sorted(out)
+    return sorted(f for f in out if f not in HOST_ONLY)
+
+
+def build_lib_mpy(out, mpy_cross):
+    """lib/ -> out/ (same layout, .mpy files) for copying the library alone to a board
+    with mpremote (`make mpy`). Returns the written files."""
+    written = []
+    for src in lib_files():
+        target = os.path.join(out, src[len("lib/"):-3] + ".mpy")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        r = subprocess.run(mpy_cross_cmd(mpy_cross, src, target, 0), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("mpy-cross failed on %s:\n%s%s" % (src, r.stdout, r.stderr))
+        written.append(target)
+    return written
 
 
 def plan(board, config=None, ca_file=None):
@@ -521,6 +542,9 @@ def main(argv=None):
             s.add_argument("--reset-wait", type=float, default=2.0,
                            help="seconds to wait after the safe-mode reset")
     sub.add_parser("package", help="regenerate package.json and manifest.py from lib/")
+    s = sub.add_parser("lib-mpy", help="compile the library alone to --out (default build/mpy)")
+    s.add_argument("--out", default=os.path.join(BUILD, "mpy"))
+    s.add_argument("--mpy-cross", help="mpy-cross executable")
     r = sub.add_parser("repl")
     r.add_argument("--port", required=True)
     r.add_argument("--mpremote")
@@ -529,6 +553,11 @@ def main(argv=None):
         return subprocess.call([find_tool("mpremote", args.mpremote, "MPREMOTE"), "connect", args.port, "repl"])
     if args.cmd == "package":
         write_package_files()
+        return 0
+    if args.cmd == "lib-mpy":
+        shutil.rmtree(args.out, ignore_errors=True)
+        for path in build_lib_mpy(args.out, find_tool("mpy-cross", args.mpy_cross, "MPY_CROSS")):
+            print(rel(path))
         return 0
     if args.cmd == "mpy":
         items = plan(args.board)
