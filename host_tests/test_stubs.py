@@ -123,12 +123,12 @@ def test_stubtest_notices_an_api_change_without_a_stub(tmp_path):
     lib = tmp_path / "lib"
     shutil.copytree(LIB, lib, ignore=shutil.ignore_patterns("__pycache__"))
     with open(lib / "deepstream" / "client.py", "a") as f:
-        f.write("\n    def flush(self, timeout_ms=1000):\n        return True\n")
+        f.write("\n    def added_later(self, timeout_ms=1000):\n        return True\n")
     with open(lib / "deepstream" / "rpc.pyi", "a") as f:
         f.write("\ndef only_in_the_stub() -> None: ...\n")
     r = stubtest(lib=str(lib), tmp=str(tmp_path))
     assert r.returncode == 1
-    assert "deepstream.client.Client.flush is not present in stub" in r.stdout, r.stdout
+    assert "deepstream.client.Client.added_later is not present in stub" in r.stdout, r.stdout
     assert "deepstream.rpc.only_in_the_stub is not present at runtime" in r.stdout, r.stdout
 
 

@@ -9,10 +9,12 @@ from deepstream.rpc import RpcResponse
 
 Client("localhost:6020", subscription_timout=2000)  # E: call-arg
 Client("localhost:6020", heartbeat_interval="30s")  # E: arg-type
+Client("localhost:6020", max_queued_messages=200)  # E: call-arg
 Client(6020)  # E: arg-type
 client = Client("localhost:6020")
 client.login("device-1")  # E: arg-type
 client.poll("100")  # E: arg-type
+client.flush(timeout=100)  # E: call-arg
 client.on("error", lambda message: print(message))  # E: misc arg-type
 state: int = client.get_connection_state()  # E: assignment
 if client.get_connection_state() == "OPNE":  # E: comparison-overlap

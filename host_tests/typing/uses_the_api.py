@@ -47,6 +47,8 @@ last: Optional[tuple[str, str, str]] = client.last_error
 timeout: Any = client.options["subscription_timeout"]
 client.poll(100)
 client.poll()
+flushed: bool = client.flush(2000)
+flushed = client.flush()
 
 # events
 client.event.subscribe("devices/1/command", lambda data: print(data))
@@ -161,6 +163,7 @@ async def main() -> None:
         snap: Any = await client.record.snapshot_async("devices/1")
         users: List[str] = await client.presence.get_all_async()
         online: Dict[str, bool] = await client.presence.get_all_async(["alice"])
+        await client.drain()
         print(data, result, ready, ready_list, snap, users, online)
     except (LoginError, RpcError, RecordError, PresenceError) as err:
         print(err.code)

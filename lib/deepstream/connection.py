@@ -247,7 +247,7 @@ class Connection:
             if end - start > 2:
                 try:
                     if frame.startswith(EVT, start):
-                        self.client.event.receive(frame, start + 6, end)
+                        self.client.event._receive(frame, start + 6, end)
                     else:
                         self._handle(frame[start:end])
                 except MemoryError:

@@ -76,7 +76,7 @@ class EventHandler:
             for cb in tuple(cbs):  # a callback may unsubscribe itself
                 c._call(T, cb, value)
 
-    def receive(self, frame, i, end):
+    def _receive(self, frame, i, end):
         """E|EVT|name|data read in place: frame[i:end] is "name|data"; only the
         name and the value are sliced out."""
         j = frame.find(PS, i, end)
@@ -100,7 +100,7 @@ class EventHandler:
 
     def handle(self, action, data, raw):
         c = self._client
-        if action == "EVT":  # without the separator after EVT: no name (receive() reads the rest)
+        if action == "EVT":  # without the separator after EVT: no name (_receive() reads the rest)
             c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
         elif action == "A":
             if len(data) < 2:

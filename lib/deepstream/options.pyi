@@ -29,8 +29,8 @@ class Options(TypedDict, total=False):
     record_deep_copy: bool
     # ours: board-sized limits and transport settings
     max_message_size: int
-    max_queued_messages: int
     max_queued_bytes: int
+    send_timeout: int
     reconnect_jitter: int
     confirm_events: bool
     outbox_file: Optional[str]
@@ -38,10 +38,13 @@ class Options(TypedDict, total=False):
     max_pending_acks: int
     max_pending_rpcs: int
     connect_timeout: int
+    handshake_timeout: int
+    print_errors: bool
     ca_file: Optional[str]
     verify: bool
 
 DEFAULTS: Dict[str, Any]
+REMOVED: Dict[str, str]
 
 def merge(user: Mapping[str, Any]) -> Dict[str, Any]: ...
 def normalize_url(url: str, default_path: str) -> str: ...
