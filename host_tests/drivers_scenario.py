@@ -182,12 +182,15 @@ def run_aio(base, timeout_ms=5000, **opts):
 
 
 def run_aio_no_memory(base, timeout_ms=5000):
-    """The read buffer cannot be made (MemoryError as on a full heap): the session must
+    """The read buffer cannot grow (MemoryError as on a full heap): the session must
     end with an error the core sees, not leave a dead task and a hung connection."""
     import asyncio
     import deepstream.aio as aio
+    from deepstream.ws import WebSocket
 
-    aio.READ_SIZE = 1 << 40  # no heap has this: bytearray() raises MemoryError
+    def no_room(self):
+        raise MemoryError("memory allocation failed, allocating 2048 bytes")
+    WebSocket.read_view = no_room  # MicroPython's reader reads into the websocket's buffer
     conn = FakeConn(base + "/echo")
 
     async def main():

@@ -166,7 +166,7 @@ def test_aio_driver_micropython(server):
 
 
 def test_aio_driver_survives_no_memory_for_its_read_buffer_micropython(server):
-    # MicroPython reads into one buffer per session (CPython's streams have no readinto)
+    # MicroPython reads into the websocket's buffer (CPython's streams have no readinto)
     res = run_mp("aio-no-memory", server.port)
     log = res["log"]
     assert log[0] == ["opened"], log

@@ -89,7 +89,8 @@ class _Session:
             self.error = error
         self.wake.set()
 
-    def feed(self, data):
+    def feed(self, data=None):
+        """Bytes read (data; None: already in the websocket's buffer) to the core."""
         ours = self.ws.close_sent  # we started the close handshake
         try:
             if data:
@@ -104,20 +105,23 @@ class _Session:
 
     async def read_loop(self):
         reader = self.reader
-        # MicroPython's streams read into one buffer; CPython's make new bytes per read
+        ws = self.ws
+        # MicroPython's streams read straight into the websocket's buffer; CPython's
+        # make new bytes per read
         readinto = getattr(reader, "readinto", None)
-        try:  # MemoryError making the buffer too ends the session (the core reconnects)
-            buf = bytearray(READ_SIZE) if readinto else None
-            mv = memoryview(buf) if readinto else None
+        try:  # MemoryError growing the buffer ends the session too (the core reconnects)
             while not self.done:
                 if readinto:
-                    n = await readinto(buf)
+                    n = await readinto(ws.read_view())
                     if n is None:  # a TLS record not complete yet
                         continue
-                    data = mv[:n]
+                    if n:
+                        ws.commit(n)
+                    data = None
                 else:
                     data = await reader.read(READ_SIZE)
-                if not data:
+                    n = len(data)
+                if not n:
                     self.end("connection closed by the server")
                     return
                 self.feed(data)
@@ -205,7 +209,7 @@ async def _session(conn, url, wake):
     s = _Session(conn, reader, writer, ws, wake)
     conn.socket_opened()
     warn_if_insecure(conn, url)
-    s.feed(None)  # frames that came right behind the upgrade response
+    s.feed()  # frames that came right behind the upgrade response
     task = asyncio.create_task(s.read_loop())
     try:
         await s.write_loop()

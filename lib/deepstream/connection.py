@@ -17,6 +17,7 @@ the buffer is full a synchronous driver writes it at once (`write_through`);
 what cannot go out now (offline, or a writer that has not run yet) waits in
 a byte ring of max_queued_bytes (ring.py, handled by offline.py).
 """
+from . import _unload
 from .compat import const, json_dumps, ticks_diff, urandom
 from .constants import (
     ACTIONS, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, AUTHENTICATING,
@@ -476,6 +477,8 @@ class Connection:
         if self._was_reconnecting or self._ring is not None or self._outbox is not None or self.dropped:
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
+            if self._ring is None and self._replay is None:
+                _unload("offline")  # a steady link does not need it: loaded again by the next outage
         if self.pending():
             self._wake()
 

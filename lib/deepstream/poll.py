@@ -20,11 +20,9 @@ _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
 
 
 class PollDriver:
-    def __init__(self, conn, read_size=1024):
+    def __init__(self, conn):
         self.conn = conn
         self._t = None  # Transport while a websocket is open
-        self._buf = bytearray(read_size)
-        self._mv = memoryview(self._buf)
         self._out = []  # pong/close replies waiting to be sent
         self._close_by = None  # ticks deadline for the server's close frame
         self._more = False  # input may remain unread (read cap hit, TLS-buffered bytes)
@@ -74,31 +72,30 @@ class PollDriver:
         conn.write_through = self._write_through
         conn.socket_opened()
         warn_if_insecure(conn, url)
-        self._feed(None)  # frames that came right behind the upgrade response
+        self._feed()  # frames that came right behind the upgrade response
 
     def _read(self):
         t = self._t
         self._more = True
         try:
             for _ in range(_MAX_READS):
-                n = t.recv_into(self._buf)
+                n = t.recv_into(t.ws.read_view())  # straight into the websocket's buffer
                 if n is None:
                     self._more = t.pending()
                     return
                 if n == 0:
                     self._drop("connection closed by the server")
                     return
-                if not self._feed(self._mv[:n]):
+                t.ws.commit(n)
+                if not self._feed():
                     return
         except Exception as err:  # OSError, MemoryError: drop the socket, the core reconnects
             self._fail(err)
 
-    def _feed(self, data):
-        """Feed bytes to the websocket; False if the connection ended."""
+    def _feed(self):
+        """Hand what the websocket decoded to the core; False if the connection ended."""
         t = self._t
         try:
-            if data is not None:
-                t.ws.receive_data(data)
             more = pump(self.conn, t.ws, self._out)
             self._send_replies()
         except WebSocketError as err:  # protocol violation: close with 1002

@@ -142,7 +142,6 @@ class Transport:
         self.ca_file = ca_file
         self.verify = verify
         self.sock = None
-        self._buf = bytearray(512)
 
     def connect(self):
         """TCP connect, TLS, websocket upgrade. Raises OSError/WebSocketError/ValueError."""
@@ -171,15 +170,16 @@ class Transport:
         self._poller.register(sock, select.POLLOUT)
         self.send_bytes(self.ws.handshake_request(host, port, path, secure=secure))
         start = ticks_ms()
+        buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
         while True:
-            n = self.recv_into(self._buf)
+            n = self.recv_into(buf)
             if n is None:
                 left = self.timeout_ms - ticks_diff(ticks_ms(), start)
                 if left <= 0 or not self._wait(select.POLLIN, left):
                     raise OSError("websocket handshake timed out")
                 continue
             # n == 0: the server closed; receive_handshake says what that means
-            if self.ws.receive_handshake(memoryview(self._buf)[:n]):
+            if self.ws.receive_handshake(memoryview(buf)[:n]):
                 return
 
     def _wait(self, mask, ms):

@@ -120,6 +120,25 @@ class WebSocket:
         self._buf[self._end:self._end + m] = data
         self._end += m
 
+    def read_view(self):
+        """The free space at the end of the receive buffer, for a driver to
+        read into directly, then commit(n): no second buffer, no copy."""
+        if self._end == len(self._buf):
+            self._make_room(256)
+        return self._mv[self._end:]
+
+    def commit(self, n):
+        """n bytes were read into the view that read_view() gave."""
+        if self._skip:  # the buffer is empty while skipping: drop the refused frame's bytes
+            i = min(self._skip, n)
+            self._skip -= i
+            if i < n:
+                end = self._end
+                self._buf[end:end + n - i] = bytes(self._mv[end + i:end + n])
+                self._end += n - i
+            return
+        self._end += n
+
     def _make_room(self, m):
         used = self._end - self._start
         size = len(self._buf)
