@@ -52,6 +52,7 @@ def test_lost_link_moves_to_the_next_node_and_cycles_with_backoff():
     link.drop()  # node A dies: the first retry goes to B at once
     link.advance(0)
     assert take(link) == B
+    assert link.client.get_url() == B
     link.drop()  # B refuses: C after one back-off step
     link.advance(999)
     assert link.conn.take_open_request() is None

@@ -73,6 +73,10 @@ class Client:
     def get_connection_state(self):
         return self._conn.state
 
+    def get_url(self):
+        """The URL in use or being tried: with several, the node of the moment."""
+        return self._conn.url
+
     def close(self):
         self._conn.close()
 
