@@ -320,3 +320,21 @@ def test_node_that_never_says_hello_is_skipped_after_handshake_timeout(runtime, 
         stop_device(js, dev, name)
     finally:
         mute.stop()
+
+
+def test_demo_on_two_nodes():
+    """`make run NODES=2`: the device moves to node 2 when node 1 dies, the readings go on."""
+    import re
+    import subprocess
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, "-u", os.path.join(repo, "tools", "run_demo.py"), "--nodes", "2",
+                        "--seconds", "8"], cwd=repo, capture_output=True, text=True, timeout=60)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out
+    nodes = dict(re.findall(r"^deepstream (node \d): (\S+)$", out, re.M))
+    moves = re.findall(r"^device demo-1 connected to (\S+)$", out, re.M)
+    assert moves == [nodes["node 1"], nodes["node 2"]], out
+    kill = out.index("killing node 1")
+    readings = [int(n) for n in re.findall(r"^reading from demo-1 \(host on node 2\): .*'n': (\d+)", out, re.M)]
+    after = re.findall(r"^reading from demo-1", out[kill:], re.M)
+    assert len(after) >= 2 and readings == list(range(len(readings))), out
