@@ -81,17 +81,8 @@ class Device(LineLog):
         self.proc = subprocess.Popen([self.micropython, "-X", "heapsize=" + self.heap, script],
                                      cwd=cwd, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.read_lines(self.proc.stdout)
         return self
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append((time.monotonic(), line.rstrip("\n")))
-                self.cond.notify_all()
-        with self.cond:
-            self.reader_done = True
-            self.cond.notify_all()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -5,8 +5,10 @@ the same script under MicroPython and CPython, public API only.
 
 Logs in as `dev-NAME` (so it shows in presence), provides the RPC
 `cluster/rpc/NAME` (answers {"node": <url in use>, "echo": data}), holds the
-record `cluster/rec/NAME` and publishes `cluster/out/NAME` {"i": i} at
-`_hz` events per second (default 100) from its first login on. Its own record
+record `cluster/rec/NAME` and publishes `cluster/out/NAME` {"i": i, "n": k}
+at `_hz` events per second (default 100) from its first login on; k is the
+index in URLS of the node the client uses or tries at the emit (an event
+with k = the new node can only reach a subscriber through the new node). Its own record
 path is `dev`: whenever the link leaves OPEN it writes `dev` = "dev-<outage>",
 an edit made during the failover; its merge strategy keeps its `dev` on top of
 the server's data, so edits on both sides survive. Listens to
@@ -85,7 +87,8 @@ while "quit" not in ctl and ticks_diff(end, ticks_ms()) > 0:
         client.event.emit(topic, {"end": i - 1})
         print("@stopped", i)
     if publishing and next_at is not None and ticks_diff(ticks_ms(), next_at) >= 0:
-        client.event.emit(topic, {"i": i})
+        url = client.get_url()
+        client.event.emit(topic, {"i": i, "n": urls.index(url) if url in urls else -1})
         i += 1
         next_at = ticks_add(next_at, period)
         if ticks_diff(ticks_ms(), next_at) > 100:  # blocked (a connect): no burst to catch up

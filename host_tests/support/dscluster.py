@@ -217,17 +217,8 @@ class ClusterDevice(LineLog):
         self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      preexec_fn=die_with_parent)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.read_lines(self.proc.stdout)
         return self
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append((time.monotonic(), line.rstrip("\n")))
-                self.cond.notify_all()
-        with self.cond:
-            self.reader_done = True
-            self.cond.notify_all()
 
     def opened(self):
         """(monotonic time, url) of every time the device reached OPEN."""
