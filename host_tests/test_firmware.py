@@ -81,7 +81,7 @@ class Device(LineLog):
         self.proc = subprocess.Popen([self.micropython, "-X", "heapsize=" + self.heap, script],
                                      cwd=cwd, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
-        self.read_lines(self.proc.stdout)
+        threading.Thread(target=self._read, daemon=True).start()
         return self
 
     def stop(self):

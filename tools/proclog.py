@@ -2,7 +2,7 @@
 
 Shared by host_tests/test_firmware.py's Device (the firmware on the unix port),
 host_tests/support/dscluster.py's ClusterDevice and tools/mp32_device.py's WasmDevice
-(the firmware on the 32-bit VM): a reader thread (read_lines, or the class's own)
+(the firmware on the 32-bit VM): a reader thread (_read here, or the class's own)
 appends (monotonic time, text) to self.lines under self.cond and sets
 self.reader_done once the process's output has ended.
 """
@@ -12,12 +12,12 @@ import time
 
 
 class LineLog:
-    def read_lines(self, stream):
-        """Start the reader thread on a text stream (a process's stdout)."""
-        threading.Thread(target=self._read_lines, args=(stream,), daemon=True).start()
+    def read_lines(self):
+        """Start the reader thread on self.proc's stdout (text mode)."""
+        threading.Thread(target=self._read, daemon=True).start()
 
-    def _read_lines(self, stream):
-        for line in stream:
+    def _read(self):
+        for line in self.proc.stdout:
             with self.cond:
                 self.lines.append((time.monotonic(), line.rstrip("\n")))
                 self.cond.notify_all()

@@ -217,7 +217,7 @@ class ClusterDevice(LineLog):
         self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      preexec_fn=die_with_parent)
-        self.read_lines(self.proc.stdout)
+        self.read_lines()
         return self
 
     def opened(self):
