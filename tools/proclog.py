@@ -1,15 +1,30 @@
 """The output lines of a device process, and waiting for them.
 
-Shared by host_tests/test_firmware.py's Device (the firmware on the unix port) and
-tools/mp32_device.py's WasmDevice (the firmware on the 32-bit VM): a reader thread
+Shared by host_tests/test_firmware.py's Device (the firmware on the unix port),
+host_tests/support/dscluster.py's ClusterDevice and tools/mp32_device.py's WasmDevice
+(the firmware on the 32-bit VM): a reader thread (_read here, or the class's own)
 appends (monotonic time, text) to self.lines under self.cond and sets
 self.reader_done once the process's output has ended.
 """
 import re
+import threading
 import time
 
 
 class LineLog:
+    def read_lines(self):
+        """Start the reader thread on self.proc's stdout (text mode)."""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                self.cond.notify_all()
+        with self.cond:
+            self.reader_done = True
+            self.cond.notify_all()
+
     def output(self):
         with self.cond:
             return "\n".join(t for _, t in self.lines)

@@ -1,46 +1,108 @@
 """`make run`: the real deepstream server, a device on the MicroPython unix
 port publishing simulated readings, and a host subscriber (our client on
-CPython) printing what arrives. Ctrl-C stops all three."""
+CPython) printing what arrives. Ctrl-C stops them all.
+
+`make run NODES=2` (--nodes 2): the same on a two-node cluster sharing one
+Redis (host_tests/support/dscluster.py). The device is given both nodes'
+URLs and starts on node 1, the subscriber sits on node 2. Halfway through
+(--seconds, default 20) node 1 is killed with SIGKILL: the device moves to
+node 2 by itself and the readings go on; then everything stops."""
+import argparse
 import os
 import subprocess
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(REPO, "lib"), os.path.join(REPO, "host_tests", "support")]
 
 from deepstream import Client  # noqa: E402
+from dscluster import DeepstreamCluster  # noqa: E402
 from dsserver import DeepstreamServer  # noqa: E402
 from mp import mp_lib  # noqa: E402
 
 MICROPYTHON = os.environ.get("MICROPYTHON", os.path.join(REPO, ".venv", "bin", "micropython"))
 
 
+def start_device(urls):
+    # the device gets the library as .mpy, as a board does, and a board-sized heap
+    env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
+    return subprocess.Popen([MICROPYTHON, "-X", "heapsize=96K", "tools/demo_device.py", ",".join(urls), "demo-1"],
+                            cwd=REPO, env=env)
+
+
+def subscribe(urls, names):
+    """The host subscriber, logged in and subscribed before the device starts."""
+    client = Client(urls)
+    client.on("error", lambda msg, event, topic: print("host error %s: %s" % (event, msg)))
+    client.on("connectionStateChanged", lambda state: print("host connection:", state))
+    client.login({"username": "host-subscriber"})
+    client.event.subscribe("devices/demo-1/temperature",
+                           lambda data: print("reading from demo-1 (host on %s):" % names[client.get_url()], data))
+    deadline = time.monotonic() + 10
+    while client.get_connection_state() != "OPEN" and time.monotonic() < deadline:
+        client.poll(50)
+    for _ in range(5):  # the subscription reaches the server
+        client.poll(20)
+    return client
+
+
+def run(device, client, until=None, on_half=None):
+    half = None if until is None else time.monotonic() + (until - time.monotonic()) / 2
+    while device.poll() is None and (until is None or time.monotonic() < until):
+        client.poll(200)
+        if half is not None and time.monotonic() >= half:
+            half = None
+            on_half()
+    if device.poll() is not None:
+        print("device process ended with code", device.returncode)
+
+
+def stop(device, client):
+    client.close()
+    client.poll(100)
+    if device.poll() is None:
+        device.terminate()
+        device.wait(5)
+
+
 def main():
-    with DeepstreamServer() as srv:
-        print("deepstream server %s (log: server output is kept in a temp dir)" % srv.url)
-        # the device gets the library as .mpy, as a board does, and a board-sized heap
-        env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
-        device = subprocess.Popen([MICROPYTHON, "-X", "heapsize=96K", "tools/demo_device.py", srv.url, "demo-1"],
-                                  cwd=REPO, env=env)
-        client = Client(srv.url)
-        client.on("error", lambda msg, event, topic: print("host error %s: %s" % (event, msg)))
-        client.on("connectionStateChanged", lambda state: print("host connection:", state))
-        client.login({"username": "host-subscriber"})
-        client.event.subscribe("devices/demo-1/temperature",
-                               lambda data: print("reading from demo-1:", data))
-        print("Ctrl-C to stop")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--nodes", type=int, default=1, help="1: one server; 2 or more: a cluster")
+    ap.add_argument("--seconds", type=float, default=20.0, help="cluster demo length (a node dies halfway)")
+    args = ap.parse_args()
+    if args.nodes <= 1:
+        with DeepstreamServer() as srv:
+            print("deepstream server %s (log: server output is kept in a temp dir)" % srv.url)
+            client = subscribe(srv.url, {srv.url: "the server"})
+            device = start_device([srv.url])
+            print("Ctrl-C to stop")
+            try:
+                run(device, client)
+            except KeyboardInterrupt:
+                print("\nstopping")
+            finally:
+                stop(device, client)
+        return
+    with DeepstreamCluster(nodes=args.nodes) as cluster:
+        names = {url: "node %d" % (i + 1) for i, url in enumerate(cluster.urls)}
+        print("redis on 127.0.0.1:%d" % cluster.redis.port)
+        for url, name in names.items():
+            print("deepstream %s: %s" % (name, url))
+        client = subscribe(cluster.urls[1:] + cluster.urls[:1], names)  # on node 2
+        device = start_device(cluster.urls)  # starts on node 1, the others in turn
+
+        def kill_first():
+            print("\n*** killing node 1 (SIGKILL): the device should move on by itself ***\n")
+            cluster.kill(0)
+
+        print("running for %.0f s, node 1 dies halfway; Ctrl-C to stop" % args.seconds)
         try:
-            while device.poll() is None:
-                client.poll(200)
-            print("device process ended with code", device.returncode)
+            run(device, client, until=time.monotonic() + args.seconds, on_half=kill_first)
         except KeyboardInterrupt:
             print("\nstopping")
         finally:
-            client.close()
-            client.poll(100)
-            if device.poll() is None:
-                device.terminate()
-                device.wait(5)
+            stop(device, client)
 
 
 if __name__ == "__main__":

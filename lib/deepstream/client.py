@@ -1,4 +1,5 @@
-"""The public entry point: `Client(url, **options)`.
+"""The public entry point: `Client(url, **options)`; url may be a list of
+cluster nodes (see docs/CLUSTER.md).
 
 Holds the connection core and one handler per topic, routes incoming
 messages to them, and turns every problem into an `error` event. Drivers
@@ -20,15 +21,15 @@ _NONE = object()  # "no argument" for _call (None is an argument)
 
 class Client:
     def __init__(self, url, clock=None, **options):
-        from .options import merge, normalize_url  # needed only here: unloaded below
+        from .options import merge, normalize_urls  # needed only here: unloaded below
         self.options = merge(options)
-        url = normalize_url(url, self.options["path"])
+        urls = normalize_urls(url, self.options)
         _unload("options")
         self._listeners = {}  # emitter: event name -> list of callbacks
         self.last_error = None  # (message, event, topic) of the latest error
         self._reporting = False  # error listeners are running: never re-entered
         self._acks = AckTimeouts(self)
-        self._conn = Connection(self, url, self.options, clock or ticks_ms)
+        self._conn = Connection(self, urls, self.options, clock or ticks_ms)
         self.event = EventHandler(self)
         self._record = None
         self._rpc = None
@@ -77,6 +78,10 @@ class Client:
 
     def get_connection_state(self):
         return self._conn.state
+
+    def get_url(self):
+        """The URL in use or being tried: with several, the node of the moment."""
+        return self._conn.url
 
     def close(self):
         self._conn.close()

@@ -38,12 +38,15 @@ HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C me
 
 
 class Connection:
-    def __init__(self, client, url, options, clock):
+    def __init__(self, client, urls, options, clock):
         self.client = client
         self.options = options
         self.clock = clock
         self.timers = Timers(clock)
-        self.original_url = url  # normalized by options.normalize_url
+        # urls: normalized by options.normalize_urls; several = cluster nodes, and
+        # the list turns by one on every reconnect, its head the node in use
+        self._urls = urls if len(urls) > 1 else None
+        self.original_url = urls[0]
         self.url = self.original_url
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
@@ -517,6 +520,10 @@ class Connection:
                                "MAX_RECONNECTION_ATTEMPTS_REACHED", T_CONNECTION)
 
     def _reconnect(self, _):
+        urls = self._urls
+        if urls is not None:  # a cluster: each attempt goes to the next node
+            urls.append(urls.pop(0))
+            self.original_url = urls[0]
         self.url = self.original_url  # a redirect target is forgotten
         self._open_request = self.url
         self._wake()

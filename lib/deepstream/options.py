@@ -40,6 +40,7 @@ DEFAULTS = {
     # handshake is given up this way (and skipped by the cluster helper). 0: no limit.
     "handshake_timeout": 5000,
     "print_errors": True,  # with no "error" listener, print each error as one line (repeats limited)
+    "random_first_node": False,  # several urls: start at a random one (a fleet spreads)
     "ca_file": None,  # wss: CA certificate for verification
     "verify": True,  # wss: False = no certificate check (raises INSECURE_CONNECTION)
 }
@@ -63,6 +64,23 @@ def merge(user):
                 raise ValueError("option '%s' must be a non-negative integer, got %r" % (key, value))
         opts[key] = value
     return opts
+
+
+def normalize_urls(url, opts):
+    """One url, or a list of them (cluster nodes, tried in turn): a list of
+    normalized urls. With random_first_node the list starts at a random one."""
+    path = opts["path"]
+    if isinstance(url, (list, tuple)):
+        if not url:
+            raise ValueError("the url list is empty")
+        urls = [normalize_url(u, path) for u in url]
+    else:
+        urls = [normalize_url(url, path)]
+    if opts["random_first_node"] and len(urls) > 1:
+        from .compat import urandom
+        k = urandom(1)[0] % len(urls)
+        urls = urls[k:] + urls[:k]
+    return urls
 
 
 def normalize_url(url, default_path):
