@@ -154,6 +154,9 @@ class _Session:
                     if self.done:
                         break
                 if conn.want_close and not ws.close_sent:
+                    if conn.link_dead:  # the heartbeat found it dead: no close handshake to wait for
+                        self.end(None)
+                        return
                     writer.write(ws.send_close(1000))
                     close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
             await writer.drain()

@@ -50,6 +50,7 @@ class Connection:
         self.url = self.original_url
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
+        self.link_dead = False  # with want_close: drop it at once, a close handshake would only wait
         self.on_output = None  # driver hook: something to send (the asyncio writer wakes)
         self.write_through = None  # driver hook: write_through(n) writes `out` now, True if sent
         self._open_request = self.url  # the reference client connects at construction
@@ -194,6 +195,7 @@ class Connection:
     def socket_opened(self):
         self._socket_open = True
         self.want_close = False
+        self.link_dead = False
         self._redirecting = False
         self._last_ping = self.clock()
         if self.options["handshake_timeout"]:
@@ -497,6 +499,7 @@ class Connection:
             # OPEN so that what is sent meanwhile waits in the queue
             self._set_state(RECONNECTING)
             self._was_reconnecting = True
+            self.link_dead = True
             self._close_socket()
         else:
             self._schedule_heartbeat()

@@ -149,6 +149,9 @@ class PollDriver:
             if not n or not self._send_frame(n):
                 break
         if self._t is t and conn.want_close and not t.ws.close_sent:
+            if conn.link_dead:  # the heartbeat found it dead: no close handshake to wait for
+                self._drop()
+                return
             try:
                 t.send_bytes(t.ws.send_close(1000), self._send_timeout)
                 self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
