@@ -25,6 +25,7 @@ class FakeConn:
         self.clock = ticks_ms
         self.state = "CLOSED"
         self.want_close = False
+        self.link_dead = False
         self.on_output = None
         self.write_through = None
         self.out = self.frame = bytearray(HEADROOM + 32768)

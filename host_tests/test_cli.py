@@ -64,7 +64,7 @@ def test_no_server_exits_3_naming_the_url():
     url = "ws://127.0.0.1:%d/deepstream-v3" % free_port()
     r = run_cli(["--url", url, "pub", "x", "1"])
     assert r.returncode == 3, r.stderr
-    assert "cannot connect to " + url in r.stderr
+    assert "Can't connect! Deepstream server unreachable on " + url in r.stderr  # the reference text
     assert "Traceback" not in r.stderr
 
 

@@ -1,6 +1,6 @@
 """Runs the deepstream client inside MicroPython for the behave harness.
 
-    micropython -X heapsize=96K features/support/mp_agent.py <path to lib/>
+    micropython -X heapsize=112K features/support/mp_agent.py <path to lib/>
 
 One JSON command per stdin line, answered on stdout; the agent handles one
 command at a time and only runs the client (client.poll) during "pump".
@@ -155,7 +155,7 @@ def main():
             if op == "init":
                 # Load the whole library (driver included) before creating
                 # the client: compiling .py sources needs large transient
-                # blocks, which a fragmented 96K heap may no longer have
+                # blocks, which a fragmented small heap may no longer have
                 # (a board would use frozen or .mpy modules instead).
                 gc.collect()
                 import deepstream.poll  # noqa: F401

@@ -47,6 +47,8 @@ last: Optional[tuple[str, str, str]] = client.last_error
 timeout: Any = client.options["subscription_timeout"]
 client.poll(100)
 client.poll()
+node: str = client.get_url()
+cluster = Client(["ws://10.0.0.1:6020/deepstream-v3", "ws://10.0.0.2:6020/deepstream-v3"], random_first_node=True)
 flushed: bool = client.flush(2000)
 flushed = client.flush()
 

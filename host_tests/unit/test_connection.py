@@ -216,8 +216,7 @@ def test_heartbeat_verdict_leaves_open_at_once_and_keeps_emits():
     assert link.client.get_connection_state() == "RECONNECTING"
     link.client.event.emit("r", 1)
     assert link.conn.take_frame() == 0  # queued, not written into the dead socket
-    from deepstream.offline import queued_count
-    assert queued_count(link.conn, "E\x1fEVT\x1fr\x1fN1\x1e") == 1
+    assert link.conn.queued_count("E\x1fEVT\x1fr\x1fN1\x1e") == 1
 
 
 def test_auth_answers_nobody_asked_for_do_not_change_the_state():

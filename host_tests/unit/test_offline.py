@@ -195,3 +195,17 @@ def test_outbox_full_counts_drops():
     assert link.sent()[1:] == ["E|EVT|r|N0+E|EVT|r|N1+"]
     assert link.errors[-1][1] == "3 messages were dropped while offline"
     _remove(OUTBOX)
+
+
+def test_queued_count_sees_the_frame_buffer_and_the_ring_whole_messages_only():
+    link = online(max_queued_bytes=400)  # nothing is dropped
+    link.drop()
+    conn = link.conn
+    for i in range(12):  # 102 bytes each: 9 in the frame buffer, the rest in the ring
+        _emit(link, i)
+    link.client.event.emit("x", "a")
+    link.client.event.emit("rx", "a")  # ends like E|EVT|x|Sa: not a copy of it
+    assert conn.queued_count("E\x1fEVT\x1fx\x1fSa\x1e") == 1
+    assert conn.queued_count("E\x1fEVT\x1fr\x1fS0:" + "x" * 90 + "\x1e") == 1  # in the frame buffer
+    assert conn.queued_count("E\x1fEVT\x1fr\x1fS10:" + "x" * 89 + "\x1e") == 1  # in the ring
+    assert conn.queued_count("E\x1fEVT\x1fnone\x1e") == 0

@@ -1,7 +1,7 @@
-"""transport.connect_error_text: the connectionError text of a failed connection
+"""first_contact.connect_error_text: the connectionError text of a failed connection
 attempt (pytest on CPython, mptest on MicroPython). The drivers' use of it against
 real sockets is in host_tests/test_drivers.py."""
-from deepstream.transport import ECONNREFUSED, ECONNRESET, connect_error_text
+from deepstream.first_contact import ECONNREFUSED, ECONNRESET, connect_error_text
 
 URL = "ws://localhost:6020/deepstream"
 UNREACHABLE = "Can't connect! Deepstream server unreachable on " + URL

@@ -14,7 +14,7 @@ import asyncio
 from .compat import ticks_add, ticks_diff, wait_for_ms
 from .connection import HEADROOM
 from .constants import CLOSED
-from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, parse_url, pump, warn_if_insecure
+from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, pump, warn_if_insecure
 from .ws import frame_in_place, mask_in_place
 
 READ_SIZE = 1024
@@ -172,20 +172,22 @@ class _Session:
 
 async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
     """Connect and upgrade; returns (reader, writer, ws)."""
-    secure, host, port, path = parse_url(url)
-    ctx = None
-    if secure:
-        from .tls import ssl_context
-
-        ctx = ssl_context(ca_file, verify)
-    reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
-    sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
-    if sock is None and hasattr(writer, "get_extra_info"):
-        sock = writer.get_extra_info("socket")
-    if sock is not None:
-        no_delay(sock)
-    ws = WebSocket(max_message_size)
+    from .ws_handshake import parse_url, release  # needed only now: released at the end either way
+    writer = None
     try:
+        secure, host, port, path = parse_url(url)
+        ctx = None
+        if secure:
+            from .tls import ssl_context
+
+            ctx = ssl_context(ca_file, verify)
+        reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+        sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
+        if sock is None and hasattr(writer, "get_extra_info"):
+            sock = writer.get_extra_info("socket")
+        if sock is not None:
+            no_delay(sock)
+        ws = WebSocket(max_message_size)
         writer.write(ws.handshake_request(host, port, path, secure=secure))
         await writer.drain()
         while True:
@@ -194,7 +196,9 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
             if ws.receive_handshake(data):  # b"" (closed): raises, saying what that means
                 return reader, writer, ws
     except BaseException:
-        writer.close()
+        release()
+        if writer is not None:
+            writer.close()
         raise
 
 
@@ -205,7 +209,7 @@ async def _session(conn, url, wake):
                        option(conn, "ca_file"), option(conn, "verify")),
             option(conn, "connect_timeout"))
     except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
-        from .transport import connect_error_text
+        from .first_contact import connect_error_text
         conn.socket_error(connect_error_text(url, err))
         conn.socket_closed(None)
         return

@@ -68,7 +68,8 @@ class Client:
         if not isinstance(auth, dict):
             self._error("authParams is not an object", "INVALID_AUTH_MSG", "X")
             return self
-        self._conn.authenticate(auth, callback)
+        from .handshake import authenticate
+        authenticate(self._conn, auth, callback)
         return self
 
     def login_async(self, auth=None):

@@ -1,6 +1,6 @@
 """The public entry point (client.py)."""
 import asyncio
-from typing import Any, Callable, Coroutine, Dict, Literal, Mapping, Optional, Tuple, overload
+from typing import Any, Callable, Coroutine, Dict, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 from typing_extensions import Unpack
 
@@ -16,7 +16,7 @@ class Client:
     last_error: Optional[Tuple[str, str, str]]
     """(message, event, topic) of the latest error."""
     event: EventHandler
-    def __init__(self, url: str, clock: Optional[Callable[[], int]] = None,
+    def __init__(self, url: Union[str, Sequence[str]], clock: Optional[Callable[[], int]] = None,
                  **options: Unpack[Options]) -> None: ...
     @property
     def record(self) -> RecordHandler: ...
@@ -28,6 +28,7 @@ class Client:
               callback: Optional[Callable[[bool, Any], object]] = None) -> "Client": ...
     def login_async(self, auth: Optional[Mapping[str, Any]] = None) -> Coroutine[Any, Any, Any]: ...
     def get_connection_state(self) -> ConnectionState: ...
+    def get_url(self) -> str: ...
     def close(self) -> None: ...
     # "error": cb(message, event, topic); "connectionStateChanged": cb(state);
     # an error event's name (errors.py): cb(topic, message)

@@ -8,7 +8,8 @@ out frames to send (take_frame). It never does I/O and never sleeps.
 The states and transitions are the reference client's (see docs/PROTOCOL.md):
 CLOSED, AWAITING_CONNECTION, CHALLENGING, AWAITING_AUTHENTICATION,
 AUTHENTICATING, OPEN, ERROR, RECONNECTING. `_set_state` is the only place
-the state changes.
+the state changes. How the link gets to OPEN (challenge, login, redirect,
+reconnect back-off) is in handshake.py, loaded only while it does.
 
 Sending: every message is encoded straight into one preallocated frame
 buffer (`out`), the payload of the next websocket frame, with HEADROOM bytes
@@ -18,13 +19,10 @@ what cannot go out now (offline, or a writer that has not run yet) waits in
 a byte ring of max_queued_bytes (ring.py, handled by offline.py).
 """
 from . import _unload
-from .compat import const, json_dumps, ticks_diff, urandom
-from .constants import (
-    ACTIONS, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, AUTHENTICATING,
-    CHALLENGING, CLOSED, ERROR, OPEN, RECONNECTING, T_AUTH, T_CONNECTION,
-)
+from .compat import const, ticks_diff
+from .constants import ACTIONS, AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING, T_AUTH, T_CONNECTION
 from .constants import MESSAGE_SEPARATOR as MS
-from .message import UNDEFINED, ParseError, build, parse_typed, split
+from .message import ParseError, build, split
 from .timers import Timers
 
 EVT = "E\x1fEVT\x1f"
@@ -33,7 +31,6 @@ HEADROOM = const(14)  # before the payload: the longest websocket header (10) + 
 FRAME_BYTES = const(1024)  # payload of one frame: the write-through unit
 _RESERVE = const(5)  # kept free in every frame for confirm_events' C|PI
 HEARTBEAT = "heartbeat"
-RECONNECT = "reconnect"
 HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
 
 
@@ -61,6 +58,9 @@ class Connection:
         self._lent = False  # out was taken by the driver: reset on the next call
         self._direct = []  # messages that bypass the queue (auth, pong, challenge reply, ping)
         self._ring = None  # ring.Ring: what waits (offline, or behind the writer), made on first use
+        if options["confirm_events"]:  # used from the first event on: made now, on a fresh heap
+            from .ring import Ring
+            self._ring = Ring(options["max_queued_bytes"])
         self.dropped = 0  # messages dropped from the queue in this outage
         self._pinging = False  # confirm_events: a C|PI is in flight
         self._barrier = 0  # bytes of the ring's kept events that its C|PO confirms
@@ -96,20 +96,6 @@ class Connection:
             self._on_open()
 
     # ---- user actions ---------------------------------------------------
-
-    def authenticate(self, params, callback):
-        self._auth_params = params
-        self._auth_callback = callback
-        if self._permanently_closed:
-            self.client._error("this client's connection was closed", "IS_CLOSED", "X")
-            return
-        if self._deliberate_close and self.state == CLOSED:
-            self._deliberate_close = False
-            self._open_request = self.original_url
-            self._wake()
-            return
-        if self.state == AWAITING_AUTHENTICATION:
-            self._send_auth()
 
     def send(self, message):
         """Send one built message (str). It is encoded into the frame buffer;
@@ -199,21 +185,16 @@ class Connection:
         self._redirecting = False
         self._last_ping = self.clock()
         if self.options["handshake_timeout"]:
-            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], self.not_deepstream)
+            from .handshake import not_deepstream
+            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], not_deepstream, self)
         self._set_state(AWAITING_CONNECTION)
         self._schedule_heartbeat()
 
     def not_deepstream(self, binary=False):
-        """This endpoint does not speak deepstream's text protocol: the driver
-        saw a binary frame (binary=True), or the handshake timer found no
-        deepstream message within handshake_timeout. The attempt fails with a
-        connectionError that names the likely causes; reconnects follow as
-        for a lost link (a failed handshake counts as a failed attempt)."""
-        if self._socket_open and not self.want_close:  # else this socket is being closed already
-            from .first_contact import explain
-            self.socket_error(explain("binary" if binary else "silent", self.url,
-                                      self.options["handshake_timeout"]))
-            self._close_socket()  # socket_closed() cancels the handshake timer
+        """For drivers (and the handshake timer): this endpoint does not speak
+        deepstream's text protocol (handshake.not_deepstream)."""
+        from .handshake import not_deepstream
+        not_deepstream(self, binary)
 
     def socket_error(self, text):
         self._set_state(ERROR)
@@ -232,7 +213,8 @@ class Connection:
         if self._deliberate_close or self._permanently_closed:
             self._set_state(CLOSED)
             return
-        self._try_reconnect()
+        from .handshake import try_reconnect
+        try_reconnect(self)
 
     def receive_text(self, frame):
         """One websocket text frame: each message in it is handled in turn.
@@ -327,6 +309,28 @@ class Connection:
             self._fill = 0
             self.client._error("out of memory framing %d bytes: their messages are lost" % n, "MESSAGE_DROPPED", "C")
 
+    def queued_count(self, message):
+        """How many copies of message (str) wait to be sent: handlers ask after a
+        reconnect (what is still queued needs no second copy). The frame
+        buffer is searched here; offline.py is loaded only if the ring exists."""
+        data = message.encode()
+        n = 0
+        if self._fill and not self._lent:
+            out = self.out
+            i = HEADROOM
+            end = HEADROOM + self._fill
+            while True:
+                i = out.find(data, i, end)
+                if i < 0:
+                    break
+                if i == HEADROOM or out[i - 1] == 0x1E:  # a whole message, not the tail of one
+                    n += 1
+                i += len(data)
+        if self._ring is not None:
+            from .offline import ring_count
+            n += ring_count(self._ring, data)
+        return n
+
     def stopped(self):
         """CLOSED with no reconnect or reopen coming: nothing more will be sent."""
         return self.state == CLOSED and self._open_request is None and self.timers.next_deadline() is None
@@ -356,7 +360,16 @@ class Connection:
         if topic == T_CONNECTION:
             self._handle_connection(action, data)
         elif topic == T_AUTH:
-            self._handle_auth(action, data)
+            from .handshake import on_auth
+            logged_in = on_auth(self, action, data)
+            if logged_in is not None:
+                # OPEN here, once the handshake code has returned: unloaded then
+                # (_on_open), its memory is free for the restore that follows
+                on_auth = None
+                self._set_state(OPEN)
+                cb = self._auth_callback
+                if cb is not None:
+                    self.client._call(T_AUTH, cb, True, logged_in[0])
         else:
             self.client._dispatch(topic, action, data, msg)
 
@@ -370,79 +383,9 @@ class Connection:
             if self._pinging:  # the answer to our confirmation ping
                 from .offline import confirmed
                 confirmed(self)
-        elif action == "CH":
-            if self.state != AWAITING_CONNECTION:  # a challenge comes first or not at all
-                self.client._error("C|CH", "UNSOLICITED_MESSAGE", T_CONNECTION)
-                return
-            self._set_state(CHALLENGING)
-            self._send_direct(build("C", "CHR", self.original_url))
-        elif action == "A":
-            if self.state in (AWAITING_CONNECTION, CHALLENGING):
-                self._set_state(AWAITING_AUTHENTICATION)
-                if self._auth_params is not None:
-                    self._send_auth()
-        elif action == "RED":
-            if not data or not data[0]:
-                self.client._error("redirect without a url", "MESSAGE_PARSE_ERROR", "C")
-                return
-            self.url = data[0]
-            self._redirecting = True
-            self._close_socket()
-        elif action == "REJ":
-            self._permanently_closed = True
-            self._close_socket()
-            self._set_state(CLOSED)
-        elif action == "E":
-            code = data[0] if data else ""
-            text = data[1] if len(data) > 1 else ""
-            if code == "CONNECTION_AUTHENTICATION_TIMEOUT":
-                self._permanently_closed = True
-                self._close_socket()
-            self.client._error(text, code, T_CONNECTION)
-        else:
-            self.client._error(action, "UNSOLICITED_MESSAGE", T_CONNECTION)
-
-    def _handle_auth(self, action, data):
-        # An answer is expected while our A|REQ is out; after login() also
-        # before the connection handshake has completed (the reference client
-        # takes it then too), and an A|E right after a refusal (7.0.2 follows
-        # the last INVALID_AUTH_DATA with TOO_MANY_AUTH_ATTEMPTS).
-        state = self.state
-        expected = state == AUTHENTICATING or self._auth_params is not None and (
-            state in (AWAITING_CONNECTION, CHALLENGING) or (action == "E" and state == AWAITING_AUTHENTICATION))
-        if action in ("A", "E") and not expected:
-            # an answer to no login of ours must not take an OPEN link down
-            self.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
-            return
-        if action == "A":
-            self._set_state(OPEN)
-            self._auth_done(True, self._decode(data[0]) if data else None)
-        elif action == "E":
-            code = data[0] if data else ""
-            value = self._decode(data[1]) if len(data) > 1 else None
-            if code == "TOO_MANY_AUTH_ATTEMPTS":
-                self._permanently_closed = True
-            elif code == "INVALID_AUTH_MSG":
-                self._deliberate_close = True  # stays closed; a later login() reopens
-                value = "invalid authentication message"
-            else:
-                self._set_state(AWAITING_AUTHENTICATION)
-            self._auth_done(False, value)
-        else:
-            self.client._error(action, "UNSOLICITED_MESSAGE", T_AUTH)
-
-    def _decode(self, field):
-        try:
-            value = parse_typed(field)
-        except ParseError as err:
-            self.client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
-            return None
-        return None if value is UNDEFINED else value
-
-    def _auth_done(self, success, data):
-        cb = self._auth_callback
-        if cb is not None:
-            self.client._call(T_AUTH, cb, success, data)
+        else:  # the handshake's own messages (and stray ones)
+            from .handshake import on_connection
+            on_connection(self, action, data)
 
     # ---- outgoing -------------------------------------------------------
 
@@ -460,12 +403,6 @@ class Connection:
         self._direct.append(message)
         self._wake()
 
-    def _send_auth(self):
-        # A|REQ must travel alone: before A|A, 7.0.2 reads only the first
-        # message of a frame. Auth data is raw JSON, never typed.
-        self._send_direct(build("A", "REQ", json_dumps(self._auth_params)))
-        self._set_state(AUTHENTICATING)
-
     def _wake(self):
         if self.on_output is not None:
             self.on_output()
@@ -479,11 +416,15 @@ class Connection:
     # ---- open, heartbeat, reconnect ------------------------------------
 
     def _on_open(self):
-        if self._was_reconnecting or self._ring is not None or self._outbox is not None or self.dropped:
+        _unload("handshake")  # a steady link does not need it: a reconnect or a login() loads it again
+        if self._ring is not None or self._outbox is not None or self.dropped or (self._was_reconnecting and self._fill):
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
             if self._ring is None and self._replay is None:
-                _unload("offline")  # a steady link does not need it: loaded again by the next outage
+                _unload("offline")  # likewise: loaded again by the next outage
+        elif self._was_reconnecting:  # nothing waits: only the handlers' state to send again
+            self._was_reconnecting = False
+            self.client._resubscribe()
         if self.pending():
             self._wake()
 
@@ -503,31 +444,3 @@ class Connection:
             self._close_socket()
         else:
             self._schedule_heartbeat()
-
-    def _try_reconnect(self):
-        opts = self.options
-        if self._reconnect_attempt < opts["max_reconnect_attempts"]:
-            self._set_state(RECONNECTING)
-            self._was_reconnecting = True
-            delay = min(opts["max_reconnect_interval"],
-                        opts["reconnect_interval_increment"] * self._reconnect_attempt)
-            # jitter, so a fleet of boards does not reconnect in lockstep
-            delay += delay * opts["reconnect_jitter"] * urandom(1)[0] // 25500
-            self._reconnect_attempt += 1
-            self.timers.add(RECONNECT, delay, self._reconnect)
-        else:
-            attempts = self._reconnect_attempt
-            self._deliberate_close = True
-            self._set_state(CLOSED)
-            self.client._error("gave up after %d reconnection attempts" % attempts,
-                               "MAX_RECONNECTION_ATTEMPTS_REACHED", T_CONNECTION)
-
-    def _reconnect(self, _):
-        urls = self._urls
-        if urls is not None:  # a cluster: each attempt goes to the next node
-            urls.append(urls.pop(0))
-            self.original_url = urls[0]
-        self.url = self.original_url  # a redirect target is forgotten
-        self._open_request = self.url
-        self._wake()
-

@@ -7,11 +7,18 @@ TCP connection without an HTTP answer; its binary endpoint (the shipped
 configuration's only one, /deepstream) answers 101 and then waits, silent,
 for a binary-protocol client.
 
-Loaded only when a first contact fails, by ws_handshake.py and
-Connection.not_deepstream(), and unloaded by explain() itself: none of it is
-resident while things work (docs/MEMORY.md).
+Also the text of an attempt that failed below the websocket (refused, reset,
+DNS, TLS: connect_error_text). Loaded only when a first contact fails, by the
+drivers, ws_handshake.py and handshake.not_deepstream(), and unloaded by
+explain() and connect_error_text() themselves: none of it is resident while
+things work (docs/MEMORY.md).
 """
 from . import _unload
+
+try:
+    from errno import ECONNREFUSED, ECONNRESET
+except ImportError:
+    ECONNREFUSED, ECONNRESET = 111, 104
 
 _SETUP = "this client needs the server's ws-text endpoint, see README 'Server set-up'"
 
@@ -38,3 +45,20 @@ def explain(kind, where, detail=None):
             "Likely causes: deepstream's binary endpoint (v4 and later serve it at /deepstream by "
             "default; it waits silently for a binary-protocol client), a server that is not deepstream, "
             "or one too busy to answer; %s" % (where, detail, _SETUP))
+
+
+def connect_error_text(url, err):
+    """The connectionError text for a connection attempt that failed.
+
+    Refused or reset (nobody listens there): the reference client's text,
+    which the conformance suite checks word for word. Anything else (DNS,
+    TLS, a timeout, an upgrade the server refused) keeps its own text.
+    """
+    _unload("first_contact")
+    text = str(err) or type(err).__name__
+    if isinstance(err, OSError) and (err.errno in (ECONNREFUSED, ECONNRESET) or (
+            # CPython's asyncio, one refusal per address of a dual-stack name, and no errno
+            text.startswith("Multiple exceptions: ")
+            and text.count("[Errno ") == text.count("[Errno %d]" % ECONNREFUSED))):
+        return "Can't connect! Deepstream server unreachable on " + url
+    return "cannot connect to %s: %s" % (url, text)

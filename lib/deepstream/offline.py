@@ -254,28 +254,11 @@ def replay_done(conn):
 # ---- looking into the queue (reconnects, timeouts) ---------------------------
 
 
-def _waiting(conn):
-    """Every queued message (bytes), frame buffer first, then the ring."""
-    if conn._fill and not conn._lent:
-        out = conn.out
-        end = HEADROOM + conn._fill
-        i = HEADROOM
-        while i < end:
-            stop = out.find(b"\x1e", i, end) + 1 or end
-            yield bytes(out[i:stop])
-            i = stop
-    if conn._ring is not None:
-        for msg, queued in conn._ring.messages():
-            if queued:
-                yield msg
-
-
-def queued_count(conn, message):
-    """How many copies of message (str) wait to be sent."""
-    data = message.encode()
+def ring_count(r, data):
+    """How many queued copies of message `data` (bytes) the ring holds."""
     n = 0
-    for msg in _waiting(conn):
-        if msg == data:
+    for msg, queued in r.messages():
+        if queued and msg == data:
             n += 1
     return n
 

@@ -1,6 +1,6 @@
 """Client options (options.py): Options lists every name with its type, for
 `Client(url, **options)`; the defaults are in options.py."""
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from typing import type_check_only
 
@@ -40,6 +40,7 @@ class Options(TypedDict, total=False):
     connect_timeout: int
     handshake_timeout: int
     print_errors: bool
+    random_first_node: bool
     ca_file: Optional[str]
     verify: bool
 
@@ -47,4 +48,5 @@ DEFAULTS: Dict[str, Any]
 REMOVED: Dict[str, str]
 
 def merge(user: Mapping[str, Any]) -> Dict[str, Any]: ...
+def normalize_urls(url: Union[str, Sequence[str]], opts: Mapping[str, Any]) -> List[str]: ...
 def normalize_url(url: str, default_path: str) -> str: ...

@@ -62,7 +62,7 @@ class PollDriver:
         except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
             if t is not None:
                 t.close()
-            from .transport import connect_error_text
+            from .first_contact import connect_error_text
             conn.socket_error(connect_error_text(url, err))
             conn.socket_closed(None)
             return

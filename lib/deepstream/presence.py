@@ -225,12 +225,11 @@ class PresenceHandler:
             self._send_bulk("S", list(self._users))
         # a query that left before the link dropped is lost; one still in the
         # offline queue goes out now: ask again for the former only
-        from .offline import queued_count
-        missing = len(self._everyone) - queued_count(conn, _Q_ALL)
+        missing = len(self._everyone) - conn.queued_count(_Q_ALL)
         again = []
         for qid in self._queries:
             msg = build(T, "Q", qid, check_json(self._queries[qid][0]))
-            if not queued_count(conn, msg):
+            if not conn.queued_count(msg):
                 again.append(msg)
         for _ in range(missing):
             conn.send(_Q_ALL)

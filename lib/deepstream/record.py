@@ -267,11 +267,10 @@ class RecordHandler:
 
     def resubscribe(self):
         """After a reconnect: read every record again, listen again, re-ask."""
-        from .offline import queued_count
         conn = self._client._conn
         for name in self._records:
             # a record created while offline has its R|CR still queued: timers only
-            self._send_read(name, not queued_count(conn, build(T, "CR", name)))
+            self._send_read(name, not conn.queued_count(build(T, "CR", name)))
         if self._listeners is not None:
             self._listeners.resubscribe()
         if self._requests:

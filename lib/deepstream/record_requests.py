@@ -104,12 +104,11 @@ def on_request_error(h, code, name, err):
 
 
 def resend(h):
-    from .offline import queued_count
     conn = h._client._conn
     for key in h._requests:
         action, name = key.split("\x1f", 1)
         # still queued (asked while offline): only the timer is missing
-        _send_request(h, action, name, not queued_count(conn, build(T, action, name)))
+        _send_request(h, action, name, not conn.queued_count(build(T, action, name)))
 
 
 # ---- writes without a record -----------------------------------------------

@@ -1,5 +1,6 @@
-"""The only place bytes hit the network: URL parsing, TCP (+TLS) sockets,
-the websocket upgrade, and the event pump that both drivers share.
+"""The only place bytes hit the network: TCP (+TLS) sockets (opened by
+ws_handshake.py: URL, connect, TLS, upgrade) and the event pump that both
+drivers share.
 
 TLS (wss://) verifies the server BY DEFAULT, on both runtimes: the
 certificate must chain to a CA of the ``ca_file`` option (PEM with one or
@@ -21,10 +22,6 @@ try:
     from errno import EAGAIN, EWOULDBLOCK
 except ImportError:
     EAGAIN = EWOULDBLOCK = 11
-try:
-    from errno import ECONNREFUSED, ECONNRESET
-except ImportError:
-    ECONNREFUSED, ECONNRESET = 111, 104
 
 DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True,
             "send_timeout": 2000}
@@ -45,47 +42,6 @@ def no_delay(sock):
         sock.setsockopt(getattr(socket, "IPPROTO_TCP", 6), getattr(socket, "TCP_NODELAY", 1), 1)
     except (OSError, AttributeError, TypeError):
         pass  # a port without the option (some lwIP builds): only slower
-
-
-def parse_url(url):
-    """"ws://host[:port]/path" -> (secure, host, port, path). Raises ValueError."""
-    i = url.find("://")
-    scheme = url[:i]
-    if i < 0 or scheme not in ("ws", "wss"):
-        raise ValueError("not a ws:// or wss:// url: " + url)
-    rest = url[i + 3:]
-    j = rest.find("/")
-    hostport, path = (rest, "/") if j < 0 else (rest[:j], rest[j:])
-    port = 443 if scheme == "wss" else 80
-    if hostport.startswith("["):  # [IPv6]:port
-        k = hostport.find("]")
-        host, tail = hostport[1:k], hostport[k + 1:]
-    else:
-        k = hostport.find(":")
-        host, tail = (hostport, "") if k < 0 else (hostport[:k], hostport[k:])
-    if tail:
-        if not tail.startswith(":") or not tail[1:].isdigit():
-            raise ValueError("bad port in url: " + url)
-        port = int(tail[1:])
-    if not host:
-        raise ValueError("no host in url: " + url)
-    return scheme == "wss", host, port, path
-
-
-def connect_error_text(url, err):
-    """The connectionError text for a connection attempt that failed.
-
-    Refused or reset (nobody listens there): the reference client's text,
-    which the conformance suite checks word for word. Anything else (DNS,
-    TLS, a timeout, an upgrade the server refused) keeps its own text.
-    """
-    text = str(err) or type(err).__name__
-    if isinstance(err, OSError) and (err.errno in (ECONNREFUSED, ECONNRESET) or (
-            # CPython's asyncio, one refusal per address of a dual-stack name, and no errno
-            text.startswith("Multiple exceptions: ")
-            and text.count("[Errno ") == text.count("[Errno %d]" % ECONNREFUSED))):
-        return "Can't connect! Deepstream server unreachable on " + url
-    return "cannot connect to %s: %s" % (url, text)
 
 
 def warn_if_insecure(conn, url):
@@ -144,43 +100,13 @@ class Transport:
         self.sock = None
 
     def connect(self):
-        """TCP connect, TLS, websocket upgrade. Raises OSError/WebSocketError/ValueError."""
-        secure, host, port, path = parse_url(self.url)
-        ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-        sock = socket.socket(ai[0], socket.SOCK_STREAM)
-        self.sock = sock  # so close() works whatever fails below
-        sock.settimeout(self.timeout_ms / 1000)
-        sock.connect(ai[-1])
-        no_delay(sock)
-        if secure:
-            from .tls import ssl_context, tls_error_text
-
-            ctx = ssl_context(self.ca_file, self.verify)
-            try:
-                sock = ctx.wrap_socket(sock, server_hostname=host)
-            except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
-                raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
-            self.sock = sock
-        # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
-        self._readinto = getattr(sock, "recv_into", None) or sock.readinto
-        self._write = getattr(sock, "send", None) or sock.write
-        # non-blocking from here on: MicroPython's blocking readinto() waits to fill the buffer
-        sock.setblocking(False)
-        self._poller = select.poll()
-        self._poller.register(sock, select.POLLOUT)
-        self.send_bytes(self.ws.handshake_request(host, port, path, secure=secure))
-        start = ticks_ms()
-        buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
-        while True:
-            n = self.recv_into(buf)
-            if n is None:
-                left = self.timeout_ms - ticks_diff(ticks_ms(), start)
-                if left <= 0 or not self._wait(select.POLLIN, left):
-                    raise OSError("websocket handshake timed out")
-                continue
-            # n == 0: the server closed; receive_handshake says what that means
-            if self.ws.receive_handshake(memoryview(buf)[:n]):
-                return
+        """TCP connect, TLS, websocket upgrade. Raises OSError/WebSocketError/ValueError.
+        The code lives in ws_handshake.py: it is needed only now."""
+        from .ws_handshake import open_transport, release
+        try:
+            open_transport(self)
+        finally:
+            release()
 
     def _wait(self, mask, ms):
         self._poller.modify(self.sock, mask)

@@ -1,20 +1,90 @@
-"""The websocket opening handshake (RFC 6455 section 4), client side.
+"""Opening a connection: the URL, TCP connect, TLS and the websocket opening
+handshake (RFC 6455 section 4), client side.
 
-Needed only while a connection is being made: WebSocket.handshake_request()
-and receive_handshake() (ws.py) import this module, and drop it again once
-the websocket is open, so its code and texts are not resident while the
-client runs (docs/MEMORY.md). A reconnect loads it again. What a failed
-upgrade means is said by first_contact.py, loaded only then.
+Needed only while a connection is being made: Transport.connect()
+(transport.py), aio.open_async() and WebSocket.handshake_request() /
+receive_handshake() (ws.py) import this module, and drop it again once the
+websocket is open or the attempt failed, so its code and texts are not
+resident while the client runs (docs/MEMORY.md). A reconnect loads it again.
+What a failed upgrade means is said by first_contact.py, loaded only then.
 """
 import binascii
 import hashlib
+import select
+import socket
 
 from . import _unload
-from .compat import urandom
+from .compat import ticks_diff, ticks_ms, urandom
 from .ws import WebSocketError
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_HEADERS = 8192  # bytes of HTTP response we are willing to buffer
+
+
+def parse_url(url):
+    """"ws://host[:port]/path" -> (secure, host, port, path). Raises ValueError."""
+    i = url.find("://")
+    scheme = url[:i]
+    if i < 0 or scheme not in ("ws", "wss"):
+        raise ValueError("not a ws:// or wss:// url: " + url)
+    rest = url[i + 3:]
+    j = rest.find("/")
+    hostport, path = (rest, "/") if j < 0 else (rest[:j], rest[j:])
+    port = 443 if scheme == "wss" else 80
+    if hostport.startswith("["):  # [IPv6]:port
+        k = hostport.find("]")
+        host, tail = hostport[1:k], hostport[k + 1:]
+    else:
+        k = hostport.find(":")
+        host, tail = (hostport, "") if k < 0 else (hostport[:k], hostport[k:])
+    if tail:
+        if not tail.startswith(":") or not tail[1:].isdigit():
+            raise ValueError("bad port in url: " + url)
+        port = int(tail[1:])
+    if not host:
+        raise ValueError("no host in url: " + url)
+    return scheme == "wss", host, port, path
+
+
+def open_transport(t):
+    """TCP connect, TLS, websocket upgrade for transport.Transport t."""
+    from .transport import no_delay
+    secure, host, port, path = parse_url(t.url)
+    ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    sock = socket.socket(ai[0], socket.SOCK_STREAM)
+    t.sock = sock  # so close() works whatever fails below
+    sock.settimeout(t.timeout_ms / 1000)
+    sock.connect(ai[-1])
+    no_delay(sock)
+    if secure:
+        from .tls import ssl_context, tls_error_text
+
+        ctx = ssl_context(t.ca_file, t.verify)
+        try:
+            sock = ctx.wrap_socket(sock, server_hostname=host)
+        except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
+            raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
+        t.sock = sock
+    # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
+    t._readinto = getattr(sock, "recv_into", None) or sock.readinto
+    t._write = getattr(sock, "send", None) or sock.write
+    # non-blocking from here on: MicroPython's blocking readinto() waits to fill the buffer
+    sock.setblocking(False)
+    t._poller = select.poll()
+    t._poller.register(sock, select.POLLOUT)
+    t.send_bytes(request(t.ws, host, port, path, None, secure))
+    start = ticks_ms()
+    buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
+    while True:
+        n = t.recv_into(buf)
+        if n is None:
+            left = t.timeout_ms - ticks_diff(ticks_ms(), start)
+            if left <= 0 or not t._wait(select.POLLIN, left):
+                raise OSError("websocket handshake timed out")
+            continue
+        # n == 0: the server closed; receive_handshake says what that means
+        if t.ws.receive_handshake(memoryview(buf)[:n]):
+            return
 
 
 def _b64(data):
