@@ -17,6 +17,7 @@ package("deepstream", files=[
     "errors.py",
     "event.py",
     "first_contact.py",
+    "handshake.py",
     "jsonpath.py",
     "listener.py",
     "message.py",
