@@ -85,6 +85,9 @@ def equal(a, b):
     """JSON equality as JavaScript sees it: True is not 1, 1 equals 1.0."""
     if a is b:
         return True
+    t = type(a)
+    if t is type(b) and (t is int or t is str or t is float):  # the common case, at once
+        return a == b
     if isinstance(a, dict):
         if not isinstance(b, dict) or len(a) != len(b):
             return False
@@ -165,7 +168,7 @@ def _put(node, tok, value, path):
     node[i] = value
 
 
-def wire_path(data, path):
+def wire_path(data, path, toks=None):
     """`path` as it goes on the wire for a set on `data` (the data BEFORE the set).
 
     The user's text wherever @deepstream/server 7.0.2 reads it as we do:
@@ -176,10 +179,13 @@ def wire_path(data, path):
     make the object {"0": ...}), and it reads `.01` on a list and `[01]` on
     an object differently (and whitespace, a leading `[n]`). The rewrite has
     `[n]` for every token that indexes a list and `.key` for every other,
-    the first token bare.
+    the first token bare. `toks`: tokens(path), if the caller has them.
     """
-    toks = tokens(path)
+    if toks is None:
+        toks = tokens(path)
     first = toks[0]
+    if len(toks) == 1:  # a top-level key: nothing to walk
+        return first
     parts = [first]
     same = path.startswith(first)  # the user's text, read token by token
     pos = len(first)

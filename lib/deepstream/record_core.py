@@ -21,26 +21,30 @@ def _falsy_scalar(value):
 
 
 def _split_set_args(a, b, c, what):
-    """(path, value, callback) from set(value[, cb]) / set(path, value[, cb])."""
+    """(path, value, callback, typed value, tokens) from set(value[, cb]) /
+    set(path, value[, cb]); the path's tokens and the typed value (for a path
+    set) are made here, to refuse what cannot be sent before anything
+    happens, and used again for setting and sending."""
     if b is _NOTHING:
         path, value, cb = None, a, c
     elif callable(b) and not isinstance(a, str):
         path, value, cb = None, a, b
     else:
         path, value, cb = a, b, c
+    payload = toks = None
     if path is not None:
         if not isinstance(path, str) or not path:
             raise ValueError("%s: path must be a non-empty string" % what)
-        _tokens(path)
+        toks = _tokens(path)
         if value is not UNDEFINED:
-            typed(value)  # refuse what cannot be sent, before anything happens
+            payload = typed(value)
     elif not isinstance(value, (dict, list)):
         raise TypeError("%s: a value other than a dict or list needs a path" % what)
     else:
         check_json(value)
     if cb is not None and not callable(cb):
         raise TypeError("%s: callback must be callable" % what)
-    return path, value, cb
+    return path, value, cb, payload, toks
 
 
 class Record(RecordBase):
@@ -64,20 +68,20 @@ class Record(RecordBase):
         the callback gets None or the error text. UNDEFINED as value deletes
         the key. A set that changes nothing sends nothing.
         """
-        path, value, cb = _split_set_args(path_or_data, value, callback, "set")
+        path, value, cb, payload, toks = _split_set_args(path_or_data, value, callback, "set")
         if self._destroyed("set"):
             return
         if not self.is_ready:
             value = _copy(value)
-            self._later(lambda: self._set(path, value, cb))
+            self._later(lambda: self._set(path, value, cb, payload, toks))
             return
-        self._set(path, value, cb)
+        self._set(path, value, cb, payload, toks)
 
-    def _set(self, path, value, cb):
+    def _set(self, path, value, cb, payload, toks):
         if self.is_destroyed:
             return
         old = self._data
-        new = _set_path(old, path, value) if path else (old if _equal(old, value) else _copy(value))
+        new = _set_path(old, toks, value) if path else (old if _equal(old, value) else _copy(value))
         is_open = self._h._client._conn.state == "OPEN"
         if new is old:
             if cb is not None:
@@ -94,22 +98,20 @@ class Record(RecordBase):
                 self._h._client._call(T, cb, CLOSED_TEXT)
         if path is not None and value is not UNDEFINED and _falsy_scalar(value):
             path = None  # 7.0.2 refuses this as a path set: send the whole record
-        self._send_update(path and _wire_path(old, path), new, value, config)
+        self._send_update(path and _wire_path(old, path, toks), new, payload or "U", config)
         self._apply(new)
 
-    def _send_update(self, path, data, value, config):
-        """R|U with `data`, or R|P of `value` at `path` (already in wire form)."""
+    def _send_update(self, path, data, payload, config):
+        """R|U with `data`, or R|P of the typed `payload` at `path` (already in wire form)."""
         self.version += 1
-        name = self.name
         if path is None:
-            fields = [name, str(self.version), check_json(data)]
-            action = "U"
+            msg = build(T, "U", self.name, str(self.version), check_json(data)) if config is None else \
+                build(T, "U", self.name, str(self.version), check_json(data), config)
+        elif config is None:
+            msg = build(T, "P", self.name, str(self.version), path, payload)
         else:
-            fields = [name, str(self.version), path, typed(value)]
-            action = "P"
-        if config is not None:
-            fields.append(config)
-        self._h._client._conn.send(build(T, action, *fields))
+            msg = build(T, "P", self.name, str(self.version), path, payload, config)
+        self._h._client._conn.send(msg)
 
     def set_merge_strategy(self, fn):
         if not callable(fn):

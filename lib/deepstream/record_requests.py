@@ -21,7 +21,7 @@ R|SN|name") fires AND the callbacks get ("RESPONSE_TIMEOUT", None): unlike
 2.3.4, nothing waits forever.
 """
 from .jsonpath import wire_path as _wire_path
-from .message import UNDEFINED, build, check_json, check_name, typed
+from .message import UNDEFINED, build, check_json, check_name
 from .record_core import NO_ACK, T, WRITE_ACK, _NOTHING, _falsy_scalar, _split_set_args, _version
 
 
@@ -119,7 +119,7 @@ def set_data(h, name, path_or_data, value=_NOTHING, callback=None):
     set_data(name, path, value[, cb]). Goes through the record if held,
     else R|CU with version -1 (creates the record if missing)."""
     check_name(name, "record name")
-    path, value, cb = _split_set_args(path_or_data, value, callback, "set_data")
+    path, value, cb, payload, toks = _split_set_args(path_or_data, value, callback, "set_data")
     rec = h._records.get(name)
     if rec is None and path is not None and value is not UNDEFINED and _falsy_scalar(value):
         # 7.0.2 refuses 0/false/"" in a path write (R|E|INVALID_MESSAGE_DATA):
@@ -139,7 +139,7 @@ def set_data(h, name, path_or_data, value=_NOTHING, callback=None):
         msg = build(T, "CU", name, "-1", check_json(value), config)
     else:
         # the server's copy is unknown here: written for a record without the path
-        msg = build(T, "CU", name, "-1", _wire_path({}, path), typed(value), config)
+        msg = build(T, "CU", name, "-1", _wire_path({}, path, toks), payload or "U", config)
     h._client._conn.send(msg)
 
 
