@@ -15,7 +15,6 @@ from .connection import Connection
 from .event import EventHandler
 from .timers import AckTimeouts
 
-_HANDLED_TOPICS = ("E", "R", "P", "U")
 _NONE = object()  # "no argument" for _call (None is an argument)
 
 
@@ -163,18 +162,24 @@ class Client:
     def _dispatch(self, topic, action, data, raw):
         if topic == "E":
             self.event.handle(action, data, raw)
-        elif topic in _HANDLED_TOPICS:
-            attr = ("record", "rpc", "presence")[_HANDLED_TOPICS.index(topic) - 1]
-            if topic != "P" and getattr(self, "_" + attr) is None:
-                # nothing of that topic was ever asked for: don't load its code
-                # (a stray RPC request is still answered: it must be rejected)
-                self._error(raw.replace("\x1f", "|"), "UNSOLICITED_MESSAGE", topic)
-                return
-            getattr(self, attr).handle(action, data, raw)
+            return
+        if topic == "P":
+            handler = self.rpc  # loaded even for a stray request: it must be rejected
+        elif topic == "R":
+            handler = self._record
+        elif topic == "U":
+            handler = self._presence
         elif topic == "X" and action == "E":
             self._handle_error(topic, data)
+            return
         else:
             self._error("Received message for unknown topic " + topic, "MESSAGE_PARSE_ERROR", topic)
+            return
+        if handler is None:
+            # nothing of that topic was ever asked for: don't load its code
+            self._error(raw.replace("\x1f", "|"), "UNSOLICITED_MESSAGE", topic)
+            return
+        handler.handle(action, data, raw)
 
     def _handle_error(self, topic, data):
         """An `T|E|CODE|name...` message that no handler consumed."""
