@@ -58,6 +58,7 @@ class Connection:
         self._lent = False  # out was taken by the driver: reset on the next call
         self._direct = []  # messages that bypass the queue (auth, pong, challenge reply, ping)
         self._ring = None  # ring.Ring: what waits (offline, or behind the writer), made on first use
+        self._confirm = options["confirm_events"]
         if options["confirm_events"]:  # used from the first event on: made now, on a fresh heap
             from .ring import Ring
             self._ring = Ring(options["max_queued_bytes"])
@@ -116,12 +117,13 @@ class Connection:
         if self._lent:
             self._reclaim()
         ring = self._ring
-        if (ring is not None and ring.queued()) or self._replay is not None:
+        if (ring is not None and ring.used != ring.kept) or self._replay is not None:
             self._queue(data)  # behind what already waits, in order
             return
+        fill = self._fill
         n = len(data)
-        if self._fill + n > len(self.out) - HEADROOM - _RESERVE:
-            if not self._fill and online:  # one big message: a frame of its own
+        if fill + n > len(self.out) - (HEADROOM + _RESERVE):
+            if not fill and online:  # one big message: a frame of its own
                 self.out = bytearray(HEADROOM + n + _RESERVE)
             elif not (online and self._write_out()):  # full: a synchronous driver writes it now
                 if online and self.state != OPEN:  # that write found the link dead
@@ -129,10 +131,13 @@ class Connection:
                 else:
                     self._queue(data)
                 return
-        if not self._fill:
+            fill = 0
+        i = HEADROOM + fill
+        self.out[i:i + n] = data  # the hot path: one copy into the frame, nothing kept
+        self._fill = fill + n
+        if not fill:
             self._wake()
-        self._put(data)
-        if online and self.options["confirm_events"] and message.startswith(EVT):
+        if self._confirm and online and message.startswith(EVT):
             from .offline import keep_sent
             keep_sent(self, data)
 

@@ -44,7 +44,8 @@ class EventHandler:
     def emit(self, name, data=UNDEFINED):
         check_name(name, "event name")
         payload = typed(data)  # refuse what cannot be sent before sending anything
-        self._client._conn.send(build(T, "EVT", name, payload))
+        # E|EVT|name|payload: one format is the quickest way to the message (tools/bench.py)
+        self._client._conn.send("E\x1fEVT\x1f%s\x1f%s\x1e" % (name, payload))
         self._notify(name, None if data is UNDEFINED else data)
 
     def listen(self, pattern, callback):

@@ -69,6 +69,8 @@ def typed(value):
     """Encode a value as a typed field (S, N, T, F, L, U, O)."""
     if isinstance(value, str):
         return "S" + value
+    if isinstance(value, (dict, list, tuple)):
+        return "O" + check_json(value)
     if value is None:
         return "L"
     if value is True:
@@ -77,8 +79,6 @@ def typed(value):
         return "F"
     if isinstance(value, (int, float)):
         return "N" + number_text(value)
-    if isinstance(value, (dict, list, tuple)):
-        return "O" + check_json(value)
     if value is UNDEFINED:
         return "U"
     raise TypeError("can't serialize type %s" % type(value).__name__)

@@ -107,8 +107,8 @@ class Record(RecordBase):
         if path is None:
             msg = build(T, "U", self.name, str(self.version), check_json(data)) if config is None else \
                 build(T, "U", self.name, str(self.version), check_json(data), config)
-        elif config is None:
-            msg = build(T, "P", self.name, str(self.version), path, payload)
+        elif config is None:  # the common case: one format, no field list
+            msg = "R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (self.name, self.version, path, payload)
         else:
             msg = build(T, "P", self.name, str(self.version), path, payload, config)
         self._h._client._conn.send(msg)
