@@ -18,11 +18,17 @@ Missing containers are created as the reference client does: a list when the
 next token is a number, otherwise an object. Walking through a scalar or
 null raises ValueError("invalid data or path ...").
 """
-from .message import UNDEFINED
+from .message import CONTAINERS, SEQUENCES, UNDEFINED
+
+
+_last = ["", None]  # the last path cut and its tokens: a loop of sets mostly uses one path
 
 
 def tokens(path):
-    """The tokens of `path` (strings); ValueError if there are none."""
+    """The tokens of `path` (strings, a list the caller must not change);
+    ValueError if there are none."""
+    if path == _last[0]:
+        return _last[1]
     if not isinstance(path, str):
         raise TypeError("path must be a string, got %s" % type(path).__name__)
     out = []
@@ -41,6 +47,8 @@ def tokens(path):
         out.append(path[start:])
     if not out:
         raise ValueError("invalid path '%s'" % path)
+    _last[0] = path
+    _last[1] = out
     return out
 
 
@@ -76,7 +84,7 @@ def copy(value):
     """A deep copy of a JSON value (tuples become lists)."""
     if isinstance(value, dict):
         return {k: copy(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, SEQUENCES):
         return [copy(v) for v in value]
     return value
 
@@ -95,14 +103,14 @@ def equal(a, b):
             if k not in b or not equal(a[k], b[k]):
                 return False
         return True
-    if isinstance(a, (list, tuple)):
-        if not isinstance(b, (list, tuple)) or len(a) != len(b):
+    if isinstance(a, SEQUENCES):
+        if not isinstance(b, SEQUENCES) or len(a) != len(b):
             return False
         for i in range(len(a)):
             if not equal(a[i], b[i]):
                 return False
         return True
-    if isinstance(a, bool) or isinstance(b, bool) or isinstance(b, (dict, list, tuple)):
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(b, CONTAINERS):
         return False  # same bools are the same object: caught by `is` above
     if isinstance(a, str) != isinstance(b, str):
         return False

@@ -8,6 +8,12 @@ from .constants import MESSAGE_SEPARATOR, PART_SEPARATOR
 
 MS = MESSAGE_SEPARATOR
 PS = PART_SEPARATOR
+# type tuples made once: written inline, isinstance(x, (a, b)) builds a
+# tuple on every call on MicroPython (32 bytes of garbage each time)
+CONTAINERS = (dict, list, tuple)
+SEQUENCES = (list, tuple)
+NUMBERS = (int, float)
+DOCUMENTS = (dict, list)
 
 
 class ParseError(Exception):
@@ -69,7 +75,7 @@ def typed(value):
     """Encode a value as a typed field (S, N, T, F, L, U, O)."""
     if isinstance(value, str):
         return "S" + value
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, CONTAINERS):
         return "O" + check_json(value)
     if value is None:
         return "L"
@@ -77,7 +83,9 @@ def typed(value):
         return "T"
     if value is False:
         return "F"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):  # bools are caught above
+        return "N%d" % value  # one string, not two
+    if isinstance(value, float):
         return "N" + number_text(value)
     if value is UNDEFINED:
         return "U"
@@ -158,7 +166,7 @@ def _has_non_finite(value):
         for v in value.values():
             if _has_non_finite(v):
                 return True
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, SEQUENCES):
         for v in value:
             if _has_non_finite(v):
                 return True

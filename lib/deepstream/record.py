@@ -19,7 +19,7 @@ default: option merge_strategy=None) or LOCAL_WINS, or your own.
 """
 from .compat import json_loads, ordered_dict
 from .jsonpath import copy as _copy, set as _set_path
-from .message import ParseError, UNDEFINED, build, check_name, parse_typed
+from .message import DOCUMENTS, ParseError, UNDEFINED, build, check_name, parse_typed
 from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _NOTHING, _version  # noqa: F401 (public names)
 
 
@@ -178,7 +178,7 @@ class RecordHandler:
                 new = _set_path(rec._data, path, value, False)
             else:
                 new = json_loads(data[2])
-                if not isinstance(new, (dict, list)):
+                if not isinstance(new, DOCUMENTS):
                     raise ValueError("record data must be an object or array, got %s" % data[2][:40])
         except (ValueError, ParseError) as err:
             c._error("R|%s for record '%s' ignored: %s" % (action, name, err), "MESSAGE_PARSE_ERROR", T)

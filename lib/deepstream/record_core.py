@@ -10,14 +10,14 @@ Versions: every local write sends exactly local version + 1, never more
 """
 from .jsonpath import copy as _copy, equal as _equal, get as _get, set as _set_path
 from .jsonpath import tokens as _tokens, wire_path as _wire_path
-from .message import UNDEFINED, build, check_json, typed
+from .message import DOCUMENTS, NUMBERS, UNDEFINED, build, check_json, typed
 from .record_base import (  # noqa: F401 (re-exported)
     CLOSED_TEXT, LOCAL_WINS, NO_ACK, REMOTE_WINS, T, WRITE_ACK, _NOTHING, RecordBase, _version)
 
 
 def _falsy_scalar(value):
     # 7.0.2 answers a path set of 0, false or "" with R|E|INVALID_MESSAGE_DATA
-    return value is False or value == "" or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0)
+    return value is False or value == "" or (not isinstance(value, bool) and isinstance(value, NUMBERS) and value == 0)
 
 
 def _split_set_args(a, b, c, what):
@@ -38,7 +38,7 @@ def _split_set_args(a, b, c, what):
         toks = _tokens(path)
         if value is not UNDEFINED:
             payload = typed(value)
-    elif not isinstance(value, (dict, list)):
+    elif not isinstance(value, DOCUMENTS):
         raise TypeError("%s: a value other than a dict or list needs a path" % what)
     else:
         check_json(value)

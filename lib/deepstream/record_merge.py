@@ -8,6 +8,7 @@ the server's version (never higher than current + 1).
 """
 from .compat import json_loads
 from .jsonpath import copy as _copy, equal as _equal
+from .message import DOCUMENTS
 from .record_core import CLOSED_TEXT, REMOTE_WINS, T, WRITE_ACK, _version
 
 
@@ -37,7 +38,7 @@ def _recovered(rec, remote_version, remote_data, config, error, merged):
     if _equal(rec._data, remote_data):
         _settle_writes(rec, remote_version)
         return
-    if not isinstance(merged, (dict, list)):
+    if not isinstance(merged, DOCUMENTS):
         rec._h._client._error("merge strategy for '%s' gave %s, not a dict or list"
                               % (rec.name, type(merged).__name__), "VERSION_EXISTS", T)
         return
@@ -95,7 +96,7 @@ def version_exists(handler, data):
         return
     try:
         remote = json_loads(data[3])
-        if not isinstance(remote, (dict, list)):
+        if not isinstance(remote, DOCUMENTS):
             raise ValueError("record data must be an object or array")
     except ValueError as err:
         c._error("VERSION_EXISTS for '%s' ignored: %s" % (name, err), "MESSAGE_PARSE_ERROR", T)
