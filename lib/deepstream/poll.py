@@ -79,7 +79,8 @@ class PollDriver:
         self._more = True
         try:
             for _ in range(_MAX_READS):
-                n = t.recv_into(t.ws.read_view())  # straight into the websocket's buffer
+                view = t.ws.read_view()  # read straight into the websocket's buffer
+                n = t.recv_into(view)
                 if n is None:
                     self._more = t.pending()
                     return
@@ -88,6 +89,9 @@ class PollDriver:
                     return
                 t.ws.commit(n)
                 if not self._feed():
+                    return
+                if n < len(view) and not t.pending():
+                    self._more = False  # a short read: nothing more waits (no second syscall to learn it)
                     return
         except Exception as err:  # OSError, MemoryError: drop the socket, the core reconnects
             self._fail(err)

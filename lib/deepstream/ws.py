@@ -48,6 +48,20 @@ def mask_in_place(buf, start, n):
         i += m
 
 
+_keys = bytearray(64)  # fresh mask keys, drawn 16 at a time: one urandom() call per 16 frames
+_next = [64]
+
+
+def _key(buf, at):
+    """Write the next fresh 4-byte mask key into buf[at:at + 4]."""
+    i = _next[0]
+    if i >= 64:
+        _keys[:] = urandom(64)
+        i = 0
+    buf[at:at + 4] = memoryview(_keys)[i:i + 4]
+    _next[0] = i + 4
+
+
 def frame_in_place(buf, start, n, op=1):
     """Turn the payload buf[start:start + n] into a masked client frame:
     header and a fresh key are written right before it (start >= 14) and
@@ -55,7 +69,7 @@ def frame_in_place(buf, start, n, op=1):
     head = frame_header(op, n)
     h = start - 4 - len(head)
     buf[h:start - 4] = head
-    buf[start - 4:start] = urandom(4)
+    _key(buf, start - 4)
     mask_in_place(buf, start, n)
     return memoryview(buf)[h:start + n]
 
