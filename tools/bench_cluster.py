@@ -51,7 +51,7 @@ DEVICE = {  # as in host_tests/test_cluster.py
     "max_reconnect_interval": 500, "max_reconnect_attempts": 1000, "connect_timeout": 1500,
     "max_queued_bytes": 32768,
 }
-DEVICE_HEAP = "1M"  # a frozen node leaves ~500 events in flight (see test_cluster.py)
+DEVICE_HEAP = "256K"  # a frozen node leaves ~500 events in its byte ring (see test_cluster.py)
 N_EVENTS = 20000
 MP_HEAP = "512K"  # the throughput runs, as tools/bench.py's
 STEADY = 1.0  # s of steady delivery through the node to kill before each kill

@@ -14,6 +14,12 @@ UNDEFINED: _Undefined
 MS: str
 PS: str
 
+# isinstance() tuples made once (an inline tuple is built on every call on MicroPython)
+CONTAINERS: Tuple[type, ...]
+SEQUENCES: Tuple[type, ...]
+NUMBERS: Tuple[type, ...]
+DOCUMENTS: Tuple[type, ...]
+
 # stub only (no runtime names): what can be sent. Mapping and Sequence, not dict and
 # list: a Dict[str, int] is a Mapping[str, Json] but not a Dict[str, Json].
 Json: TypeAlias = Union[None, bool, int, float, str, Sequence["Json"], Mapping[str, "Json"]]
