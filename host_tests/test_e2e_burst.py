@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "mp_burst_peer.py")
 # board-sized heaps (64-bit port, library as .mpy): the polling driver at what the behave
 # features run at; asyncio and its driver need more (the firmware's own figure, docs/FIRMWARE.md)
-HEAP = {"events": "96K", "records": "96K", "aio": "128K"}
+HEAP = {"events": "96K", "records": "96K", "aio": "128K", "aio-over": "128K"}
 
 
 def run_peer(micropython, url, mode, name, n):
@@ -53,3 +53,21 @@ def test_5000_record_sets_in_a_tight_loop_end_with_the_last_value(ds_server, js_
     res = run_peer(micropython, ds_server.url, "records", name, 5000)
     assert res["flushed"] and res["errors"] == [], res
     assert js.record_get(name) == {"n": 5000}
+
+
+def test_asyncio_burst_beyond_the_queue_drops_the_oldest_and_says_so(ds_server, js_client, micropython):
+    """2,000 emits (~50 KB) with no await: the writer task cannot run, so what
+    waits is bounded by the frame buffer and max_queued_bytes (8 KB); the
+    oldest go, one MESSAGE_DROPPED says so, and the newest arrive in order."""
+    js = js_client(ds_server.url)
+    assert js.login({"username": "js-burst-over"})[0]
+    name = "burst/aio-over"
+    js.event_subscribe(name)
+    js.sync()
+    n = 2000
+    res = run_peer(micropython, ds_server.url, "aio-over", name, n)
+    got = events_seen(js, name, n, 30)
+    assert got == list(range(n - len(got), n)), got[:5]  # the newest, in order, none twice
+    assert 100 < len(got) < 1000, len(got)  # bounded by the queue: ~8 KB + 1 KB of 24-byte events
+    dropped = [e for e in res["errors"] if e.startswith("MESSAGE_DROPPED")]
+    assert dropped == ["MESSAGE_DROPPED: send queue full (max_queued_bytes 8192): dropping the oldest messages"], res

@@ -8,6 +8,9 @@
                          # open (no FIN, no RST): only a heartbeat check can notice
     proxy.set_delay(ms)  # every chunk is forwarded ms milliseconds after it arrived
     proxy.set_trickle(True)  # to the client: one byte per send (TCP_NODELAY, ~1 ms apart)
+    proxy.stall()        # live connections: nothing is read any more, from either side,
+                         # so the client's writes block once the kernel buffers are full;
+                         # new connections pass
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
@@ -36,6 +39,7 @@ class _Conn:
         self.up = None
         self.dead = dead  # black-holed: read and drop, never forward, never close
         self._gen = proxy._blackholed_gen  # a later blackhole() kills this connection
+        self._stall_gen = proxy._stalled_gen  # a later stall() freezes it
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
@@ -76,6 +80,9 @@ class _Conn:
         peers = {self.client: self.up, self.up: self.client}
         reading = [s for s in (self.client, self.up) if s is not None]
         while not self.stop and not p.closed:
+            if p._stalled_gen > self._stall_gen:
+                time.sleep(_TICK)  # stalled: read nothing, write nothing
+                continue
             ready = [s for s in reading if getattr(s, "pending", lambda: 0)()]
             if not ready:
                 timeout = _TICK
@@ -166,6 +173,7 @@ class TcpProxy:
         self.errors = []  # exceptions inside connection threads (should stay empty)
         self.tls_errors = []  # failed TLS handshakes (client refused our certificate, ...)
         self._blackholed_gen = 0
+        self._stalled_gen = 0
         self._conns = []
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -192,6 +200,8 @@ class TcpProxy:
             except (socket.timeout, OSError):
                 continue
             self.accepted += 1
+            # a small window: a stalled connection fills in kilobytes, not megabytes
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
             if self.mode == "reject":
                 _close(sock)
                 continue
@@ -227,6 +237,11 @@ class TcpProxy:
         """Drop all bytes of live connections and hold new ones (no FIN, no RST)."""
         self.mode = "hold"
         self._blackholed_gen += 1
+
+    def stall(self):
+        """Stop reading (and forwarding) on every live connection; new ones pass.
+        The small receive buffer set at accept makes a client's writes block soon."""
+        self._stalled_gen += 1
 
     def restore(self):
         """Forward new connections again (black-holed ones stay dead)."""

@@ -302,6 +302,17 @@ def test_out_of_memory_for_the_send_queue_is_an_error_event():
                                "dropping the oldest messages", "C")
 
 
+def test_no_send_queue_at_all_drops_what_the_frame_buffer_cannot_hold():
+    link = FakeLink(max_queued_bytes=0)
+    link.open()
+    link.login()
+    link.drop()
+    for _ in range(11):  # the frame buffer takes 10 of these; there is no ring for the 11th
+        link.client.event.emit("r", "x" * 90)  # must not raise
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "a message of 100 bytes does not fit max_queued_bytes 0: "
+                               "dropping the oldest messages", "C")
+
+
 def test_unused_topics_do_not_load_their_handlers():
     link = FakeLink()
     link.open()
