@@ -5,7 +5,7 @@ messages and hands the ones about our calls to RpcCalls). The choices about
 ids, timers and error texts are listed in rpc.py's module doc.
 """
 from .compat import ticks_add, ticks_diff, urandom
-from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
+from .message import UNDEFINED, ParseError, check_name, parse_typed, typed
 from .rpc import T, to_text
 
 _KEY = "P\x1f"  # + cid: the one timer of a call (ack keys never start so)
@@ -24,7 +24,7 @@ def _base36(n):
 class RpcCalls:
     def __init__(self, client):
         self._client = client
-        self.pending = {}  # cid -> [name, callback, phase, response deadline, message]
+        self.pending = {}  # cid -> [name, callback, phase, response deadline, message, timer key]
         self._on_timer = self._timed_out  # one bound method for every timer
         n = 0
         for b in urandom(5):
@@ -48,8 +48,8 @@ class RpcCalls:
             return None
         self._count += 1
         cid = self._prefix + _base36(self._count)
-        msg = build(T, "REQ", name, cid, payload)
-        call = [name, callback, 0, None, msg]
+        msg = "P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, payload)  # one step: no field tuple
+        call = [name, callback, 0, None, msg, _KEY + cid]
         self.pending[cid] = call
         self._client._conn.send(msg)
         # the timers run from now, online or not: a call made or stuck
@@ -76,17 +76,18 @@ class RpcCalls:
     def _start_timers(self, cid, call):
         c = self._client
         conn = c._conn
-        ack_ms = c.options["rpc_ack_timeout"]
-        res_ms = c.options["rpc_response_timeout"]
+        options = c.options
+        ack_ms = options["rpc_ack_timeout"]
+        res_ms = options["rpc_response_timeout"]
         if res_ms > 0:
             call[3] = ticks_add(conn.clock(), res_ms)
         if ack_ms > 0 and (res_ms <= 0 or ack_ms < res_ms):
             call[2] = 1
-            conn.timers.add(_KEY + cid, ack_ms, self._on_timer, cid)
+            conn.timers.add(call[5], ack_ms, self._on_timer, cid)
         else:
             call[2] = 2
             if res_ms > 0:
-                conn.timers.add(_KEY + cid, res_ms, self._on_timer, cid)
+                conn.timers.add(call[5], res_ms, self._on_timer, cid)
 
     def accepted(self, cid):
         call = self.pending[cid]
@@ -95,9 +96,9 @@ class RpcCalls:
         call[2] = 2
         conn = self._client._conn
         if call[3] is None:
-            conn.timers.cancel(_KEY + cid)
+            conn.timers.cancel(call[5])
         else:
-            conn.timers.add(_KEY + cid, max(0, ticks_diff(call[3], conn.clock())), self._on_timer, cid)
+            conn.timers.add(call[5], max(0, ticks_diff(call[3], conn.clock())), self._on_timer, cid)
 
     def response(self, data, raw):
         """P|RES|name|cid|typed for a pending call."""
@@ -128,7 +129,7 @@ class RpcCalls:
         call = self.pending.pop(cid, None)
         if call is None:
             return
-        self._client._conn.timers.cancel(_KEY + cid)
+        self._client._conn.timers.cancel(call[5])
         if call[1] is not None:
             self._client._call(T, call[1], error, result)
 
