@@ -302,6 +302,55 @@ def test_out_of_memory_for_the_send_queue_is_an_error_event():
                                "dropping the oldest messages", "C")
 
 
+def _outage_on_a_scattered_heap(grows):
+    """40 emits of 100 bytes while offline, with no free block over 2 KB when
+    the ring is made; `grows`: one turns up by the time the ring is full."""
+    link = FakeLink()
+    link.open()
+    link.login()
+    link.sent()
+    link.drop()
+    import deepstream.ring
+
+    real = deepstream.ring.Ring
+
+    class Scattered(real):
+        def __init__(self, size):
+            if size > 2048:
+                raise MemoryError()
+            real.__init__(self, size)
+
+        def grow(self, size):
+            if not grows:
+                raise MemoryError()
+            real.grow(self, size)
+    deepstream.ring.Ring = Scattered
+    try:
+        for i in range(40):  # 10 fit the frame buffer, the rest need the ring
+            link.client.event.emit("r", "%02d" % i + "x" * 88)
+    finally:
+        deepstream.ring.Ring = real
+    size = link.client._conn._ring.size
+    errors = list(link.errors)
+    link.open()
+    link.login()
+    got = [int(m[len("E|EVT|r|S"):][:2]) for f in link.sent() for m in f.split("+") if m.startswith("E|EVT|r|S")]
+    return size, errors, got
+
+
+def test_a_scattered_heap_gets_a_smaller_send_queue_not_none():
+    size, errors, got = _outage_on_a_scattered_heap(grows=False)
+    assert size == 2048
+    assert errors[-1] == ("MESSAGE_DROPPED", "send queue full (2048 of max_queued_bytes 8192: no larger "
+                          "free block on the heap): dropping the oldest messages", "C")
+    assert got == list(range(40 - len(got), 40)) and len(got) >= 25, got  # the newest, in order
+
+
+def test_a_send_queue_made_small_grows_when_the_heap_allows():
+    size, errors, got = _outage_on_a_scattered_heap(grows=True)
+    assert size == 8192 and errors == [] and got == list(range(40)), (size, errors, got)
+
+
 def test_no_send_queue_at_all_drops_what_the_frame_buffer_cannot_hold():
     link = FakeLink(max_queued_bytes=0)
     link.open()

@@ -30,12 +30,49 @@ def _restored(msg):
     return False
 
 
+_SMALLEST_RING = 1024
+
+
 def ring(conn):
+    """The ring, made on first use. A heap scattered by the application may
+    have no free block of max_queued_bytes then (docs/MEMORY.md): the ring is
+    made as large as fits, halving down to 1 KB, rather than not at all."""
     r = conn._ring
     if r is None:
         from .ring import Ring
-        r = conn._ring = Ring(conn.options["max_queued_bytes"])
+        size = conn.options["max_queued_bytes"]
+        while True:
+            try:
+                r = conn._ring = Ring(size)
+                return r
+            except MemoryError:
+                if size <= _SMALLEST_RING:
+                    raise
+                size = max(_SMALLEST_RING, size // 2)
     return r
+
+
+def _make_room(conn, r, n):
+    """Drop the oldest messages until n bytes fit. A ring made smaller than
+    max_queued_bytes first tries, once per outage, to grow to it: the heap
+    that had no such block then often has one a few calls later (a stale
+    pointer on the stack kept garbage alive: the collector is conservative)."""
+    want = conn.options["max_queued_bytes"]
+    if r.free() < n and r.size < want and not r.grow_tried:
+        r.grow_tried = True  # a failed try costs a collection: not on every message
+        try:
+            r.grow(want)
+        except MemoryError:
+            pass
+    while r.free() < n:
+        _drop_oldest(conn, r)
+
+
+def _full(conn, r):
+    want = conn.options["max_queued_bytes"]
+    if r.size < want:  # made smaller on a scattered heap: say so where it matters
+        return "send queue full (%d of max_queued_bytes %d: no larger free block on the heap)" % (r.size, want)
+    return "send queue full (max_queued_bytes %d)" % r.size
 
 
 def note_dropped(conn, why):
@@ -55,7 +92,7 @@ def _drop_oldest(conn, r):
     size, queued = r.drop_oldest()
     if queued:
         conn._replay_after = max(0, conn._replay_after - size)
-        note_dropped(conn, "send queue full (max_queued_bytes %d)" % r.size)
+        note_dropped(conn, _full(conn, r))
     else:
         conn._barrier = max(0, conn._barrier - size)
 
@@ -68,7 +105,7 @@ def _drop_first_of_frame(conn, r):
         conn._was_reconnecting = True
     out[HEADROOM:HEADROOM + end - first] = bytes(out[first:end])
     conn._fill -= first - HEADROOM
-    note_dropped(conn, "send queue full (max_queued_bytes %d)" % r.size)
+    note_dropped(conn, _full(conn, r))
     # the ring's oldest move up into the frame buffer, so that it stays the front of the queue
     room = len(out) - HEADROOM - 5 - conn._fill
     if room > 0 and r.queued():
@@ -92,8 +129,7 @@ def queue(conn, data):
         return
     while r.free() < n and conn.state == OPEN and r.queued() and conn._write_out():
         pass
-    while r.free() < n:
-        _drop_oldest(conn, r)
+    _make_room(conn, r, n)
     r.put(data)
     if conn.state == OPEN and r.used == n:
         conn._wake()
@@ -106,8 +142,7 @@ def keep_sent(conn, data):
     n = len(data)
     if n > r.size:
         return
-    while r.free() < n:
-        _drop_oldest(conn, r)
+    _make_room(conn, r, n)
     r.put(data)
     r.kept += n
 
@@ -197,6 +232,7 @@ def restore(conn):
             if r.free() >= len(data):
                 r.insert_front(data)
         r.requeue()
+        r.grow_tried = False
         conn._barrier = 0
         conn._pinging = False
     if reconnect:

@@ -46,10 +46,12 @@ class PollDriver:
 
     def _wait_ms(self, timeout_ms):
         conn = self.conn
-        now = conn.clock()
-        for deadline in (conn.next_deadline(), self._close_by):
-            if deadline is not None:
-                timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
+        deadline = conn.next_deadline()  # (no tuple of the two: this runs on every poll)
+        if deadline is not None:
+            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, conn.clock())))
+        deadline = self._close_by
+        if deadline is not None:
+            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, conn.clock())))
         return timeout_ms
 
     def _open(self, url):

@@ -24,6 +24,7 @@ class Ring:
         self.head = 0  # index of the oldest byte
         self.used = 0  # bytes stored
         self.kept = 0  # of which sent and kept (they come first)
+        self.grow_tried = False  # offline.py: made smaller than asked, grown once per outage at most
 
     def free(self):
         return self.size - self.used
@@ -153,6 +154,17 @@ class Ring:
             left -= n
             read = (read + n) % size
         return removed
+
+    def grow(self, size):
+        """Move the messages into a new, larger buffer (oldest at index 0).
+        Raises MemoryError, leaving everything as it was, if there is no room."""
+        buf = bytearray(size)
+        first = min(self.used, self.size - self.head)
+        buf[:first] = memoryview(self.buf)[self.head:self.head + first]
+        buf[first:self.used] = memoryview(self.buf)[:self.used - first]
+        self.buf = buf
+        self.size = size
+        self.head = 0
 
     def requeue(self):
         """Every kept message is queued again (to be sent once more)."""
