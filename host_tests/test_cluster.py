@@ -337,4 +337,7 @@ def test_demo_on_two_nodes():
     kill = out.index("killing node 1")
     readings = [int(n) for n in re.findall(r"^reading from demo-1 \(host on node 2\): .*'n': (\d+)", out, re.M)]
     after = re.findall(r"^reading from demo-1", out[kill:], re.M)
-    assert len(after) >= 2 and readings == list(range(len(readings))), out
+    # confirm_events is at least once: a reading still unconfirmed at the kill may come
+    # again, right after its first copy; none missing, none out of order
+    once = [n for i, n in enumerate(readings) if i == 0 or n != readings[i - 1]]
+    assert len(after) >= 2 and once == list(range(len(once))) and len(readings) - len(once) <= 2, out

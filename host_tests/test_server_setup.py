@@ -154,12 +154,13 @@ def test_heartbeat_pings_and_closes_a_silent_connection(srv):
     sock.close()
     texts = [(t, p) for t, op, p in frames if op == 1]
     # C|A and the first C|PI at once, each in a frame of its own, then one C|PI per interval
-    assert [p for _, p in texts[:2]] == [b"C\x1fA\x1e", b"C\x1fPI\x1e"] and texts[1][0] < 0.2, texts
+    # (measured from C|A: on a loaded machine the server may take a while to say anything)
+    assert [p for _, p in texts[:2]] == [b"C\x1fA\x1e", b"C\x1fPI\x1e"] and texts[1][0] - texts[0][0] < 0.2, texts
     pings = [t for t, p in texts if p == b"C\x1fPI\x1e"]
     gaps = [b - a for a, b in zip(pings, pings[1:])]
     assert gaps and all(0.8 * HEARTBEAT < g * 1000 < 1.5 * HEARTBEAT for g in gaps), gaps
     assert frames[-1][1:] == (8, b""), frames  # the close frame, no deepstream message before it
-    assert 2 * HEARTBEAT <= sock.closed_at * 1000 <= 3.5 * HEARTBEAT, sock.closed_at
+    assert 2 * HEARTBEAT <= (sock.closed_at - texts[0][0]) * 1000 <= 3.5 * HEARTBEAT, (sock.closed_at, texts[0][0])
 
 
 def test_a_message_over_max_message_size_closes_with_1009(srv):
