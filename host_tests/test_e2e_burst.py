@@ -69,5 +69,10 @@ def test_asyncio_burst_beyond_the_queue_drops_the_oldest_and_says_so(ds_server, 
     got = events_seen(js, name, n, 30)
     assert got == list(range(n - len(got), n)), got[:5]  # the newest, in order, none twice
     assert 100 < len(got) < 1000, len(got)  # bounded by the queue: ~8 KB + 1 KB of 24-byte events
+    # one error when dropping starts; its text names the ring's size, which is smaller than
+    # max_queued_bytes when the loop's garbage left no 8 KB block (docs/MEMORY.md)
     dropped = [e for e in res["errors"] if e.startswith("MESSAGE_DROPPED")]
-    assert dropped == ["MESSAGE_DROPPED: send queue full (max_queued_bytes 8192): dropping the oldest messages"], res
+    assert len(dropped) == 1 and res["errors"] == dropped, res
+    assert dropped[0] in ("MESSAGE_DROPPED: send queue full (max_queued_bytes 8192): dropping the oldest messages",
+                          "MESSAGE_DROPPED: send queue full (4096 of max_queued_bytes 8192: no larger free block "
+                          "on the heap): dropping the oldest messages"), res
