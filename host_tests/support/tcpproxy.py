@@ -200,8 +200,6 @@ class TcpProxy:
             except (socket.timeout, OSError):
                 continue
             self.accepted += 1
-            # a small window: a stalled connection fills in kilobytes, not megabytes
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
             if self.mode == "reject":
                 _close(sock)
                 continue
@@ -240,7 +238,7 @@ class TcpProxy:
 
     def stall(self):
         """Stop reading (and forwarding) on every live connection; new ones pass.
-        The small receive buffer set at accept makes a client's writes block soon."""
+        A client's writes block once the kernel buffers are full (MBs on loopback)."""
         self._stalled_gen += 1
 
     def restore(self):

@@ -46,12 +46,13 @@ class PollDriver:
 
     def _wait_ms(self, timeout_ms):
         conn = self.conn
+        now = conn.clock()
         deadline = conn.next_deadline()  # (no tuple of the two: this runs on every poll)
         if deadline is not None:
-            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, conn.clock())))
+            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
         deadline = self._close_by
         if deadline is not None:
-            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, conn.clock())))
+            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
         return timeout_ms
 
     def _open(self, url):
