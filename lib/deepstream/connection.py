@@ -50,6 +50,7 @@ class Connection:
         self.link_dead = False  # with want_close: drop it at once, a close handshake would only wait
         self.on_output = None  # driver hook: something to send (the asyncio writer wakes)
         self.write_through = None  # driver hook: write_through(n) writes `out` now, True if sent
+        self.rpc_in = None  # rpc_call.py's in-place reader of replies to our calls, once loaded
         self._open_request = self.url  # the reference client connects at construction
         self._socket_open = False
         self.out = bytearray(HEADROOM + FRAME_BYTES)  # the next frame, and the first part of the queue
@@ -225,7 +226,8 @@ class Connection:
         """One websocket text frame: each message in it is handled in turn.
 
         Messages are found with find() and never sliced out as a whole when
-        a handler can read them in place (events, the common case). Pieces
+        a handler can read them in place (events, and the accept and
+        response of our RPC calls: the hot paths). Pieces
         shorter than 3 characters are dropped, as the reference client and
         the server do (this also drops the empty tail); a frame ending
         without 0x1e is taken as complete (docs/PROTOCOL.md)."""
@@ -241,7 +243,8 @@ class Connection:
                 try:
                     if frame.startswith(EVT, start):
                         self.client.event._receive(frame, start + 6, end)
-                    else:
+                    elif not (self.rpc_in is not None and frame.startswith("P", start)
+                              and self.rpc_in(frame, start, end)):
                         self._handle(frame[start:end])
                 except MemoryError:
                     self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")

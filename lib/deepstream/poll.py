@@ -31,7 +31,8 @@ class PollDriver:
 
     def poll(self, timeout_ms=0):
         conn = self.conn
-        self._flush()
+        if self._t is not None:
+            self._flush()  # what the user's calls since the last poll() left in the frame
         if self._t is None:
             url = conn.take_open_request()
             if url:
@@ -146,11 +147,12 @@ class PollDriver:
         if t is None:
             return
         conn = self.conn
-        try:
-            self._send_replies()
-        except Exception as err:
-            self._fail(err)
-            return
+        if self._out:
+            try:
+                self._send_replies()
+            except Exception as err:
+                self._fail(err)
+                return
         while self._t is t:
             n = conn.take_frame()
             if not n or not self._send_frame(n):

@@ -8,8 +8,9 @@ Wire (see docs/PROTOCOL.md): provide `P|S|name` (ack `P|A|S|name`), request
 
 Choices (beyond the reference client 2.3.4):
 * Correlation ids are `<prefix>.<counter>`: a random base-36 prefix made once
-  per client (40 bits) and a counter. The server keys RPCs by id alone, so
-  the prefix keeps ids of different clients apart; each id is a short string.
+  per client (40 bits) and a decimal counter. The server keys RPCs by id
+  alone, so the prefix keeps ids of different clients apart; each id is a
+  short string.
 * Timers are keyed by correlation id, so concurrent calls of one RPC each
   keep their own (2.3.4 keys them by name). They start at make(), online or
   not, and survive a reconnect: a call made or lost while offline still ends
@@ -156,7 +157,7 @@ class RpcHandler:
         RESPONSE_TIMEOUT, MESSAGE_DENIED, IS_CLOSED, MESSAGE_PARSE_ERROR or
         the provider's error text. Returns the correlation id.
         """
-        return self._caller().make(name, data, callback)
+        return (self._calls or self._caller()).make(name, data, callback)
 
     async def make_async(self, name, data=None):
         """`result = await client.rpc.make_async(name, data)`; raises RpcError

@@ -1,14 +1,20 @@
 """Making RPC calls: correlation ids, the accept/response timers, completion.
 
-Loaded by RpcHandler on the first make() (rpc.py parses the incoming
-messages and hands the ones about our calls to RpcCalls). The choices about
-ids, timers and error texts are listed in rpc.py's module doc.
+Loaded by RpcHandler on the first make(). The accept and the response of a
+pending call, the hot path of a caller, are read here in place, straight
+from the frame (receive(), hooked into Connection.receive_text); everything
+else about RPCs (and any reply that is not the common, well-formed case) is
+parsed and checked by rpc.py, which hands the ones about our calls back to
+RpcCalls. The choices about ids, timers and error texts are listed in
+rpc.py's module doc.
 """
-from .compat import ticks_add, ticks_diff, urandom
+from .compat import ticks_add, urandom
+from .constants import PART_SEPARATOR as PS
 from .message import UNDEFINED, ParseError, check_name, parse_typed, typed
 from .rpc import T, to_text
 
-_KEY = "P\x1f"  # + cid: the one timer of a call (ack keys never start so)
+_RES = "P\x1fRES\x1f"
+_ACCEPT = "P\x1fA\x1fREQ\x1f"
 
 
 def _base36(n):
@@ -24,7 +30,9 @@ def _base36(n):
 class RpcCalls:
     def __init__(self, client):
         self._client = client
-        self.pending = {}  # cid -> [name, callback, phase, response deadline, message, timer key]
+        # cid -> [name, callback, phase, response deadline, message, timer entry]; the
+        # cid is also the key of the call's one timer (only cids hold a ".")
+        self.pending = {}
         self._on_timer = self._timed_out  # one bound method for every timer
         n = 0
         for b in urandom(5):
@@ -32,6 +40,7 @@ class RpcCalls:
         self._prefix = _base36(n) + "."
         self._count = 0
         client.on("connectionStateChanged", self._state_changed)
+        client._conn.rpc_in = self.receive  # replies to our calls are read in place
 
     def make(self, name, data, callback):
         check_name(name, "rpc name")
@@ -47,14 +56,27 @@ class RpcCalls:
                 self._client._call(T, callback, "TOO_MANY_PENDING", None)
             return None
         self._count += 1
-        cid = self._prefix + _base36(self._count)
+        cid = self._prefix + str(self._count)  # str(): one C call (base 36 took a loop)
         msg = "P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, payload)  # one step: no field tuple
-        call = [name, callback, 0, None, msg, _KEY + cid]
+        call = [name, callback, 2, None, msg, None]
         self.pending[cid] = call
-        self._client._conn.send(msg)
-        # the timers run from now, online or not: a call made or stuck
-        # offline ends in its timeout instead of waiting for the link
-        self._start_timers(cid, call)
+        conn = self._client._conn
+        conn.send(msg)
+        # The timers run from now, online or not: a call made or stuck offline
+        # ends in its timeout instead of waiting for the link. One timer per
+        # call (a board's memory is small): phase 1 waits for the accept, then
+        # accepted() moves it to the response deadline; phase 2 waits for the
+        # response. Whichever deadline comes first ends the call.
+        options = self._client.options
+        ack_ms = options["rpc_ack_timeout"]
+        res_ms = options["rpc_response_timeout"]
+        if res_ms > 0:
+            call[3] = ticks_add(conn.clock(), res_ms)
+        if ack_ms > 0 and (res_ms <= 0 or ack_ms < res_ms):
+            call[2] = 1
+            call[5] = conn.timers.add(cid, ack_ms, self._on_timer, cid)
+        elif res_ms > 0:
+            conn.timers.add(cid, res_ms, self._on_timer, cid)
         return cid
 
     async def make_async(self, name, data):
@@ -69,36 +91,49 @@ class RpcCalls:
         self.make(name, data, done)
         return await w.wait()
 
-    # One timer per call, to keep a board's memory small: phase 1 waits for
-    # the accept (then the response deadline is re-armed), phase 2 for the
-    # response. Whichever of the two deadlines comes first ends the call.
-
-    def _start_timers(self, cid, call):
-        c = self._client
-        conn = c._conn
-        options = c.options
-        ack_ms = options["rpc_ack_timeout"]
-        res_ms = options["rpc_response_timeout"]
-        if res_ms > 0:
-            call[3] = ticks_add(conn.clock(), res_ms)
-        if ack_ms > 0 and (res_ms <= 0 or ack_ms < res_ms):
-            call[2] = 1
-            conn.timers.add(call[5], ack_ms, self._on_timer, cid)
-        else:
-            call[2] = 2
-            if res_ms > 0:
-                conn.timers.add(call[5], res_ms, self._on_timer, cid)
-
     def accepted(self, cid):
         call = self.pending[cid]
         if call[2] != 1:
             return
         call[2] = 2
-        conn = self._client._conn
         if call[3] is None:
-            conn.timers.cancel(call[5])
+            self._client._conn.timers.cancel(cid)
         else:
-            conn.timers.add(call[5], max(0, ticks_diff(call[3], conn.clock())), self._on_timer, cid)
+            call[5][0] = call[3]  # the same timer now waits for the response deadline
+
+    def receive(self, frame, start, end):
+        """The hot path of a call: P|A|REQ|name|cid and P|RES|name|cid|typed
+        about a pending call, read in place from frame[start:end] (no split,
+        no field list). False for anything else, which the general path
+        (rpc.py) then parses, checks and reports."""
+        if frame.startswith(_RES, start):
+            i = frame.find(PS, start + 6, end)  # name | cid
+            j = frame.find(PS, i + 1, end) if i > 0 else -1  # cid | typed
+            if j < 0 or frame.find(PS, j + 1, end) >= 0:
+                return False
+            cid = frame[i + 1:j]
+            if cid not in self.pending:
+                return False
+            value = None
+            if j + 1 < end:
+                try:
+                    value = parse_typed(frame, j + 1, end)
+                except ParseError:
+                    return False  # the general path reports it and ends the call
+                if value is UNDEFINED:
+                    value = None
+            self.complete(cid, None, value)
+            return True
+        if frame.startswith(_ACCEPT, start):
+            i = frame.find(PS, start + 8, end)  # name | cid
+            if i < 0:
+                return False
+            cid = frame[i + 1:end]
+            if cid not in self.pending:
+                return False
+            self.accepted(cid)
+            return True
+        return False
 
     def response(self, data, raw):
         """P|RES|name|cid|typed for a pending call."""
@@ -129,7 +164,7 @@ class RpcCalls:
         call = self.pending.pop(cid, None)
         if call is None:
             return
-        self._client._conn.timers.cancel(call[5])
+        self._client._conn.timers.cancel(cid)
         if call[1] is not None:
             self._client._call(T, call[1], error, result)
 

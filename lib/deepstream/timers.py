@@ -14,7 +14,9 @@ class Timers:
         self._table = ordered_dict()  # key -> [deadline, fn, arg]; due ones fire in the order added
 
     def add(self, key, delay_ms, fn, arg=None):
-        self._table[key] = [ticks_add(self.clock(), delay_ms), fn, arg]
+        """Returns the entry: its owner may move entry[0] (the deadline) in place."""
+        entry = self._table[key] = [ticks_add(self.clock(), delay_ms), fn, arg]
+        return entry
 
     def cancel(self, key):
         return self._table.pop(key, None) is not None

@@ -52,24 +52,24 @@ _keys = bytearray(64)  # fresh mask keys, drawn 16 at a time: one urandom() call
 _next = [64]
 
 
-def _key(buf, at):
-    """Write the next fresh 4-byte mask key into buf[at:at + 4]."""
-    i = _next[0]
-    if i >= 64:
-        _keys[:] = urandom(64)
-        i = 0
-    buf[at:at + 4] = memoryview(_keys)[i:i + 4]
-    _next[0] = i + 4
-
-
 def frame_in_place(buf, start, n, op=1):
     """Turn the payload buf[start:start + n] into a masked client frame:
     header and a fresh key are written right before it (start >= 14) and
     the payload is masked in place. Returns a memoryview of the frame."""
-    head = frame_header(op, n)
-    h = start - 4 - len(head)
-    buf[h:start - 4] = head
-    _key(buf, start - 4)
+    if n < 126:  # the common small frame: its two header bytes written in place
+        h = start - 6
+        buf[h] = 0x80 | op
+        buf[h + 1] = 0x80 | n
+    else:
+        head = frame_header(op, n)
+        h = start - 4 - len(head)
+        buf[h:start - 4] = head
+    i = _next[0]  # the next fresh 4-byte key, right before the payload
+    if i >= 64:
+        _keys[:] = urandom(64)
+        i = 0
+    buf[start - 4:start] = memoryview(_keys)[i:i + 4]
+    _next[0] = i + 4
     mask_in_place(buf, start, n)
     return memoryview(buf)[h:start + n]
 
@@ -175,83 +175,80 @@ class WebSocket:
         ("pong", bytes), ("close", code or None, reason str).
         Raises MessageTooLarge (recoverable) or WebSocketError (fatal).
         """
-        while True:
-            ev = self._next_frame()
-            if ev is not False:
-                return ev
-
-    def _next_frame(self):
-        # returns an event, None (need bytes) or False (frame consumed, no event)
-        buf = self._buf
-        s = self._start
-        avail = self._end - s
-        if avail < 2:
-            return None
-        b0 = buf[s]
-        b1 = buf[s + 1]
-        n = b1 & 0x7F
-        hl = 2
-        if n == 126:
-            hl = 4
-            if avail < hl:
+        while True:  # one frame per turn: a fragment or a refused frame gives no event
+            buf = self._buf
+            s = self._start
+            avail = self._end - s
+            if avail < 2:
                 return None
-            n = (buf[s + 2] << 8) | buf[s + 3]
-        elif n == 127:
-            hl = 10
-            if avail < hl:
+            b0 = buf[s]
+            b1 = buf[s + 1]
+            n = b1 & 0x7F
+            hl = 2
+            if n == 126:
+                hl = 4
+                if avail < hl:
+                    return None
+                n = (buf[s + 2] << 8) | buf[s + 3]
+            elif n == 127:
+                hl = 10
+                if avail < hl:
+                    return None
+                n = int.from_bytes(self._mv[s + 2:s + 10], "big")
+            op = b0 & 0x0F
+            fin = b0 & 0x80
+            if b1 & 0x80:
+                raise WebSocketError("protocol error: masked frame from server")
+            if b0 & 0x70:
+                raise WebSocketError("protocol error: reserved bits set")
+            if op >= OP_CLOSE:
+                if not fin or n > 125 or op > OP_PONG:
+                    raise WebSocketError("protocol error: bad control frame")
+            elif op > OP_BINARY:
+                raise WebSocketError("protocol error: unknown opcode %d" % op)
+            elif self._discard:  # rest of a refused message: drop silently
+                if op != OP_CONT:
+                    raise WebSocketError("protocol error: new message inside a fragmented one")
+                self._refuse(hl, n, fin, 0)
+                continue
+            else:
+                total = n + (len(self._frags) if self._frag_op and op == OP_CONT else 0)
+                if total > self.max_message_size:
+                    self._refuse(hl, n, fin, total)
+                    continue
+            if avail < hl + n:
                 return None
-            n = int.from_bytes(self._mv[s + 2:s + 10], "big")
-        op = b0 & 0x0F
-        fin = b0 & 0x80
-        if b1 & 0x80:
-            raise WebSocketError("protocol error: masked frame from server")
-        if b0 & 0x70:
-            raise WebSocketError("protocol error: reserved bits set")
-        if op >= OP_CLOSE:
-            if not fin or n > 125 or op > OP_PONG:
-                raise WebSocketError("protocol error: bad control frame")
-        elif op > OP_BINARY:
-            raise WebSocketError("protocol error: unknown opcode %d" % op)
-        elif self._discard:  # rest of a refused message: drop silently
-            if op != OP_CONT:
+            p = self._mv[s + hl:s + hl + n]
+            self._start = s + hl + n
+            if self._start == self._end:
+                self._start = self._end = 0
+            if op >= OP_CLOSE:
+                return self._control(op, p)
+            if op == OP_CONT:
+                if not self._frag_op:
+                    raise WebSocketError("protocol error: continuation without a message")
+                self._frags += p
+                if not fin:
+                    continue
+                op, p = self._frag_op, self._frags
+                self._frag_op = 0
+                self._frags = None
+            elif self._frag_op:
                 raise WebSocketError("protocol error: new message inside a fragmented one")
-            return self._refuse(hl, n, fin, 0)
-        else:
-            total = n + (len(self._frags) if self._frag_op and op == OP_CONT else 0)
-            if total > self.max_message_size:
-                return self._refuse(hl, n, fin, total)
-        if avail < hl + n:
-            return None
-        p = self._mv[s + hl:s + hl + n]
-        self._start = s + hl + n
-        if self._start == self._end:
-            self._start = self._end = 0
-        if op >= OP_CLOSE:
-            return self._control(op, p)
-        if op == OP_CONT:
-            if not self._frag_op:
-                raise WebSocketError("protocol error: continuation without a message")
-            self._frags += p
-            if not fin:
-                return False
-            op, p = self._frag_op, self._frags
-            self._frag_op = 0
-            self._frags = None
-        elif self._frag_op:
-            raise WebSocketError("protocol error: new message inside a fragmented one")
-        elif not fin:
-            self._frag_op = op
-            self._frags = bytearray(p)
-            return False
-        if op == OP_BINARY:
-            return ("binary", bytes(p))
-        try:
-            return ("text", str(p, "utf-8"))
-        except UnicodeError:
-            raise WebSocketError("protocol error: invalid UTF-8 in text message")
+            elif not fin:
+                self._frag_op = op
+                self._frags = bytearray(p)
+                continue
+            if op == OP_BINARY:
+                return ("binary", bytes(p))
+            try:
+                return ("text", str(p, "utf-8"))
+            except UnicodeError:
+                raise WebSocketError("protocol error: invalid UTF-8 in text message")
 
     def _refuse(self, hl, n, fin, total):
-        # drop the payload as it arrives instead of buffering it
+        # drop the payload as it arrives instead of buffering it (raises for
+        # the first frame of a refused message)
         report = not self._discard
         self._frag_op = 0
         self._frags = None
@@ -265,7 +262,6 @@ class WebSocket:
             raise MessageTooLarge(
                 "message of %d bytes exceeds max_message_size %d" % (total, self.max_message_size)
             )
-        return False
 
     def _control(self, op, p):
         if op == OP_PING:
