@@ -56,7 +56,7 @@ class RpcCalls:
                 self._client._call(T, callback, "TOO_MANY_PENDING", None)
             return None
         self._count += 1
-        cid = self._prefix + str(self._count)  # str(): one C call (base 36 took a loop)
+        cid = "%s%d" % (self._prefix, self._count)  # one new string (base 36 took a loop)
         msg = "P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, payload)  # one step: no field tuple
         call = [name, callback, 2, None, msg, None]
         self.pending[cid] = call
