@@ -25,7 +25,8 @@ Measurements (scripts in tools/bench/):
            built from git in this run); heap held per open record.
   rpc      1,000 sequential calls to a JS provider: ours on both runtimes, the
            floor's hand-written caller and the official JS client 2.3.4
-           (js_rpc.js), p50/p99 and calls/s.
+           (js_rpc.js), p50/p99 and calls/s; and our client's own CPU per
+           call on a fake socket (rpc_cpu.py: no network, no server).
 """
 import argparse
 import json
@@ -380,6 +381,18 @@ def rpc_all(srv, reps):
     return out
 
 
+def rpc_cpu():
+    """The client's own CPU per call, on a fake socket (rpc_cpu.py): one run each."""
+    out = {}
+    for key, cmd, env in (("mp", mp_cmd("rpc_cpu.py"), env_for(LIB_MPY)),
+                          ("mp_split", mp_cmd("rpc_cpu.py") + ["split"], env_for(LIB_MPY)),
+                          ("cpython", [PYTHON, os.path.join(BENCH, "rpc_cpu.py")], env_for(LIB_PY))):
+        res, err = run_script(cmd, env)
+        out[key] = res["us_per_call"] if res and res.get("answered") else None
+        log("   client CPU per call, %-10s %s" % (key + ":", "%.1f us" % out[key] if out[key] else "FAILED " + str(err)))
+    return out
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -455,6 +468,12 @@ def render(res, reps):
         a("| %s | %s | %s | %s | %s | %s |" % (
             LABEL[v], num(r.get("p50"), "%.2f"), ratio(r.get("p50"), rpc.get("floor", {}).get("p50")),
             num(r.get("p99"), "%.2f"), num(r.get("rate")), ratio(r.get("rate"), rpc.get("floor", {}).get("rate"))))
+    a("")
+    cpu = res["rpc_cpu"]
+    a("Our client's own CPU per call, on a fake socket that answers at once (`tools/bench/rpc_cpu.py`, no "
+      "network, best of 10 batches of 2,000): MicroPython %s us with the accept and the response in one read, "
+      "%s us with the response one poll turn later; CPython %s us."
+      % (num(cpu["mp"], "%.1f"), num(cpu["mp_split"], "%.1f"), num(cpu["cpython"], "%.1f")))
     a("")
     a("### MicroPython heap (64-bit unix port: pointers and GC blocks are twice a 32-bit board's)")
     a("")
@@ -555,6 +574,7 @@ def main():
         res["records"] = publish_all(srv, "records", N_SETS, opts.reps)
         log("rpc (%d sequential calls per run) ..." % N_RPC)
         res["rpc"] = rpc_all(srv, opts.reps)
+        res["rpc_cpu"] = rpc_cpu()
         log("heap ...")
         res["heap"] = {
             "state_py": heap_state(srv, LIB_PY, opts.reps),
