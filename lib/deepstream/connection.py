@@ -243,8 +243,9 @@ class Connection:
                 try:
                     if frame.startswith(EVT, start):
                         self.client.event._receive(frame, start + 6, end)
-                    elif not (self.rpc_in is not None and frame.startswith("P", start)
-                              and self.rpc_in(frame, start, end)):
+                    elif frame.startswith("P", start) and self.rpc_in is not None and self.rpc_in(frame, start, end):
+                        pass  # a reply to one of our calls, read in place (rpc_call.py)
+                    else:
                         self._handle(frame[start:end])
                 except MemoryError:
                     self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")

@@ -108,7 +108,7 @@ class RpcCalls:
         (rpc.py) then parses, checks and reports."""
         if frame.startswith(_RES, start):
             i = frame.find(PS, start + 6, end)  # name | cid
-            j = frame.find(PS, i + 1, end) if i > 0 else -1  # cid | typed
+            j = frame.find(PS, i + 1, end) if i >= 0 else -1  # cid | typed
             if j < 0 or frame.find(PS, j + 1, end) >= 0:
                 return False
             cid = frame[i + 1:j]
