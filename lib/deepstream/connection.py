@@ -30,8 +30,16 @@ PING = "C\x1fPI\x1e"
 HEADROOM = const(14)  # before the payload: the longest websocket header (10) + mask key (4)
 FRAME_BYTES = const(1024)  # payload of one frame: the write-through unit
 _RESERVE = const(5)  # kept free in every frame for confirm_events' C|PI
+_ROOM = const(FRAME_BYTES - _RESERVE)  # payload bytes a frame takes
 HEARTBEAT = "heartbeat"
 HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
+
+
+def _encode(message):
+    try:
+        return message.encode()
+    except MemoryError:  # send() drops the message: never the caller's loop
+        return None
 
 
 class Connection:
@@ -102,10 +110,23 @@ class Connection:
     def send(self, message):
         """Send one built message (str). It is encoded into the frame buffer;
         what does not fit there now (offline, or a writer that has not run
-        yet) waits in the ring behind it. Never blocks for long, never raises."""
-        try:
-            data = message.encode()
-        except MemoryError:  # a full heap drops this message, never the caller's loop
+        yet) waits in the ring behind it. Never blocks for long, never raises.
+
+        The common case (online, a frame begun, nothing queued, room left) is
+        decided here in a small frame; everything else is _send()."""
+        data = _encode(message)
+        fill = self._fill
+        if (fill and data is not None and self.state == OPEN and not self._lent and not self._confirm
+                and self._replay is None and (self._ring is None or not self._ring.used)
+                and fill + len(data) <= _ROOM):
+            fill += HEADROOM
+            self.out[fill:fill + len(data)] = data  # the hot path: one copy into the frame, nothing kept
+            self._fill = fill + len(data) - HEADROOM
+            return
+        self._send(message, data)
+
+    def _send(self, message, data):
+        if data is None:  # a full heap drops this message, never the caller's loop
             self.dropped += 1  # counted in the MESSAGE_DROPPED total after the next login
             self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", message[:1])
             return
@@ -134,7 +155,7 @@ class Connection:
                 return
             fill = 0
         i = HEADROOM + fill
-        self.out[i:i + n] = data  # the hot path: one copy into the frame, nothing kept
+        self.out[i:i + n] = data
         self._fill = fill + n
         if not fill:
             self._wake()
@@ -249,6 +270,8 @@ class Connection:
                         self._handle(frame[start:end])
                 except MemoryError:
                     self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
+                except ParseError as err:  # the data of an event (parse_typed): reported here, not in a try of its own
+                    self.client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
                 except Exception as err:  # a user callback or a bug: never kill the client
                     self.client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", frame[start])
             start = end + 1

@@ -6,6 +6,15 @@ from .message import ParseError, UNDEFINED, build, check_name, parse_typed, type
 T = "E"
 
 
+def _data(frame, start, end):
+    """The typed value in frame[start:end], None for none or U; a field after it is ignored."""
+    if start >= end:
+        return None
+    i = frame.find(PS, start, end)
+    value = parse_typed(frame, start, end if i < 0 else i)
+    return None if value is UNDEFINED else value
+
+
 class EventHandler:
     def __init__(self, client):
         self._client = client
@@ -70,34 +79,29 @@ class EventHandler:
     def _notify(self, name, value):
         cbs = self._subs.get(name)
         if cbs:
-            c = self._client
             if len(cbs) == 1:
-                c._call(T, cbs[0], value)
-                return
-            for cb in tuple(cbs):  # a callback may unsubscribe itself
-                c._call(T, cb, value)
+                self._client._call(T, cbs[0], value)
+            else:
+                self._notify_all(tuple(cbs), value)  # a callback may unsubscribe itself
+
+    def _notify_all(self, cbs, value):
+        c = self._client
+        for cb in cbs:
+            c._call(T, cb, value)
 
     def _receive(self, frame, i, end):
         """E|EVT|name|data read in place: frame[i:end] is "name|data"; only the
-        name and the value are sliced out."""
+        name and the value are sliced out. Bad data raises ParseError (the
+        caller, Connection.receive_text, reports it)."""
         j = frame.find(PS, i, end)
         if j < 0:
             j = end
         if j == i:
             self._client._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
             return
-        value = None
-        if j < end:
-            k = frame.find(PS, j + 1, end)  # a field after the data is ignored
-            try:
-                value = parse_typed(frame, j + 1, end if k < 0 else k)
-            except ParseError as err:
-                self._client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
-                return
-            if value is UNDEFINED:
-                value = None
+        end = _data(frame, j + 1, end)  # now the value: no new local (test_frames.py)
         # an event for a name we no longer hold is a normal race: drop it
-        self._notify(frame[i:j], value)
+        self._notify(frame[i:j], end)
 
     def handle(self, action, data, raw):
         c = self._client

@@ -96,6 +96,10 @@ def equal(a, b):
     t = type(a)
     if t is type(b) and (t is int or t is str or t is float):  # the common case, at once
         return a == b
+    return _equal(a, b)
+
+
+def _equal(a, b):
     if isinstance(a, dict):
         if not isinstance(b, dict) or len(a) != len(b):
             return False
@@ -123,6 +127,30 @@ def set(data, path, value, copy_value=True):
     Returns `data` itself when the value there is already equal.
     """
     toks = tokens(path) if isinstance(path, str) else path
+    if len(toks) == 1 and type(data) is dict:
+        return _set_key(data, toks[0], value, copy_value)
+    return _set_deep(data, path, toks, value, copy_value)
+
+
+def _set_key(data, key, value, copy_value):
+    # one key of an object, the common set: no walk, one dict copied
+    old = data.get(key, UNDEFINED)
+    if value is UNDEFINED:
+        if old is UNDEFINED:
+            return data
+        data = dict(data)
+        del data[key]
+        return data
+    if old is not UNDEFINED and equal(old, value):
+        return data
+    if copy_value and isinstance(value, CONTAINERS):
+        value = copy(value)
+    data = dict(data)
+    data[key] = value
+    return data
+
+
+def _set_deep(data, path, toks, value, copy_value):
     old = get(data, toks)  # raises for a path through a scalar
     if value is UNDEFINED:
         if old is UNDEFINED:
@@ -191,9 +219,13 @@ def wire_path(data, path, toks=None):
     """
     if toks is None:
         toks = tokens(path)
-    first = toks[0]
     if len(toks) == 1:  # a top-level key: nothing to walk
-        return first
+        return toks[0]
+    return _rewrite(data, path, toks)
+
+
+def _rewrite(data, path, toks):
+    first = toks[0]
     parts = [first]
     same = path.startswith(first)  # the user's text, read token by token
     pos = len(first)

@@ -104,6 +104,13 @@ def parse_number(text):
         raise ParseError("invalid number (N%s)" % text)
 
 
+def _json(field, i, end):
+    try:
+        return json_loads(field[i + 1:end])
+    except ValueError as err:
+        raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
+
+
 def parse_typed(field, i=0, end=None):
     """Decode the typed field field[i:end] (default: all of it) without
     slicing more than the value needs. Raises ParseError with the
@@ -115,10 +122,7 @@ def parse_typed(field, i=0, end=None):
     if field.startswith("S", i):
         return field[i + 1:end]
     if field.startswith("O", i):
-        try:
-            return json_loads(field[i + 1:end])
-        except ValueError as err:
-            raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
+        return _json(field, i, end)
     if field.startswith("N", i):
         return parse_number(field[i + 1:end])
     if end - i == 1:

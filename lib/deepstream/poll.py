@@ -46,14 +46,17 @@ class PollDriver:
             self._drop()  # the server never answered our close frame
 
     def _wait_ms(self, timeout_ms):
-        conn = self.conn
-        now = conn.clock()
-        deadline = conn.next_deadline()  # (no tuple of the two: this runs on every poll)
-        if deadline is not None:
-            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
-        deadline = self._close_by
-        if deadline is not None:
-            timeout_ms = min(timeout_ms, max(0, ticks_diff(deadline, now)))
+        # (no tuple of the two deadlines: this runs on every poll)
+        left = self.conn.next_deadline()
+        if left is not None:
+            left = ticks_diff(left, self.conn.clock())
+            if left < timeout_ms:
+                timeout_ms = max(0, left)
+        left = self._close_by
+        if left is not None:
+            left = ticks_diff(left, self.conn.clock())
+            if left < timeout_ms:
+                timeout_ms = max(0, left)
         return timeout_ms
 
     def _open(self, url):
@@ -146,26 +149,33 @@ class PollDriver:
         t = self._t
         if t is None:
             return
-        conn = self.conn
-        if self._out:
-            try:
-                self._send_replies()
-            except Exception as err:
-                self._fail(err)
-                return
+        if self._out and not self._replies():
+            return
         while self._t is t:
-            n = conn.take_frame()
+            n = self.conn.take_frame()
             if not n or not self._send_frame(n):
                 break
-        if self._t is t and conn.want_close and not t.ws.close_sent:
-            if conn.link_dead:  # the heartbeat found it dead: no close handshake to wait for
-                self._drop()
-                return
-            try:
-                t.send_bytes(t.ws.send_close(1000), self._send_timeout)
-                self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
-            except Exception as err:
-                self._fail(err)
+        if self._t is t and self.conn.want_close and not t.ws.close_sent:
+            self._send_close(t)
+
+    def _replies(self):
+        try:
+            self._send_replies()
+            return True
+        except Exception as err:
+            self._fail(err)
+            return False
+
+    def _send_close(self, t):
+        conn = self.conn
+        if conn.link_dead:  # the heartbeat found it dead: no close handshake to wait for
+            self._drop()
+            return
+        try:
+            t.send_bytes(t.ws.send_close(1000), self._send_timeout)
+            self._close_by = ticks_add(conn.clock(), CLOSE_TIMEOUT)
+        except Exception as err:
+            self._fail(err)
 
     def flush(self, timeout_ms):
         """poll() until the core has nothing left to send (connecting and

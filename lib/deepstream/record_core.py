@@ -68,6 +68,12 @@ class Record(RecordBase):
         the callback gets None or the error text. UNDEFINED as value deletes
         the key. A set that changes nothing sends nothing.
         """
+        if callback is None and self.is_ready and type(path_or_data) is str and value is not _NOTHING:
+            self._set_at(path_or_data, value)  # a device loop's set(path, value): small frames only
+        else:
+            self._set_any(path_or_data, value, callback)
+
+    def _set_any(self, path_or_data, value, callback):
         path, value, cb, payload, toks = _split_set_args(path_or_data, value, callback, "set")
         if self._destroyed("set"):
             return
@@ -76,6 +82,22 @@ class Record(RecordBase):
             self._later(lambda: self._set(path, value, cb, payload, toks))
             return
         self._set(path, value, cb, payload, toks)
+
+    def _set_at(self, path, value):
+        """set(path, value) on a ready record, without a callback: what _set()
+        does for it, in frames small enough for the C stack (test_frames.py)."""
+        if not path:
+            raise ValueError("set: path must be a non-empty string")
+        _tokens(path)  # refuse a bad path, then a value that cannot be sent, before anything happens
+        payload = "U" if value is UNDEFINED else typed(value)
+        new = _set_path(self._data, path, value)
+        if new is self._data:
+            return
+        if value is not UNDEFINED and _falsy_scalar(value):
+            self._send_update(None, new, None, None)  # 7.0.2 refuses this as a path set: the whole record
+        else:
+            self._send_patch(_wire_path(self._data, path), payload)
+        self._apply(new)
 
     def _set(self, path, value, cb, payload, toks):
         if self.is_destroyed:
@@ -103,15 +125,21 @@ class Record(RecordBase):
 
     def _send_update(self, path, data, payload, config):
         """R|U with `data`, or R|P of the typed `payload` at `path` (already in wire form)."""
+        if path is not None and config is None:
+            self._send_patch(path, payload)
+            return
         self.version += 1
         if path is None:
             msg = build(T, "U", self.name, str(self.version), check_json(data)) if config is None else \
                 build(T, "U", self.name, str(self.version), check_json(data), config)
-        elif config is None:  # the common case: one format, no field list
-            msg = "R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (self.name, self.version, path, payload)
         else:
             msg = build(T, "P", self.name, str(self.version), path, payload, config)
         self._h._client._conn.send(msg)
+
+    def _send_patch(self, path, payload):
+        # the common update, R|P without a write ack: one format, no field list
+        self.version += 1
+        self._h._client._conn.send("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (self.name, self.version, path, payload))
 
     def set_merge_strategy(self, fn):
         if not callable(fn):
@@ -124,9 +152,11 @@ class Record(RecordBase):
         """Adopt `new` as the data and notify subscribers whose value changed."""
         old = self._data
         self._data = new
+        if self._subs:
+            self._notify(old, new)
+
+    def _notify(self, old, new):
         subs = self._subs
-        if not subs:
-            return
         deep = self._h._deep_copy
         c = self._h._client
         for path in tuple(subs):

@@ -12,10 +12,16 @@ class Timers:
     def __init__(self, clock):
         self.clock = clock
         self._table = ordered_dict()  # key -> [deadline, fn, arg]; due ones fire in the order added
+        # no deadline in the table is earlier than this (it may be earlier than
+        # all of them, after a cancel or a deadline moved later): a poll turn with
+        # nothing due costs one comparison, not a walk through the table
+        self._next = None
 
     def add(self, key, delay_ms, fn, arg=None):
-        """Returns the entry: its owner may move entry[0] (the deadline) in place."""
+        """Returns the entry: its owner may move entry[0] (the deadline) later in place."""
         entry = self._table[key] = [ticks_add(self.clock(), delay_ms), fn, arg]
+        if self._next is None or ticks_diff(entry[0], self._next) < 0:
+            self._next = entry[0]
         return entry
 
     def cancel(self, key):
@@ -28,34 +34,33 @@ class Timers:
         """Cancel every timer, or every one whose key is not in `keep`."""
         if keep is None:
             self._table.clear()
+            self._next = None
             return
         for key in [k for k in self._table if k not in keep]:
             del self._table[key]
 
     def next_deadline(self):
-        best = None
-        for entry in self._table.values():
-            if best is None or ticks_diff(entry[0], best) < 0:
-                best = entry[0]
-        return best
+        """The earliest deadline (or one a little before it: waking early is
+        harmless, fire() then finds the true one); None with no timers."""
+        return self._next if self._table else None
 
     def fire(self):
         """Call every timer whose deadline has passed (each once)."""
-        if not self._table:
-            return
+        if self._table and ticks_diff(self.clock(), self._next) >= 0:
+            self._fire_due()
+
+    def _fire_due(self):
         now = self.clock()
-        due = None
-        for key, entry in self._table.items():
-            if ticks_diff(now, entry[0]) >= 0:
-                if due is None:
-                    due = []
-                due.append(key)
-        if due is None:
-            return
+        due = [key for key, entry in self._table.items() if ticks_diff(now, entry[0]) >= 0]
         for key in due:
             entry = self._table.pop(key, None)
             if entry is not None:
                 entry[1](entry[2])
+        best = None  # the true next deadline, timers the callbacks added included
+        for entry in self._table.values():
+            if best is None or ticks_diff(entry[0], best) < 0:
+                best = entry[0]
+        self._next = best
 
 
 def ack_key(topic, action, name):

@@ -32,18 +32,30 @@ def mask_in_place(buf, start, n):
     A big-int XOR per 256-byte step: ~7x faster than a per-byte loop on
     MicroPython and ~30x on CPython, while the temporaries stay a few
     hundred bytes whatever the frame size (needs long ints, which every
-    mainstream MicroPython port has)."""
-    if n <= 0:
-        return
-    first = min(n, _CHUNK)  # a small frame needs a small key, not a 256-byte one
-    words = (first + 3) >> 2
-    key = int.from_bytes(bytes(buf[start - 4:start]) * words, "big") >> (8 * ((words << 2) - first))
+    mainstream MicroPython port has). A frame of one step (most of them)
+    is masked without the loop."""
+    if n > _CHUNK:
+        _mask_steps(buf, start, n)
+    elif n > 0:
+        n = start + n  # the end
+        buf[start:n] = (int.from_bytes(memoryview(buf)[start:n], "big") ^ _key(buf, start, n - start)).to_bytes(
+            n - start, "big")
+
+
+def _key(buf, start, m):
+    # the key repeated over m bytes, as an int
+    words = (m + 3) >> 2
+    return int.from_bytes(bytes(buf[start - 4:start]) * words, "big") >> (8 * ((words << 2) - m))
+
+
+def _mask_steps(buf, start, n):
+    key = _key(buf, start, _CHUNK)
     mv = memoryview(buf)
     i = start
     end = start + n
     while i < end:
-        m = min(first, end - i)
-        k = key if m == first else key >> (8 * (first - m))
+        m = min(_CHUNK, end - i)
+        k = key if m == _CHUNK else key >> (8 * (_CHUNK - m))
         buf[i:i + m] = (int.from_bytes(mv[i:i + m], "big") ^ k).to_bytes(m, "big")
         i += m
 
@@ -64,14 +76,19 @@ def frame_in_place(buf, start, n, op=1):
         head = frame_header(op, n)
         h = start - 4 - len(head)
         buf[h:start - 4] = head
-    i = _next[0]  # the next fresh 4-byte key, right before the payload
+    _fresh_key(buf, start)
+    mask_in_place(buf, start, n)
+    return memoryview(buf)[h:start + n]
+
+
+def _fresh_key(buf, start):
+    # the next fresh 4-byte key, right before the payload
+    i = _next[0]
     if i >= 64:
         _keys[:] = urandom(64)
         i = 0
     buf[start - 4:start] = memoryview(_keys)[i:i + 4]
     _next[0] = i + 4
-    mask_in_place(buf, start, n)
-    return memoryview(buf)[h:start + n]
 
 
 class WebSocket:
@@ -175,6 +192,11 @@ class WebSocket:
         ("pong", bytes), ("close", code or None, reason str).
         Raises MessageTooLarge (recoverable) or WebSocketError (fatal).
         """
+        if self._end - self._start < 2:  # the usual last call: nothing buffered (a small frame)
+            return None
+        return self._decode()
+
+    def _decode(self):
         while True:  # one frame per turn: a fragment or a refused frame gives no event
             buf = self._buf
             s = self._start
@@ -241,10 +263,7 @@ class WebSocket:
                 continue
             if op == OP_BINARY:
                 return ("binary", bytes(p))
-            try:
-                return ("text", str(p, "utf-8"))
-            except UnicodeError:
-                raise WebSocketError("protocol error: invalid UTF-8 in text message")
+            return ("text", _utf8(p))
 
     def _refuse(self, hl, n, fin, total):
         # drop the payload as it arrives instead of buffering it (raises for
@@ -300,6 +319,13 @@ class WebSocket:
         buf = bytearray(14 + n)
         buf[14:] = payload
         return bytes(frame_in_place(buf, 14, n, op))
+
+
+def _utf8(p):
+    try:
+        return str(p, "utf-8")
+    except UnicodeError:
+        raise WebSocketError("protocol error: invalid UTF-8 in text message")
 
 
 def frame_header(op, n, masked=True):
