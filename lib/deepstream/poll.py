@@ -108,7 +108,8 @@ class PollDriver:
         t = self._t
         try:
             more = pump(self.conn, t.ws, self._out)
-            self._send_replies()
+            if self._out:
+                self._send_replies()
         except WebSocketError as err:  # protocol violation: close with 1002
             self._fail(err, 1002)
             return False
