@@ -23,7 +23,7 @@ LIMIT = 11  # words
 # a poll turn with nothing to do, an RPC call of ours, a record path set)
 HOT = {
     "deepstream/client.py": ["Client.poll"],
-    "deepstream/connection.py": ["Connection.send", "_encode", "Connection.take_frame", "Connection._seal",
+    "deepstream/connection.py": ["Connection.send", "_encode", "Connection._put", "Connection.take_frame", "Connection._seal",
                                  "Connection._reclaim", "Connection.tick", "Connection.next_deadline"],
     "deepstream/event.py": ["EventHandler.emit", "EventHandler._notify", "EventHandler._receive", "_data"],
     "deepstream/message.py": ["typed", "parse_typed", "check_name"],

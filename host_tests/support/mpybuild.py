@@ -21,9 +21,12 @@ def build_mpy(dest, extra=(), lib=None):
     pkg = os.path.join(dest, "deepstream")
     os.makedirs(pkg, exist_ok=True)
     src = os.path.join(lib or os.path.join(REPO, "lib"), "deepstream")
-    jobs = [(os.path.join(src, f), os.path.join(pkg, f[:-3] + ".mpy"))
+    jobs = [(os.path.join(src, f), os.path.join(pkg, f[:-3] + ".mpy"), "deepstream/" + f)
             for f in sorted(os.listdir(src)) if f.endswith(".py")]
-    jobs += [(os.path.join(REPO, f), os.path.join(dest, os.path.basename(f)[:-3] + ".mpy")) for f in extra]
-    for py, mpy in jobs:
-        subprocess.run([MPY_CROSS, "-o", mpy, py], check=True, capture_output=True)
+    jobs += [(os.path.join(REPO, f), os.path.join(dest, os.path.basename(f)[:-3] + ".mpy"), os.path.basename(f))
+             for f in extra]
+    for py, mpy, name in jobs:
+        # -s: the short source name `make mpy` and tools/deploy.py give (it is stored
+        # in the .mpy, so an absolute path would cost heap a board does not pay)
+        subprocess.run([MPY_CROSS, "-s", name, "-o", mpy, py], check=True, capture_output=True)
     return dest

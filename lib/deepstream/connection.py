@@ -115,13 +115,11 @@ class Connection:
         The common case (online, nothing queued, room left in the frame) is
         decided here in a small frame; everything else is _send()."""
         data = _encode(message)
-        fill = self._fill
         if (data is not None and self.state == OPEN and not self._lent and not self._confirm
                 and self._replay is None and (self._ring is None or not self._ring.used)
-                and fill + len(data) <= _ROOM):
-            self.out[HEADROOM + fill:HEADROOM + fill + len(data)] = data  # the hot path: one copy, nothing kept
-            self._fill = fill + len(data)
-            if not fill:
+                and self._fill + len(data) <= _ROOM):
+            self._put(data)  # one copy into the frame, nothing kept
+            if self._fill == len(data):
                 self._wake()  # a frame begun: the asyncio writer has something to write
             return
         self._send(message, data)
@@ -291,15 +289,12 @@ class Connection:
         if self._lent:
             self._reclaim()
         if self._soon:
-            self._run_soon()
+            soon, self._soon = self._soon, []
+            for fn in soon:
+                fn()
         if self._fill or self._direct or self._ring is not None or self._replay is not None:
             return self._seal()
         return 0  # the usual poll turn: nothing to send
-
-    def _run_soon(self):
-        soon, self._soon = self._soon, []
-        for fn in soon:
-            fn()
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the

@@ -13,12 +13,14 @@ PART_SEPARATOR = "\x1f"
 T_CONNECTION = "C"
 T_AUTH = "A"
 
-# every action code the reference client accepts in an incoming message
-ACTIONS = frozenset((
+# every action code the reference client accepts in an incoming message; a tuple,
+# not a set: the set costs a board 384 bytes of heap more, and the codes read from
+# a message are interned strings on MicroPython (compared by address)
+ACTIONS = (
     "PI", "PO", "A", "RED", "CH", "CHR", "R", "C", "U", "P", "D", "S", "US", "H",
     "HD", "SN", "I", "SP", "SR", "SH", "L", "UL", "LA", "LR", "PU", "Q", "CR", "CU",
     "EVT", "E", "REQ", "RES", "REJ", "PNJ", "PNL", "WA",
-))
+)
 
 # connection states (value = name, as in the reference client)
 CLOSED = "CLOSED"

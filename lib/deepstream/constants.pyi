@@ -1,5 +1,5 @@
 """Protocol constants and the connection state names (constants.py)."""
-from typing import Final, FrozenSet, Literal
+from typing import Final, Literal, Tuple
 
 from typing_extensions import TypeAlias
 
@@ -7,7 +7,7 @@ MESSAGE_SEPARATOR: Final = "\x1e"
 PART_SEPARATOR: Final = "\x1f"
 T_CONNECTION: Final = "C"
 T_AUTH: Final = "A"
-ACTIONS: Final[FrozenSet[str]]
+ACTIONS: Final[Tuple[str, ...]]
 
 # connection states: what get_connection_state() and "connectionStateChanged" give
 CLOSED: Final = "CLOSED"
