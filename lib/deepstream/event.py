@@ -82,11 +82,11 @@ class EventHandler:
             if len(cbs) == 1:
                 self._client._call(T, cbs[0], value)
             else:
-                self._notify_all(tuple(cbs), value)  # a callback may unsubscribe itself
+                self._notify_all(name, value)
 
-    def _notify_all(self, cbs, value):
+    def _notify_all(self, name, value):
         c = self._client
-        for cb in cbs:
+        for cb in tuple(self._subs[name]):  # a callback may unsubscribe itself
             c._call(T, cb, value)
 
     def _receive(self, frame, i, end):

@@ -129,7 +129,7 @@ def set(data, path, value, copy_value=True):
     toks = tokens(path) if isinstance(path, str) else path
     if len(toks) == 1 and type(data) is dict:
         return _set_key(data, toks[0], value, copy_value)
-    return _set_deep(data, path, toks, value, copy_value)
+    return _set_path(data, path, toks, value, copy_value)
 
 
 def _set_key(data, key, value, copy_value):
@@ -150,7 +150,8 @@ def _set_key(data, key, value, copy_value):
     return data
 
 
-def _set_deep(data, path, toks, value, copy_value):
+def _set_path(data, path, toks, value, copy_value):
+    # the general set: walk the path, copying each container on it
     old = get(data, toks)  # raises for a path through a scalar
     if value is UNDEFINED:
         if old is UNDEFINED:
@@ -221,10 +222,10 @@ def wire_path(data, path, toks=None):
         toks = tokens(path)
     if len(toks) == 1:  # a top-level key: nothing to walk
         return toks[0]
-    return _rewrite(data, path, toks)
+    return _wire_path(data, path, toks)
 
 
-def _rewrite(data, path, toks):
+def _wire_path(data, path, toks):
     first = toks[0]
     parts = [first]
     same = path.startswith(first)  # the user's text, read token by token

@@ -122,8 +122,14 @@ class PollDriver:
         return self._t is t
 
     def _send_replies(self):
-        while self._out:
-            self._t.send_bytes(self._out.pop(0), self._send_timeout)
+        """Pong and close replies; False if sending failed (the link is dropped)."""
+        try:
+            while self._out:
+                self._t.send_bytes(self._out.pop(0), self._send_timeout)
+            return True
+        except Exception as err:  # OSError, MemoryError
+            self._fail(err)
+            return False
 
     def _send_frame(self, n):
         """Frame the payload of conn.frame in place and write it. On failure the
@@ -150,7 +156,7 @@ class PollDriver:
         t = self._t
         if t is None:
             return
-        if self._out and not self._replies():
+        if self._out and not self._send_replies():
             return
         while self._t is t:
             n = self.conn.take_frame()
@@ -158,14 +164,6 @@ class PollDriver:
                 break
         if self._t is t and self.conn.want_close and not t.ws.close_sent:
             self._send_close(t)
-
-    def _replies(self):
-        try:
-            self._send_replies()
-            return True
-        except Exception as err:
-            self._fail(err)
-            return False
 
     def _send_close(self, t):
         conn = self.conn

@@ -47,9 +47,9 @@ class Timers:
     def fire(self):
         """Call every timer whose deadline has passed (each once)."""
         if self._table and ticks_diff(self.clock(), self._next) >= 0:
-            self._fire_due()
+            self._expired()
 
-    def _fire_due(self):
+    def _expired(self):
         now = self.clock()
         due = [key for key, entry in self._table.items() if ticks_diff(now, entry[0]) >= 0]
         for key in due:

@@ -263,7 +263,10 @@ class WebSocket:
                 continue
             if op == OP_BINARY:
                 return ("binary", bytes(p))
-            return ("text", _utf8(p))
+            try:
+                return ("text", str(p, "utf-8"))
+            except UnicodeError:
+                raise WebSocketError("protocol error: invalid UTF-8 in text message")
 
     def _refuse(self, hl, n, fin, total):
         # drop the payload as it arrives instead of buffering it (raises for
@@ -319,13 +322,6 @@ class WebSocket:
         buf = bytearray(14 + n)
         buf[14:] = payload
         return bytes(frame_in_place(buf, 14, n, op))
-
-
-def _utf8(p):
-    try:
-        return str(p, "utf-8")
-    except UnicodeError:
-        raise WebSocketError("protocol error: invalid UTF-8 in text message")
 
 
 def frame_header(op, n, masked=True):
