@@ -174,3 +174,17 @@ def test_wheel_installs_the_package_and_the_command(tmp_path, ds_server, js_clie
         assert r.returncode == 0, r.stderr
         assert p.next_line() == {"event": "pkg/round-trip", "data": {"via": "wheel"}}
         assert p.wait() == 0, p.stderr
+
+
+# ---- .mpy source names ------------------------------------------------------------
+
+def test_mpy_files_carry_their_module_name_as_source_name():
+    # the module's own name is interned already (sys.modules is keyed by it), so a
+    # .mpy costs no interned string for its source name (docs/MEMORY.md)
+    assert deploy.source_name("lib/deepstream/client.py") == "deepstream.client"
+    assert deploy.source_name("lib/deepstream/__init__.py") == "deepstream"
+    assert deploy.source_name(os.path.join(REPO, "lib", "deepstream", "ws.py")) == "deepstream.ws"
+    assert deploy.source_name("firmware/app.py") == "app"
+    assert deploy.source_name("boards/esp32/board.py") == "board"
+    cmd = deploy.mpy_cross_cmd("mpy-cross", "lib/deepstream/record_core.py", "out.mpy", 0)
+    assert cmd[cmd.index("-s") + 1] == "deepstream.record_core"

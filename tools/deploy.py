@@ -176,11 +176,8 @@ def source_name(src):
     of its own; a path (deepstream/client.py) cost one per module, and every
     string interned moves the table of them closer to its next doubling (a
     block of 4.5 KB on a 32-bit board, 7 KB on the 64-bit port)."""
-    path = src.replace(os.sep, "/")
-    if "/lib/" in "/" + path:
-        path = path[("/" + path).index("/lib/") + 4:]
-    else:
-        path = os.path.basename(path)
+    path = "/" + src.replace(os.sep, "/")
+    path = path.rsplit("/lib/", 1)[1] if "/lib/" in path else path.rsplit("/", 1)[1]
     name = path[:-3].replace("/", ".")
     return name[:-len(".__init__")] if name.endswith(".__init__") else name
 

@@ -1,18 +1,9 @@
 """Events: publish/subscribe, and listening for subscriptions (active providers)."""
 from .compat import ordered_dict
 from .constants import PART_SEPARATOR as PS
-from .message import ParseError, UNDEFINED, build, check_name, parse_typed, typed
+from .message import UNDEFINED, build, check_name, typed, value_at
 
 T = "E"
-
-
-def _data(frame, start, end):
-    """The typed value in frame[start:end], None for none or U; a field after it is ignored."""
-    if start >= end:
-        return None
-    i = frame.find(PS, start, end)
-    value = parse_typed(frame, start, end if i < 0 else i)
-    return None if value is UNDEFINED else value
 
 
 class EventHandler:
@@ -99,7 +90,7 @@ class EventHandler:
         if j == i:
             self._client._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
             return
-        end = _data(frame, j + 1, end)  # now the value: no new local (test_frames.py)
+        end = value_at(frame, j + 1, end)  # now the value: no new local (test_frames.py)
         # an event for a name we no longer hold is a normal race: drop it
         self._notify(frame[i:j], end)
 

@@ -137,6 +137,16 @@ def parse_typed(field, i=0, end=None):
     raise ParseError("UNKNOWN_TYPE (%s)" % field[i:end])
 
 
+def value_at(frame, start, end):
+    """The typed value in frame[start:end] as a callback gets it: None for no
+    value or U; a field after it is ignored. Raises ParseError."""
+    if start >= end:
+        return None
+    i = frame.find(PS, start, end)
+    value = parse_typed(frame, start, end if i < 0 else i)
+    return None if value is UNDEFINED else value
+
+
 def check_name(name, what="name"):
     """Refuse names the server cannot take: non-strings, empty, or holding a
     separator (an empty name crashes @deepstream/server 7.0.2)."""

@@ -10,7 +10,7 @@ rpc.py's module doc.
 """
 from .compat import ticks_add, urandom
 from .constants import PART_SEPARATOR as PS
-from .message import UNDEFINED, ParseError, check_name, parse_typed, typed
+from .message import UNDEFINED, ParseError, check_name, parse_typed, typed, value_at
 from .rpc import T, to_text
 
 _RES = "P\x1fRES\x1f"
@@ -32,13 +32,10 @@ _BAD = object()
 
 def _value(frame, start, end):
     """The typed value in frame[start:end] (None for none or U), or _BAD."""
-    if start >= end:
-        return None
     try:
-        value = parse_typed(frame, start, end)
+        return value_at(frame, start, end)
     except ParseError:
         return _BAD
-    return None if value is UNDEFINED else value
 
 
 class RpcCalls:

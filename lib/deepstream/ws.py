@@ -37,9 +37,8 @@ def mask_in_place(buf, start, n):
     if n > _CHUNK:
         _mask_steps(buf, start, n)
     elif n > 0:
-        n = start + n  # the end
-        buf[start:n] = (int.from_bytes(memoryview(buf)[start:n], "big") ^ _key(buf, start, n - start)).to_bytes(
-            n - start, "big")
+        key = _key(buf, start, n)
+        buf[start:start + n] = (int.from_bytes(memoryview(buf)[start:start + n], "big") ^ key).to_bytes(n, "big")
 
 
 def _key(buf, start, m):
