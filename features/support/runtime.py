@@ -30,8 +30,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LIB = os.path.join(ROOT, "lib")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from deploy import source_name  # noqa: E402 (the names `make mpy` gives)
 AGENT = os.path.join(HERE, "mp_agent.py")
 
 RUNTIMES = ("cpython", "micropython")
@@ -238,10 +236,13 @@ def micropython_lib(micropython):
     for name in sorted(os.listdir(src)):
         if name.endswith(".py"):
             target = os.path.join(pkg, name[:-3] + ".mpy")
-            # -s: the source name `make mpy` gives (deepstream.client: interned on loading,
-            # a long path would cost heap a board does not pay)
-            r = subprocess.run([cross, "-s", source_name(os.path.join(src, name)), "-o", target,
-                                os.path.join(src, name)], capture_output=True, text=True)
+            # -s: the source name `make mpy` gives (tools/deploy.py source_name, not
+            # imported: the step library runs with lib/ and features/ only):
+            # deepstream.client, interned on loading; a path would cost heap a
+            # board does not pay
+            mod = "deepstream" if name == "__init__.py" else "deepstream." + name[:-3]
+            r = subprocess.run([cross, "-s", mod, "-o", target, os.path.join(src, name)],
+                               capture_output=True, text=True)
             if r.returncode != 0:
                 raise AgentError(f"{cross} failed on {name}: {r.stderr.strip()}")
     _mp_lib[micropython] = out
