@@ -98,12 +98,13 @@ def test_without_a_listener_the_error_is_printed(shipped_server, runtime):
 
 @pytest.mark.parametrize("runtime,driver", RUNS)
 def test_the_configuration_we_test_with(ds_server, runtime, driver):
-    """Next to it, the ws-text configuration: the right path works, a wrong one is closed."""
+    """Next to it, the configuration we test with (ws-text at /deepstream-v3, ws-binary at
+    /deepstream): the text path works, a path no endpoint serves is closed."""
     _, got = run_peer(runtime, driver, ds_server.url)
     assert got == {"states": ["AWAITING_CONNECTION", "AWAITING_AUTHENTICATION", "AUTHENTICATING", "OPEN",
                               "CLOSED"], "errors": []}, got  # CLOSED: the peer's close() at the end
-    _, got = run_peer(runtime, driver, "ws://%s:%d" % (ds_server.host, ds_server.port))
-    assert "without answering the websocket upgrade of /deepstream:" in got["errors"][0][1], got
+    _, got = run_peer(runtime, driver, "ws://%s:%d/deepstream-v2" % (ds_server.host, ds_server.port))
+    assert "without answering the websocket upgrade of /deepstream-v2:" in got["errors"][0][1], got
 
 
 # ---- what 7.0.2 never does: a scripted server ------------------------------------------------

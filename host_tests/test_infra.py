@@ -1,19 +1,30 @@
-"""The test harness itself: real server, official JS client, MicroPython runner.
-These pass before our client exists, and prove the fixtures work."""
+"""The test harness itself: real server (text and binary endpoints on one port), official
+JS client, MicroPython runner. These pass before our client exists, and prove the
+fixtures work."""
 
+import pytest
 from websockets.sync.client import connect
 
 from support.dsserver import handshake
 
 US = "\x1f"
 RS = "\x1e"
+CHALLENGE = bytes.fromhex("0610021a020805")  # binary CONNECTION CHALLENGE, no fields
+ACCEPT = bytes.fromhex("0610021a020804")     # binary CONNECTION ACCEPT
 
 
-def test_server_answers_handshake_with_challenge_ack(ds_server):
-    assert ds_server.url == "ws://127.0.0.1:%d/deepstream-v3" % ds_server.port
+def test_server_serves_both_protocols_on_one_port(ds_server):
+    base = "ws://127.0.0.1:%d" % ds_server.port
+    assert ds_server.url == ds_server.url_for("text") == base + "/deepstream-v3"
+    assert ds_server.binary_url == ds_server.url_for("binary") == base + "/deepstream"
     with connect(ds_server.url, open_timeout=5) as ws:
         first = ws.recv(timeout=5)
     assert first == "C" + US + "A" + RS
+    with connect(ds_server.binary_url, open_timeout=5) as ws:
+        ws.send(CHALLENGE)
+        assert ws.recv(timeout=5) == ACCEPT
+    with pytest.raises(ValueError):
+        ds_server.url_for("json")
 
 
 def test_js_clients_exchange_an_event(js_client):

@@ -2,6 +2,8 @@
 
     with DeepstreamServer() as srv:
         srv.url        # ws://127.0.0.1:PORT/deepstream-v3  (the text protocol endpoint)
+        srv.binary_url # ws://127.0.0.1:PORT/deepstream     (the binary protocol endpoint)
+        srv.url_for("text") / srv.url_for("binary")   # the same two URLs by protocol name
         srv.port
         srv.stop()     # SIGTERM (then SIGKILL): the server is gone, the port is free
         srv.start()    # start again on the same port (fault-injection tests)
@@ -9,8 +11,11 @@
         srv.pause() / srv.resume()   # SIGSTOP / SIGCONT: server alive but silent
         srv.log_text() # everything the server printed (all runs)
 
-Only the `ws-text` endpoint (path /deepstream-v3) is enabled, on 127.0.0.1 and one free
-port (the HTTP service shares it: health check at /health-check). No binary/json/http/mqtt
+Two websocket endpoints share 127.0.0.1 and one free port (with the HTTP service: health
+check at /health-check): `ws-text` (the legacy text protocol) at /deepstream-v3 and
+`ws-binary` (protobuf, the protocol of @deepstream/client 7.x) at /deepstream, with the
+same options (heartbeat interval, auth attempts and timeout), and the same auth and
+permissions, so text and binary clients meet on one server. No json/http/mqtt
 endpoints, telemetry off, monitoring off.
 
     DeepstreamServer(default_config=True)
@@ -18,10 +23,15 @@ endpoints, telemetry off, monitoring off.
 instead runs the configuration the npm package ships (its conf/ directory: config.yml,
 permissions.yml, users.yml) with only httpServer's host and port changed to 127.0.0.1
 and a free port: a new user's server. It serves the binary protocol at /deepstream and
-HTTP at /api, no text endpoint; the other options below do not apply to it.
+HTTP at /api, no text endpoint: url_for("binary") works, url_for("text") raises
+ServerError (srv.url still names the text path, which nothing serves there); the other
+options below do not apply to it.
 
 Options:
-  heartbeat_interval  ms between server heartbeats (C|PI); None = server default 30000
+  heartbeat_interval  both endpoints' heartbeatInterval (ms); None = server default 30000.
+                      Both close a connection silent for 2-3 intervals. Text: the server
+                      sends C|PI this often. Binary: the server never pings, the client must
+                      send often enough (a 7.0.5 JS client: heartbeatInterval <= this)
   auth                None = open auth; or {"user": {"password": "pw", "clientData": {...},
                       "serverData": {...}}} = file auth (passwords given in clear here,
                       hashed into the generated config)
@@ -53,7 +63,9 @@ SERVER_DIR = os.path.join(REPO, "tools", "server")
 DEEPSTREAM_BIN = os.path.join(SERVER_DIR, "node_modules", "@deepstream", "server",
                               "dist", "bin", "deepstream")
 SHIPPED_CONF = os.path.join(os.path.dirname(os.path.dirname(DEEPSTREAM_BIN)), "conf")
-URL_PATH = "/deepstream-v3"
+URL_PATH = "/deepstream-v3"      # ws-text, the protocol this client speaks today
+BINARY_PATH = "/deepstream"      # ws-binary, the path of the shipped config
+PATHS = {"text": URL_PATH, "binary": BINARY_PATH}
 HOST = "127.0.0.1"
 
 _live = set()
@@ -229,13 +241,28 @@ class DeepstreamServer:
     # ------------------------------------------------------------------ config
     @property
     def url(self):
+        """The text endpoint's URL (also on the shipped config, where nothing serves it)."""
         return "ws://%s:%d%s" % (self.host, self.port, URL_PATH)
 
+    @property
+    def binary_url(self):
+        return self.url_for("binary")
+
+    def url_for(self, protocol):
+        """The URL of the endpoint of `protocol`: "text" or "binary"."""
+        if protocol not in PATHS:
+            raise ValueError("protocol must be one of %s, not %r" % (sorted(PATHS), protocol))
+        if self.default_config and protocol == "text":
+            raise ServerError("the shipped config (default_config=True) has no ws-text endpoint: "
+                              "only the binary protocol at %s" % BINARY_PATH)
+        return "ws://%s:%d%s" % (self.host, self.port, PATHS[protocol])
+
     def build_config(self):
-        ws_options = {"urlPath": URL_PATH, "maxAuthAttempts": 3,
-                      "unauthenticatedClientTimeout": 180000}
+        ws_options = {"maxAuthAttempts": 3, "unauthenticatedClientTimeout": 180000}
         if self.heartbeat_interval is not None:
             ws_options["heartbeatInterval"] = int(self.heartbeat_interval)
+        endpoints = [{"type": "ws-" + protocol, "options": dict(ws_options, urlPath=PATHS[protocol])}
+                     for protocol in ("text", "binary")]
         config = {
             "serverName": "test-%d" % self.port,
             "showLogo": False,
@@ -243,7 +270,7 @@ class DeepstreamServer:
             "exitOnFatalError": True,
             "logger": {"type": "default", "options": {"colors": False}},
             "httpServer": {"type": "default", "options": {"host": self.host, "port": self.port}},
-            "connectionEndpoints": [{"type": "ws-text", "options": ws_options}],
+            "connectionEndpoints": endpoints,
             "telemetry": {"type": "deepstreamIO", "options": {"enabled": False}},
             "monitoring": {"type": "none", "options": {}},
         }
@@ -413,8 +440,8 @@ def main(argv=None):
     srv = DeepstreamServer(port=args.port, default_config=args.default_config)
     with srv:
         print("deepstream 7.0.2 on 127.0.0.1:%d; config %s; log %s" % (srv.port, srv.config_path, srv.log_path))
-        if not args.default_config:
-            print("client url: " + srv.url)
+        protocols = ("binary",) if args.default_config else ("text", "binary")
+        print("client urls: " + ", ".join(srv.url_for(p) for p in protocols))
         print("Ctrl-C to stop")
         try:
             srv.proc.wait()
