@@ -1,14 +1,23 @@
 """Shared pytest fixtures for the host tests.
 
-ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions);
-                   .url = ws://127.0.0.1:PORT/deepstream-v3. Restarted if a test stopped it.
+ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions), both
+                   protocols on one port: .url = ws://127.0.0.1:PORT/deepstream-v3 (text),
+                   .binary_url = ws://127.0.0.1:PORT/deepstream (binary), .url_for(protocol).
+                   Restarted if a test stopped it.
                    Tests that kill/pause/restart a server should use ds_server_factory.
 ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
                    extra_config=None) -> a started DeepstreamServer of your own,
                    closed at teardown
-js_client          make(url=None, options=None, login=None) -> JsClient (official 2.3.4
-                   client in node), closed at teardown; url defaults to ds_server.url;
-                   login: dict of auth data (or True for {}) -> logged in, success asserted
+protocol           "text" or "binary" (ids text/binary): a test that takes it runs once per
+                   wire protocol; pass it on, e.g. js_client(protocol=protocol),
+                   ds_server.url_for(protocol)
+js_client          make(url=None, options=None, login=None, protocol=None) -> JsClient (an
+                   official JS client in node), closed at teardown. protocol "text": 2.3.4,
+                   "binary": 7.0.5; None: from url's path (/deepstream-v3 is text, else
+                   binary), text when url is None too. url defaults to
+                   ds_server.url_for(protocol). options: in 2.3.4's names (jsclient.js maps
+                   them). login: dict of auth data (or True for {}) -> logged in, success
+                   asserted
 micropython        absolute path of the unix-port binary
 run_micropython    run_micropython(code_or_script, heap="96K", timeout=60, args=()) ->
                    (rc, stdout, stderr), with lib/ on the path (see support/mp.py)
@@ -52,14 +61,19 @@ def ds_server_factory():
         srv.close()
 
 
+@pytest.fixture(params=["text", "binary"], ids=["text", "binary"])
+def protocol(request):
+    return request.param
+
+
 @pytest.fixture
 def js_client(request):
     clients = []
 
-    def make(url=None, options=None, login=None):
+    def make(url=None, options=None, login=None, protocol=None):
         if url is None:
-            url = request.getfixturevalue("ds_server").url
-        c = JsClient(url, options=options)
+            url = request.getfixturevalue("ds_server").url_for(protocol or "text")
+        c = JsClient(url, options=options, protocol=protocol)
         clients.append(c)
         if login is not None:
             ok, data = c.login({} if login is True else login)

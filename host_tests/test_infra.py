@@ -1,16 +1,22 @@
 """The test harness itself: real server (text and binary endpoints on one port), official
-JS client, MicroPython runner. These pass before our client exists, and prove the
-fixtures work."""
+JS clients (2.3.4 over text, 7.0.5 over binary), MicroPython runner. These pass before
+our client exists, and prove the fixtures work."""
+
+import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from support.dsserver import handshake
+from support.dsserver import ServerError, handshake
+from support.jsclient import JsClientError, protocol_of
 
 US = "\x1f"
 RS = "\x1e"
 CHALLENGE = bytes.fromhex("0610021a020805")  # binary CONNECTION CHALLENGE, no fields
 ACCEPT = bytes.fromhex("0610021a020804")     # binary CONNECTION ACCEPT
+SECRET_EVENTS = {"event": {"*": {"publish": True, "subscribe": True, "listen": True},
+                           "secret/*": {"publish": False, "subscribe": True, "listen": True}}}
 
 
 def test_server_serves_both_protocols_on_one_port(ds_server):
@@ -27,9 +33,16 @@ def test_server_serves_both_protocols_on_one_port(ds_server):
         ds_server.url_for("json")
 
 
-def test_js_clients_exchange_an_event(js_client):
-    a = js_client(login={"username": "alice"})
-    b = js_client(login={"username": "bob"})
+def test_js_client_protocol_follows_the_url_unless_given():
+    assert protocol_of("ws://127.0.0.1:1/deepstream-v3") == "text"
+    assert protocol_of("ws://127.0.0.1:1/deepstream") == "binary"
+    assert protocol_of("ws://127.0.0.1:1") == "binary"
+
+
+def test_js_clients_exchange_an_event(js_client, protocol):
+    a = js_client(login={"username": "alice"}, protocol=protocol)
+    b = js_client(login={"username": "bob"}, protocol=protocol)
+    assert (a.protocol, b.protocol) == (protocol, protocol)
     b.event_subscribe("infra/news")
     b.sync()
     a.event_emit("infra/news", {"n": 1, "s": "x", "l": [1, 2.5, None, True]})
@@ -39,25 +52,123 @@ def test_js_clients_exchange_an_event(js_client):
     assert a.errors == [] and b.errors == []
 
 
-def test_js_clients_records_and_rpc(js_client):
-    a = js_client(login=True)
-    b = js_client(login=True)
+def test_js_clients_records_and_rpc(js_client, protocol):
+    a = js_client(login=True, protocol=protocol)
+    b = js_client(login=True, protocol=protocol)
+    rec = "infra/rec/" + protocol  # records outlive the clients on the session's server
     b.rpc_provide("infra/add", "add")
     b.sync()
     assert a.rpc_make("infra/add", {"a": 2, "b": 3}) == (None, 5)
     assert b.wait_rpc("infra/add") == {"a": 2, "b": 3}
-    b.record_subscribe("infra/rec")
-    b.record_get("infra/rec")
-    assert a.record_set("infra/rec", {"x": 1}, ack=True) is None
-    assert b.wait_record("infra/rec") == {"x": 1}
-    assert a.record_snapshot("infra/rec") == (None, {"x": 1})
+    assert b.record_get(rec) == {}
+    b.record_subscribe(rec)
+    assert a.record_set(rec, {"x": 1}, ack=True) is None
+    assert b.wait_record(rec) == {"x": 1}
+    assert a.record_snapshot(rec) == (None, {"x": 1})
+    assert b.record_discard(rec) == (True, None)
 
 
-def test_file_auth_and_restart_on_same_port(ds_server_factory, js_client):
+def listen_note(client, kind, name):
+    note = client.wait_for(lambda n: n["kind"] == kind and n["name"] == name)
+    return note["pattern"], note["isSubscribed"]
+
+
+def test_every_command_over_both_protocols(ds_server_factory, js_client, protocol):
+    """The same commands give the same results with 2.3.4 over text and 7.0.5 over binary,
+    but for the differences jsclient.js lists."""
+    srv = ds_server_factory(extra_config={"rpc": {"responseTimeout": 300}})
+    a = js_client(srv.url_for(protocol), login={"username": "a"})
+    b = js_client(srv.url_for(protocol), login={"username": "b"})
+    a.event_listen("cmd/ev/.*")
+    a.record_listen("cmd/rec/.*", accept=False)
+    a.sync()
+    b.event_subscribe("cmd/ev/1")
+    assert listen_note(a, "listen", "cmd/ev/1") == ("cmd/ev/.*", True)
+    a.sync()  # a's accept is through
+    b.event_unsubscribe("cmd/ev/1")
+    assert listen_note(a, "listen", "cmd/ev/1") == ("cmd/ev/.*", False)  # a had accepted
+    b.record_get("cmd/rec/1")
+    assert listen_note(a, "record_listen", "cmd/rec/1") == ("cmd/rec/.*", True)
+
+    assert a.record_set_data("cmd/data", {"z": 1}) is None
+    assert a.record_set_data("cmd/data", 5, path="y") is None
+    assert a.record_snapshot("cmd/data") == (None, {"z": 1, "y": 5})
+    assert a.record_head("cmd/data") == (None, 2)
+    assert a.record_head("cmd/missing") == (None, -1)
+    assert b.record_get("cmd/data") == {"z": 1, "y": 5}
+    b.record_subscribe("cmd/data", "z")
+    assert a.record_get("cmd/data") == {"z": 1, "y": 5} and a.record_version("cmd/data") == 2
+    assert a.record_set("cmd/data", 2, path="z", ack=True) is None
+    assert a.record_data("cmd/data", "z") == 2 and a.record_version("cmd/data") == 3
+    assert b.wait_record("cmd/data", "z") == 2
+    assert a.record_delete("cmd/data") == (True, None)
+    b.wait_for(lambda n: n["kind"] == "record_event" and n["event"] == "delete")
+
+    for behaviour in ("echo", "answer", "reject", "error", "ignore"):
+        b.rpc_provide("cmd/" + behaviour, behaviour, data={"ans": 1}, message="bad")
+    b.sync()
+    assert a.rpc_make("cmd/echo", {"q": 1}) == (None, {"q": 1})
+    assert a.rpc_make("cmd/answer") == (None, {"ans": 1})
+    assert a.rpc_make("cmd/reject", 1) == ("NO_RPC_PROVIDER", None)
+    assert a.rpc_make("cmd/error", 1) == ({"text": "Sbad", "binary": "bad"}[protocol], None)
+    assert a.rpc_make("cmd/ignore", 1) == ("RESPONSE_TIMEOUT", None)
+    b.rpc_unprovide("cmd/echo")
+    b.sync()
+    assert a.rpc_make("cmd/echo", 1) == ("NO_RPC_PROVIDER", None)
+    assert [n["data"] for n in b.notifications("rpc")] == [{"q": 1}, None, 1, 1, 1]
+
+    assert a.presence_get_all() == ["b"]
+    assert a.presence_get_all(["b", "c"]) == {"b": True, "c": False}
+    a.presence_subscribe()
+    a.presence_subscribe("c")
+    a.sync()
+    c = js_client(srv.url_for(protocol), login={"username": "c"})
+    # one note per subscription; 2.3.4 calls both callbacks for each of the server's two joins
+    for _ in range({"text": 4, "binary": 2}[protocol]):
+        a.wait_presence("c", True)
+    a.assert_none(lambda n: n["kind"] == "presence")
+    a.presence_unsubscribe()
+    a.presence_unsubscribe("c")
+    a.sync()
+    c.close()
+    a.assert_none(lambda n: n["kind"] == "presence")
+    assert a.errors == [] and b.errors == []
+
+
+def test_text_and_binary_clients_meet_on_one_server(js_client):
+    text = js_client(protocol="text", login={"username": "infra-mix-text"})
+    binary = js_client(protocol="binary", login={"username": "infra-mix-binary"})
+    assert (text.protocol, binary.protocol) == ("text", "binary")
+    for sender, receiver in ((binary, text), (text, binary)):
+        name = "infra/mix/to-" + receiver.protocol
+        receiver.event_subscribe(name)
+        receiver.rpc_provide(name, "add")
+        assert receiver.record_get(name) == {}
+        receiver.record_subscribe(name)
+        receiver.presence_subscribe("infra-mix-late-" + sender.protocol)
+        receiver.sync()
+        sender.event_emit(name, {"x": [1, "a"], "y": None})
+        assert receiver.wait_event(name) == {"x": [1, "a"], "y": None}
+        sender.event_emit(name)
+        assert receiver.wait_event(name) is None
+        assert sender.rpc_make(name, [1, 2, 3.5]) == (None, 6.5)
+        assert sender.record_set(name, {"by": sender.protocol}, ack=True) is None
+        assert receiver.wait_record(name) == {"by": sender.protocol}
+        js_client(protocol=sender.protocol, login={"username": "infra-mix-late-" + sender.protocol})
+        receiver.wait_presence("infra-mix-late-" + sender.protocol, True)
+    assert text.errors == [] and binary.errors == []
+
+
+REFUSED = {"text": None, "binary": {"reason": "INVALID_AUTHENTICATION_DETAILS"}}
+
+
+def test_file_auth_and_restart_on_same_port(ds_server_factory, js_client, protocol):
     srv = ds_server_factory(auth={"userA": {"password": "pwA", "clientData": {"role": "a"}}},
                             heartbeat_interval=1000)
-    c = js_client(srv.url)
-    assert c.login({"username": "userA", "password": "wrong"}) == (False, None)
+    c = js_client(srv.url_for(protocol), options={"heartbeatInterval": 1000,
+                                                  "reconnectIntervalIncrement": 500})
+    assert c.protocol == protocol
+    assert c.login({"username": "userA", "password": "wrong"}) == (False, REFUSED[protocol])
     assert c.login({"username": "userA", "password": "pwA"}) == (True, {"role": "a"})
     port = srv.port
     srv.stop()
@@ -66,8 +177,30 @@ def test_file_auth_and_restart_on_same_port(ds_server_factory, js_client):
     srv.start()
     assert srv.port == port
     assert handshake("127.0.0.1", port).startswith("C" + US + "A")
-    c.wait_state("OPEN", timeout=10)   # 2.3.4 reconnects and logs in again by itself
+    c.wait_state("OPEN", timeout=10)   # both clients reconnect and log in again by themselves
     assert "Deepstream started" in srv.log_text()
+
+
+def test_shipped_config_serves_the_binary_client_only(ds_server_factory, js_client):
+    srv = ds_server_factory(default_config=True)
+    with pytest.raises(ServerError, match="no ws-text endpoint"):
+        srv.url_for("text")
+    a = js_client(srv.binary_url, login={"username": "alice"})
+    b = js_client(srv.url_for("binary"), login={"username": "bob"})
+    assert a.protocol == b.protocol == "binary"
+    b.event_subscribe("infra/shipped")
+    b.rpc_provide("infra/shipped", "echo")
+    b.sync()
+    a.event_emit("infra/shipped", {"n": 1})
+    assert b.wait_event("infra/shipped") == {"n": 1}
+    assert a.rpc_make("infra/shipped", "hi") == (None, "hi")
+    assert a.presence_get_all() == ["bob"]
+    assert a.errors == [] and b.errors == []
+
+
+def test_options_without_a_7_0_5_equivalent_are_refused(js_client):
+    with pytest.raises(JsClientError, match="rpcAckTimeout .* no equivalent"):
+        js_client(protocol="binary", options={"rpcAckTimeout": 100})
 
 
 def test_micropython_runs_with_lib_on_path(run_micropython):
@@ -79,14 +212,22 @@ def test_micropython_runs_with_lib_on_path(run_micropython):
     assert out.split() == ["micropython", "True"]
 
 
-def test_server_heartbeat_and_permissions(ds_server_factory, js_client):
-    srv = ds_server_factory(heartbeat_interval=300, permissions={
-        "event": {"*": {"publish": True, "subscribe": True, "listen": True},
-                  "secret/*": {"publish": False, "subscribe": True, "listen": True}}})
-    with connect(srv.url, open_timeout=5) as ws:
-        assert ws.recv(timeout=5) == "C" + US + "A" + RS
-        assert ws.recv(timeout=3) == "C" + US + "PI" + RS
-    c = js_client(srv.url, login=True)
+def test_server_heartbeat_and_permissions(ds_server_factory, js_client, protocol):
+    srv = ds_server_factory(heartbeat_interval=300, permissions=SECRET_EVENTS)
+    with connect(srv.url_for(protocol), open_timeout=5) as ws:
+        if protocol == "text":  # the server pings at once and every interval
+            assert ws.recv(timeout=5) == "C" + US + "A" + RS
+            assert ws.recv(timeout=3) == "C" + US + "PI" + RS
+        else:  # the server never pings: a client that goes silent is closed
+            ws.send(CHALLENGE)
+            assert ws.recv(timeout=5) == ACCEPT
+            silent = time.monotonic()
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=3)  # the server default (30 s) would keep it open
+            assert time.monotonic() - silent >= 0.5  # after 2-3 intervals
+    c = js_client(srv.url_for(protocol), login=True, options={"heartbeatInterval": 300})
     c.event_emit("secret/x", 1)
     err = c.wait_error("MESSAGE_DENIED")
-    assert err["topic"] == "E" and err["message"] == "secret/x"
+    # 7.0.5 names the topic in full and drops the event name (jsclient.js)
+    assert (err["topic"], err["message"]) == {"text": ("E", "secret/x"),
+                                              "binary": ("EVENT", '{"topic":4}')}[protocol]

@@ -1,10 +1,18 @@
-"""Python wrapper around the official deepstream JS client (deepstream.io-client-js@2.3.4).
+"""Python wrapper around the official deepstream JS clients: deepstream.io-client-js@2.3.4
+(text protocol) and @deepstream/client@7.0.5 (binary protocol).
 
 The JS client runs in node (host_tests/support/jsclient.js) and is driven with JSON lines
 over stdin/stdout. Every method sends one command and waits (with a deadline) for its reply.
 Things the JS client is *told* (events received, record changes, RPC calls, presence,
 errors, connection states) arrive as notifications: they are queued here and read with
 ``wait_for(predicate, timeout)`` / ``assert_none(predicate, within)``.
+
+    JsClient(url, options=None, protocol=None, timeout=5.0)
+
+protocol: "text" (2.3.4) or "binary" (7.0.5); None = from the URL's path: /deepstream-v3
+is text, anything else binary. options: the JS client's options in 2.3.4's names (see
+jsclient.js for how they map to 7.0.5, and for what 7.0.5 reports differently). The same
+methods and notifications work with both clients.
 
     c = JsClient(srv.url)
     ok, data = c.login({"username": "a"})
@@ -31,6 +39,7 @@ import os
 import subprocess
 import threading
 import time
+from urllib.parse import urlsplit
 
 try:
     from .dsserver import die_with_parent
@@ -41,6 +50,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 JS_DRIVER = os.path.join(HERE, "jsclient.js")
 NODE_DIR = os.path.join(REPO, "tools", "server")
+CLIENT_PACKAGES = {"text": "deepstream.io-client-js", "binary": "@deepstream/client"}
+TEXT_PATH = "/deepstream-v3"
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -49,10 +60,19 @@ class JsClientError(Exception):
     """The JS side answered a command with an error, or died."""
 
 
+def protocol_of(url):
+    """The protocol a URL's path names: "text" for /deepstream-v3, else "binary"."""
+    return "text" if urlsplit(url).path == TEXT_PATH else "binary"
+
+
 class JsClient:
-    def __init__(self, url, options=None, node="node", timeout=DEFAULT_TIMEOUT):
-        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "deepstream.io-client-js")):
-            raise RuntimeError("deepstream.io-client-js is not installed: run `make node`")
+    def __init__(self, url, options=None, node="node", timeout=DEFAULT_TIMEOUT, protocol=None):
+        self.protocol = protocol_of(url) if protocol is None else protocol
+        if self.protocol not in CLIENT_PACKAGES:
+            raise ValueError("protocol must be one of %s, not %r" % (sorted(CLIENT_PACKAGES), protocol))
+        package = CLIENT_PACKAGES[self.protocol]
+        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", package)):
+            raise RuntimeError("%s is not installed: run `make node`" % package)
         self.url = url
         self.timeout = timeout
         self.errors = []          # every error notification, in order
@@ -74,7 +94,11 @@ class JsClient:
         self._reader.start()
         self._err_reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._err_reader.start()
-        self.request("init", url=url, options=options or {})
+        try:
+            self.request("init", protocol=self.protocol, url=url, options=options or {})
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
     def _read_stdout(self):
@@ -211,7 +235,8 @@ class JsClient:
 
     # ------------------------------------------------------------------ client API
     def login(self, auth=None, timeout=None):
-        """-> (success, data) as given to the 2.3.4 login callback."""
+        """-> (success, data) as given to the login callback (on failure 7.0.5 gives
+        {"reason": ...} where 2.3.4 gives None)."""
         r = self.request("login", timeout=timeout, auth=auth or {})
         return r["success"], r["data"]
 
@@ -283,8 +308,9 @@ class JsClient:
         return r["error"], r["data"]
 
     def record_has(self, name, timeout=None):
-        """-> (error, has). NB: 7.0.2 never answers R|H: this times out (2.3.4 reports
-        RESPONSE_TIMEOUT after recordReadTimeout and never calls back)."""
+        """-> (error, has). NB: over text, 7.0.2 never answers R|H: this times out (2.3.4
+        reports RESPONSE_TIMEOUT after recordReadTimeout and never calls back); over
+        binary it works."""
         r = self.request("record.has", timeout=timeout, name=name)
         return r["error"], r["has"]
 
@@ -316,14 +342,18 @@ class JsClient:
         return self.request("rpc.unprovide", name=name)
 
     def rpc_make(self, name, data=None, timeout=None):
-        """-> (error, result) as given to the 2.3.4 callback."""
+        """-> (error, result) as given to the JS callback."""
         r = self.request("rpc.make", timeout=timeout, name=name, data=data)
         return r["error"], r["result"]
 
     # presence
     def presence_get_all(self, users=None, timeout=None):
-        """getAll() -> list of usernames; getAll(users) -> {user: bool}."""
-        return self.request("presence.getAll", timeout=timeout, users=users)["users"]
+        """getAll() -> list of usernames; getAll(users) -> {user: bool}. Raises
+        JsClientError if the client reports an error (7.0.5 only, e.g. CLIENT_OFFLINE)."""
+        r = self.request("presence.getAll", timeout=timeout, users=users)
+        if r["error"] is not None:
+            raise JsClientError("presence.getAll: %s" % r["error"])
+        return r["users"]
 
     def presence_subscribe(self, user=None):
         return self.request("presence.subscribe", user=user)
