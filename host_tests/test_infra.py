@@ -1,6 +1,6 @@
 """The test harness itself: real server (text and binary endpoints on one port), official
-JS clients (2.3.4 over text, 7.0.5 over binary), MicroPython runner. These pass before
-our client exists, and prove the fixtures work."""
+JS clients (2.3.4 over text, 7.0.5 over binary), binary frame decoder, MicroPython runner.
+These pass before our client exists, and prove the fixtures work."""
 
 import time
 
@@ -10,6 +10,7 @@ from websockets.sync.client import connect
 
 from support.dsserver import ServerError, handshake
 from support.jsclient import JsClientError, protocol_of
+from support.pbdecode import decode_frames
 
 US = "\x1f"
 RS = "\x1e"
@@ -231,3 +232,44 @@ def test_server_heartbeat_and_permissions(ds_server_factory, js_client, protocol
     # 7.0.5 names the topic in full and drops the event name (jsclient.js)
     assert (err["topic"], err["message"]) == {"text": ("E", "secret/x"),
                                               "binary": ("EVENT", '{"topic":4}')}[protocol]
+
+
+# ---- pbdecode: frames of /work/shared/protocol-binary.md §5 -----------------------------------
+
+DOCUMENTED_FRAMES = [  # (payload hex, topic, action, fields on the wire)
+    ("1c10031a18080212147b22757365726e616d65223a22616c696365227d",  # AUTH REQUEST
+     3, 2, {"action": 2, "data": '{"username":"alice"}'}),
+    ("2310041a1f0802120f7b2273636f7265223a5b312c325d7d320a6e6577732f73706f7274",  # EVENT EMIT
+     4, 2, {"action": 2, "data": '{"score":[1,2]}', "name": "news/sport"}),
+    ("1810051a14080632056465762f3268ffffffffffffffffff01",  # HEAD_RESPONSE, version -1
+     5, 6, {"action": 6, "name": "dev/2", "version": -1}),
+    ("1e10051a1a0808720a0a06722f726563311001720a0a06722f726563321000",  # HEAD_RESPONSE_BULK
+     5, 8, {"action": 8, "versions": {"r/rec1": 1, "r/rec2": 0}}),
+    ("2610051a22081012077b2261223a317d1a013132056465762f33580168ffffffffffffffffff01",
+     5, 16, {"action": 16, "data": '{"a":1}', "correlationId": "1", "name": "dev/3",  # CREATEANDUPDATE
+             "isWriteAck": True, "version": -1}),
+    ("1910051a15081332056465762f31580062067374617475736804",  # relayed erase: PATCH, no data
+     5, 19, {"action": 19, "name": "dev/1", "isWriteAck": False, "path": "status", "version": 4}),
+    ("2910061a2508051201331a146d7862796171306d2d6d6138656a73616f6767693a086d6174682f616464",
+     6, 5, {"action": 5, "data": "3", "correlationId": "mxbyaq0m-ma8ejsaoggi",  # RPC RESPONSE
+            "name": "math/add"}),
+    ("0b10071a0708034a03626f62", 7, 3, {"action": 3, "names": ["bob"]}),  # QUERY_ALL_RESPONSE
+    ("0810031a0408021200", 3, 2, {"action": 2, "data": ""}),  # AUTH REQUEST, data present but empty
+    ("0610011a020801", 1, 1, {"action": 1}),  # PARSER UNKNOWN_TOPIC
+]
+
+
+def test_pbdecode_documented_frames():
+    got = decode_frames([bytes.fromhex(payload) for payload, *_ in DOCUMENTED_FRAMES])
+    assert got == [{"topic": topic, "action": action, "fields": fields, "trailing": ""}
+                   for _, topic, action, fields in DOCUMENTED_FRAMES]
+
+
+def test_pbdecode_trailing_bytes_and_frames_the_server_cannot_decode():
+    subscribe, ping = "1010041a0c08031a01303a056d69782f32", "0610021a020802"
+    got = decode_frames([subscribe + ping, "ffffff", ping[2:], "", "0610321a020801", "0210021a00"])
+    assert got[0] == {"topic": 4, "action": 3, "trailing": ping,
+                      "fields": {"action": 3, "correlationId": "0", "names": ["mix/2"]}}
+    assert ["error" in frame for frame in got[1:5]] == [True] * 4, got  # garbage, no length, empty
+    assert got[4]["error"] == "no message type for topic 50"
+    assert got[5] == {"topic": 2, "action": None, "fields": {}, "trailing": "1a00"}
