@@ -17,7 +17,7 @@ import sys
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from deepstream.message import ParseError, parse_typed, split, typed
+from deepstream.text_codec import ParseError, parse_typed, split, typed
 from deepstream.testing import FakeLink
 from deepstream.ws import MessageTooLarge, WebSocket, WebSocketError
 

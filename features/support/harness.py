@@ -26,8 +26,11 @@ FIRST_SERVER_URL = "ws://localhost:%d/deepstream" % FIRST_PORT
 SECOND_SERVER_URL = "ws://localhost:%d/deepstream" % SECOND_PORT
 CLIENT_URL = "localhost:%d" % FIRST_PORT  # the client adds ws:// and /deepstream
 
-# `the client is initialised` (option names of our client, snake_case)
+# `the client is initialised` (option names of our client, snake_case). The
+# suite's scripted server speaks the text protocol at /deepstream, the path
+# where 2.3.4 spoke it; our client speaks binary there unless told otherwise.
 CLIENT_OPTIONS = {
+    "protocol": "text",
     "subscription_timeout": 100,
     "record_read_ack_timeout": 200,
     "record_read_timeout": 400,

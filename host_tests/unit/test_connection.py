@@ -216,7 +216,7 @@ def test_heartbeat_verdict_leaves_open_at_once_and_keeps_emits():
     assert link.client.get_connection_state() == "RECONNECTING"
     link.client.event.emit("r", 1)
     assert link.conn.take_frame() == 0  # queued, not written into the dead socket
-    assert link.conn.queued_count("E\x1fEVT\x1fr\x1fN1\x1e") == 1
+    assert link.conn.queued(4, 2, "r") == 1  # EVENT EMIT about r
 
 
 def test_auth_answers_nobody_asked_for_do_not_change_the_state():
@@ -290,7 +290,7 @@ def test_out_of_memory_for_the_send_queue_is_an_error_event():
     import deepstream.ring
 
     class NoRoom:
-        def __init__(self, size):
+        def __init__(self, size, framed=False):
             raise MemoryError()
     real, deepstream.ring.Ring = deepstream.ring.Ring, NoRoom
     try:
@@ -315,10 +315,10 @@ def _outage_on_a_scattered_heap(grows):
     real = deepstream.ring.Ring
 
     class Scattered(real):
-        def __init__(self, size):
+        def __init__(self, size, framed=False):
             if size > 2048:
                 raise MemoryError()
-            real.__init__(self, size)
+            real.__init__(self, size, framed)
 
         def grow(self, size):
             if not grows:

@@ -128,8 +128,8 @@ def test_binary_frame_names_the_binary_protocol():
     feed_binary(link)
     feed_binary(link)  # the socket is closing: one error per attempt
     assert connection_errors(link) == [
-        "ws://h:1/deepstream: this endpoint speaks deepstream's binary protocol; this client needs "
-        "the server's ws-text endpoint, see README 'Server set-up'"]
+        "ws://h:1/deepstream: this endpoint speaks deepstream's binary protocol (a binary frame arrived): "
+        "use protocol='binary' (the default for any path but /deepstream-v3)"]
     assert seen == ["AWAITING_CONNECTION", "ERROR", "RECONNECTING"]
     link.advance(10000)  # the handshake timer went with the attempt
     assert len(link.errors) == 1

@@ -1,7 +1,6 @@
 """The message codec: splitting, typed values, building, name checks."""
-from deepstream.message import (
-    UNDEFINED, ParseError, build, check_name, parse_typed, split, typed,
-)
+from deepstream.message import UNDEFINED, ParseError, check_name
+from deepstream.text_codec import build, parse_typed, split, typed
 from deepstream.testing import open_link
 
 US = "\x1f"

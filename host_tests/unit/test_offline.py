@@ -197,15 +197,17 @@ def test_outbox_full_counts_drops():
     _remove(OUTBOX)
 
 
-def test_queued_count_sees_the_frame_buffer_and_the_ring_whole_messages_only():
+def test_queued_sees_the_frame_buffer_and_the_ring_whole_messages_only():
     link = online(max_queued_bytes=400)  # nothing is dropped
     link.drop()
     conn = link.conn
     for i in range(12):  # 102 bytes each: 9 in the frame buffer, the rest in the ring
         _emit(link, i)
     link.client.event.emit("x", "a")
-    link.client.event.emit("rx", "a")  # ends like E|EVT|x|Sa: not a copy of it
-    assert conn.queued_count("E\x1fEVT\x1fx\x1fSa\x1e") == 1
-    assert conn.queued_count("E\x1fEVT\x1fr\x1fS0:" + "x" * 90 + "\x1e") == 1  # in the frame buffer
-    assert conn.queued_count("E\x1fEVT\x1fr\x1fS10:" + "x" * 89 + "\x1e") == 1  # in the ring
-    assert conn.queued_count("E\x1fEVT\x1fnone\x1e") == 0
+    link.client.event.emit("rx", "a")  # ends like E|EVT|x|Sa: not about x
+    emit = (4, 2)  # EVENT EMIT in the message model
+    assert conn.queued(*emit, "x") == 1
+    assert conn.queued(*emit, "r") == 12  # 9 in the frame buffer, 3 in the ring
+    assert conn.queued(*emit, None) == 14
+    assert conn.queued(*emit, "none") == 0
+    assert conn.queued(4, 3, None) == 0  # no subscription waits

@@ -12,10 +12,8 @@ Runs unchanged on CPython's and MicroPython's asyncio.
 import asyncio
 
 from .compat import ticks_add, ticks_diff, wait_for_ms
-from .connection import HEADROOM
 from .constants import CLOSED
 from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, pump, warn_if_insecure
-from .ws import frame_in_place, mask_in_place
 
 READ_SIZE = 1024
 _HANDSHAKE_READ = 256
@@ -141,14 +139,10 @@ class _Session:
                     n = conn.take_frame()
                     if not n:
                         break
-                    frame = None
                     try:  # written, or copied by the stream, before the core reuses its buffer
-                        frame = frame_in_place(conn.frame, HEADROOM, n)
-                        writer.write(frame)
+                        writer.write(memoryview(conn.frame)[conn.frame_start:conn.frame_start + n])
                     except Exception:
-                        if frame is not None:
-                            mask_in_place(conn.frame, HEADROOM, n)
-                        conn.frame_unsent(n, frame is not None)
+                        conn.frame_unsent(n)
                         raise
                     await writer.drain()
                     if self.done:

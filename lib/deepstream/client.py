@@ -10,10 +10,16 @@ through `_call`: an exception in it becomes a CALLBACK_ERROR error event and
 the client carries on as if the callback had returned.
 """
 from . import _unload
-from .compat import ticks_ms
+from .compat import const, ticks_ms
 from .connection import Connection
 from .event import EventHandler
+from .message import TOPIC_LETTERS
 from .timers import AckTimeouts
+
+_EVENT = const(4)
+_RECORD = const(5)
+_RPC = const(6)
+_PRESENCE = const(7)
 
 _NONE = object()  # "no argument" for _call (None is an argument)
 
@@ -159,34 +165,35 @@ class Client:
 
     # ---- incoming dispatch ------------------------------------------------
 
-    def _dispatch(self, topic, action, data, raw):
-        if topic == "E":
-            self.event.handle(action, data, raw)
+    def _dispatch(self, m):
+        """A message of the model (message.Message) for a topic handler."""
+        topic = m.topic
+        if topic == _EVENT:
+            self.event.handle(m)
             return
-        if topic == "P":
+        if topic == _RPC:
             handler = self.rpc  # loaded even for a stray request: it must be rejected
-        elif topic == "R":
+        elif topic == _RECORD:
             handler = self._record
-        elif topic == "U":
+        elif topic == _PRESENCE:
             handler = self._presence
-        elif topic == "X" and action == "E":
-            self._handle_error(topic, data)
-            return
-        else:
-            self._error("Received message for unknown topic " + topic, "MESSAGE_PARSE_ERROR", topic)
+        else:  # the parser's errors: a message of ours the server could not read
+            self._error(m.text or m.describe(), m.error_name(), "X")
             return
         if handler is None:
             # nothing of that topic was ever asked for: don't load its code
-            self._error(raw.replace("\x1f", "|"), "UNSOLICITED_MESSAGE", topic)
+            self._error(m.describe(), "UNSOLICITED_MESSAGE", TOPIC_LETTERS[topic])
             return
-        handler.handle(action, data, raw)
+        handler.handle(m)
 
-    def _handle_error(self, topic, data):
-        """An `T|E|CODE|name...` message that no handler consumed."""
-        code = data[0] if data else "UNKNOWN_ERROR"
-        if code == "MESSAGE_DENIED" and len(data) > 2:
-            self._acks.clear(topic, data[2], data[1])
-        self._error(data[1] if len(data) > 1 else code, code, topic)
+    def _report(self, m):
+        """An error message (T|E|CODE|name..., or an action >= 100) that no
+        handler consumed: an error event named after its code."""
+        code = m.error_name()
+        letter = TOPIC_LETTERS[m.topic]
+        if m.original is not None and code == "MESSAGE_DENIED" and m.name is not None:
+            self._acks.clear(m.topic, m.original, m.name)
+        self._error(m.name if m.name is not None else (m.text or code), code, letter)
 
     def _resubscribe(self):
         self.event.resubscribe()

@@ -2,8 +2,14 @@
 
 Driven by a driver (poll.py, aio.py) through a handful of calls: it asks for
 a socket (take_open_request), is told what happened on it (socket_opened,
-receive_text, socket_closed, socket_error), runs its timers (tick) and hands
-out frames to send (take_frame). It never does I/O and never sleeps.
+receive_text/receive_binary, socket_closed, socket_error), runs its timers
+(tick) and hands out bytes to write (take_frame). It never does I/O and
+never sleeps.
+
+The wire is the codec's (text_codec.py or binary_codec.py, chosen by the
+`protocol` option or the URL): frames become messages of the model in the
+codec's receive(), which hands them to dispatch(); messages become bytes in
+the codec's encode(), which send() puts into the frame buffer.
 
 The states and transitions are the reference client's (see docs/PROTOCOL.md):
 CLOSED, AWAITING_CONNECTION, CHALLENGING, AWAITING_AUTHENTICATION,
@@ -12,34 +18,44 @@ the state changes. How the link gets to OPEN (challenge, login, redirect,
 reconnect back-off) is in handshake.py, loaded only while it does.
 
 Sending: every message is encoded straight into one preallocated frame
-buffer (`out`), the payload of the next websocket frame, with HEADROOM bytes
-in front of it so that the driver writes the header and masks in place. When
-the buffer is full a synchronous driver writes it at once (`write_through`);
-what cannot go out now (offline, or a writer that has not run yet) waits in
-a byte ring of max_queued_bytes (ring.py, handled by offline.py).
+buffer (`out`), with HEADROOM bytes in front of it for the websocket header
+of a text frame; a binary message carries its own header (one websocket
+frame per message, several to a socket write). When the buffer is full a
+synchronous driver writes it at once (`write_through`); what cannot go out
+now (offline, or a writer that has not run yet) waits in a byte ring of
+max_queued_bytes (ring.py, handled by offline.py).
 """
 from . import _unload
 from .compat import const, ticks_diff
-from .constants import ACTIONS, AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING, T_AUTH, T_CONNECTION
-from .constants import MESSAGE_SEPARATOR as MS
-from .message import ParseError, build, split
+from .constants import AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING
+from .message import TOPIC_LETTERS, UNDEFINED
 from .timers import Timers
 
-EVT = "E\x1fEVT\x1f"
-PING = "C\x1fPI\x1e"
+_CONNECTION = const(2)
+_AUTH = const(3)
+_CONNECTION_PING = const(2)
+_CONNECTION_PONG = const(3)
 HEADROOM = const(14)  # before the payload: the longest websocket header (10) + mask key (4)
 FRAME_BYTES = const(1024)  # payload of one frame: the write-through unit
-_RESERVE = const(5)  # kept free in every frame for confirm_events' C|PI
+_RESERVE = const(13)  # kept free in every frame for confirm_events' ping (a binary one: 13 bytes)
 _ROOM = const(FRAME_BYTES - _RESERVE)  # payload bytes a frame takes
+_BULK_NAMES = const(50)  # names in one bulk (un)subscription: a message that fits a frame
 HEARTBEAT = "heartbeat"
-HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
+HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first connection message
 
 
-def _encode(message):
-    try:
-        return message.encode()
-    except MemoryError:  # send() drops the message: never the caller's loop
-        return None
+def choose_codec(protocol, url):
+    """The codec module for option `protocol` ("binary", "text"; None: by the
+    URL path, /deepstream-v3 is text, anything else binary). "auto" starts
+    as text: handshake.py switches to binary when the server stays silent."""
+    if protocol is None:
+        path = url[url.find("/", url.find("://") + 3):]
+        protocol = "text" if path == "/deepstream-v3" else "binary"
+    if protocol == "binary":
+        from . import binary_codec
+        return binary_codec
+    from . import text_codec
+    return text_codec
 
 
 class Connection:
@@ -53,27 +69,33 @@ class Connection:
         self._urls = urls if len(urls) > 1 else None
         self.original_url = urls[0]
         self.url = self.original_url
+        self.codec = choose_codec(options["protocol"], urls[0])
+        self.detecting = options["protocol"] == "auto"  # handshake.py: which endpoint is this?
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
         self.link_dead = False  # with want_close: drop it at once, a close handshake would only wait
         self.on_output = None  # driver hook: something to send (the asyncio writer wakes)
-        self.write_through = None  # driver hook: write_through(n) writes `out` now, True if sent
-        self.rpc_in = None  # rpc_call.py's in-place reader of replies to our calls, once loaded
+        self.write_through = None  # driver hook: write_through(n) writes the frame now, True if sent
+        self.rpc_in = None  # rpc_call.RpcCalls once loaded: the codec reads replies to our calls in place
         self._open_request = self.url  # the reference client connects at construction
         self._socket_open = False
-        self.out = bytearray(HEADROOM + FRAME_BYTES)  # the next frame, and the first part of the queue
+        self.out = bytearray(HEADROOM + FRAME_BYTES)  # the next frame(s), and the first part of the queue
         self.frame = self.out  # the buffer take_frame() lent (out, or a handshake message's)
+        self.frame_start = 0  # where the bytes take_frame() lent begin
         self._fill = 0  # payload bytes in out (from HEADROOM on)
         self._lent = False  # out was taken by the driver: reset on the next call
-        self._direct = []  # messages that bypass the queue (auth, pong, challenge reply, ping)
+        self._direct = []  # encoded messages that bypass the queue (auth, pong, challenge, ping)
         self._ring = None  # ring.Ring: what waits (offline, or behind the writer), made on first use
         self._confirm = options["confirm_events"]
         if options["confirm_events"]:  # used from the first event on: made now, on a fresh heap
             from .ring import Ring
-            self._ring = Ring(options["max_queued_bytes"])
+            self._ring = Ring(options["max_queued_bytes"], self.codec.NAME == "binary")
         self.dropped = 0  # messages dropped from the queue in this outage
-        self._pinging = False  # confirm_events: a C|PI is in flight
-        self._barrier = 0  # bytes of the ring's kept events that its C|PO confirms
+        self._pinging = False  # confirm_events: a barrier ping is in flight
+        self._barrier = 0  # bytes of the ring's kept events that its pong confirms
+        self.pings = 0  # pings put on this link, and pongs received: the barrier's is the latest
+        self.pongs = 0
+        self._barrier_ping = 0
         self._outbox = None
         self._replay = None  # outbox.Reader while the outbox is being sent
         self._replay_after = 0  # queued ring bytes that go out before the outbox
@@ -81,14 +103,18 @@ class Connection:
             from .outbox import Outbox
             self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
         self._soon = []  # handler hooks run once before the next frame is taken
+        self._bulk = None  # (topic, action, [names]): binary (un)subscriptions of this tick
+        self._cids = 0  # correlation ids of this link's bulk messages
+        self.acked_names = {}  # correlation id -> names, until the server acks them
         self._auth_params = None
         self._auth_callback = None
         self._deliberate_close = False
         self._redirecting = False
-        self._permanently_closed = False  # C|REJ, too many auth attempts, auth timeout
+        self._permanently_closed = False  # REJECT, too many auth attempts, auth timeout
         self._reconnect_attempt = 0
         self._was_reconnecting = False
         self._last_ping = clock()
+        self.heard = False  # binary: a frame arrived since the last heartbeat check
 
     # ---- state ----------------------------------------------------------
 
@@ -101,20 +127,60 @@ class Connection:
         self.state = state
         if state != OPEN:
             self.client._acks.cancel_all()
-        self.client._emit("connectionStateChanged", T_CONNECTION, state)
+        self.client._emit("connectionStateChanged", "C", state)
         if state == OPEN:  # listeners are isolated (client._call): a raising one cannot skip this
             self._on_open()
 
     # ---- user actions ---------------------------------------------------
 
-    def send(self, message):
-        """Send one built message (str). It is encoded into the frame buffer;
-        what does not fit there now (offline, or a writer that has not run
-        yet) waits in the ring behind it. Never blocks for long, never raises.
+    def send(self, topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=None,
+             version=None, write_ack=False, sub=None):
+        """Send one message of the model: the codec encodes it (raising
+        TypeError/ValueError for data it cannot carry, before anything is
+        sent), push() puts it into the frame buffer or the queue."""
+        try:
+            wire = self.codec.encode(topic, action, name, data, cid, names, path, version, write_ack, sub)
+        except MemoryError:  # dropped, never the caller's loop
+            wire = None
+        self.push(wire, topic)
+
+    def bulk(self, topic, action, name):
+        """An (un)subscription of one name. Text: one message per name, now.
+        Binary (the codec's BULK): consecutive ones of the same kind go out
+        as one message of names at the end of the tick, as the reference
+        client batches them; its ack names them by correlation id."""
+        if not self.codec.BULK:
+            self.send(topic, action, name=name)
+            return
+        b = self._bulk
+        if b is not None and b[0] == topic and b[1] == action and len(b[2]) < _BULK_NAMES:
+            b[2].append(name)
+            return
+        self.flush_bulk()
+        self._bulk = (topic, action, [name])
+        self.call_soon(self.flush_bulk)
+
+    def flush_bulk(self):
+        b = self._bulk
+        if b is not None:
+            self._bulk = None
+            self.send(b[0], b[1], names=b[2], cid=self.bulk_cid(b[2]))
+
+    def bulk_cid(self, names):
+        """A correlation id for a message of names, remembered until its ack."""
+        cid = str(self._cids)
+        self._cids += 1
+        self.acked_names[cid] = names
+        return cid
+
+    def push(self, data, topic=0, event=False):
+        """One encoded message (bytes, or None: it could not be encoded for
+        want of heap). It goes into the frame buffer; what does not fit there
+        now (offline, or a writer that has not run yet) waits in the ring
+        behind it. Never blocks for long, never raises.
 
         The common case (online, nothing queued, room left in the frame) is
         decided here in a small frame; everything else is _send()."""
-        data = _encode(message)
         if (data is not None and self.state == OPEN and not self._lent and not self._confirm
                 and self._replay is None and (self._ring is None or not self._ring.used)
                 and self._fill + len(data) <= _ROOM):
@@ -122,15 +188,15 @@ class Connection:
             if self._fill == len(data):
                 self._wake()  # a frame begun: the asyncio writer has something to write
             return
-        self._send(message, data)
+        self._send(data, topic, event)
 
-    def _send(self, message, data):
+    def _send(self, data, topic, event):
         if data is None:  # a full heap drops this message, never the caller's loop
             self.dropped += 1  # counted in the MESSAGE_DROPPED total after the next login
-            self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", message[:1])
+            self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", TOPIC_LETTERS[topic])
             return
         online = self.state == OPEN
-        if not online and self._outbox is not None and message.startswith(EVT):
+        if not online and self._outbox is not None and event:
             if not self._outbox.append(data):
                 from .offline import note_dropped
                 note_dropped(self, "outbox file full (%d bytes)" % self._outbox.max_bytes)
@@ -148,7 +214,7 @@ class Connection:
                 self.out = bytearray(HEADROOM + n + _RESERVE)
             elif not (online and self._write_out()):  # full: a synchronous driver writes it now
                 if online and self.state != OPEN:  # that write found the link dead
-                    self.send(message)
+                    self.push(data, topic, event)
                 else:
                     self._queue(data)
                 return
@@ -158,7 +224,7 @@ class Connection:
         self._fill = fill + n
         if not fill:
             self._wake()
-        if self._confirm and online and message.startswith(EVT):
+        if self._confirm and online and event:
             from .offline import keep_sent
             keep_sent(self, data)
 
@@ -177,6 +243,8 @@ class Connection:
         if hook is None or not self._socket_open:
             return False
         n = self._seal()
+        if n:
+            n = self._framed(n)
         if not n or not hook(n):
             return False
         self._reclaim()
@@ -210,21 +278,26 @@ class Connection:
         self.link_dead = False
         self._redirecting = False
         self._last_ping = self.clock()
+        self.heard = False
+        self.pings = self.pongs = 0
         if self.options["handshake_timeout"]:
-            from .handshake import not_deepstream
-            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], not_deepstream, self)
+            from .handshake import timed_out
+            self.timers.add(HANDSHAKE, self.options["handshake_timeout"], timed_out, self)
         self._set_state(AWAITING_CONNECTION)
         self._schedule_heartbeat()
+        if self.codec.CLIENT_CHALLENGES or self.detecting:
+            from .handshake import opened
+            opened(self)
 
-    def not_deepstream(self, binary=False):
-        """For drivers (and the handshake timer): this endpoint does not speak
-        deepstream's text protocol (handshake.not_deepstream)."""
+    def not_deepstream(self, frame):
+        """A frame of the other protocol ("text" or "binary") arrived: this
+        endpoint does not speak the protocol in use (handshake.not_deepstream)."""
         from .handshake import not_deepstream
-        not_deepstream(self, binary)
+        not_deepstream(self, frame)
 
     def socket_error(self, text):
         self._set_state(ERROR)
-        self.client._error(text, "connectionError", T_CONNECTION)
+        self.client._error(text, "connectionError", "C")
 
     def socket_closed(self, reason=None):
         self._socket_open = False
@@ -243,37 +316,22 @@ class Connection:
         try_reconnect(self)
 
     def receive_text(self, frame):
-        """One websocket text frame: each message in it is handled in turn.
-
-        Messages are found with find() and never sliced out as a whole when
-        a handler can read them in place (events, and the accept and
-        response of our RPC calls: the hot paths). Pieces
-        shorter than 3 characters are dropped, as the reference client and
-        the server do (this also drops the empty tail); a frame ending
-        without 0x1e is taken as complete (docs/PROTOCOL.md)."""
+        """One websocket text frame (str), for the text codec to read."""
         if self._deliberate_close:
             return  # after close(): what still arrives during the close handshake is dropped
-        start = 0
-        size = len(frame)
-        while start < size:
-            end = frame.find(MS, start)
-            if end < 0:
-                end = size
-            if end - start > 2:
-                try:
-                    if frame.startswith(EVT, start):
-                        self.client.event._receive(frame, start + 6, end)
-                    elif frame.startswith("P", start) and self.rpc_in is not None and self.rpc_in(frame, start, end):
-                        pass  # a reply to one of our calls, read in place (rpc_call.py)
-                    else:
-                        self._handle(frame[start:end])
-                except MemoryError:
-                    self.client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
-                except ParseError as err:  # the data of an event (parse_typed): reported here, not in a try of its own
-                    self.client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
-                except Exception as err:  # a user callback or a bug: never kill the client
-                    self.client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", frame[start])
-            start = end + 1
+        if self.codec.NAME == "text":
+            self.codec.receive(self, frame)
+        else:
+            self.not_deepstream("text")  # a text frame on a binary link: the wrong endpoint
+
+    def receive_binary(self, frame):
+        """One websocket binary frame (bytes), for the binary codec to read."""
+        if self._deliberate_close:
+            return
+        if self.codec.NAME == "binary":
+            self.codec.receive(self, frame)
+        else:
+            self.not_deepstream("binary")
 
     def tick(self):
         self.timers.fire()
@@ -282,10 +340,10 @@ class Connection:
         return self.timers.next_deadline()
 
     def take_frame(self):
-        """The next frame to write: its payload is frame[HEADROOM:HEADROOM + n]
-        (conn.frame); returns n, or 0 when there is nothing to send. The
-        buffer is the driver's until its next call into the core (it writes
-        the header and masks the payload in place)."""
+        """The next bytes to write, framed and masked: conn.frame[conn.frame_start:
+        conn.frame_start + n]; returns n, or 0 when there is nothing to send.
+        The buffer is the driver's until its next call into the core; if the
+        write fails the driver calls frame_unsent(n)."""
         if self._lent:
             self._reclaim()
         if self._soon:
@@ -293,8 +351,22 @@ class Connection:
             for fn in soon:
                 fn()
         if self._fill or self._direct or self._ring is not None or self._replay is not None:
-            return self._seal()
+            n = self._seal()
+            return self._framed(n) if n else 0
         return 0  # the usual poll turn: nothing to send
+
+    def _framed(self, n):
+        """Frame and mask what _seal() lent (the codec's seal()); returns the
+        bytes to write. Out of heap for the masking: the frame is lost, and
+        counted."""
+        try:
+            start = self.codec.seal(self.frame, HEADROOM, n)
+        except MemoryError:
+            self.frame_unsent(n, False)
+            return 0
+        n += HEADROOM - start
+        self.frame_start = start
+        return n
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the
@@ -305,14 +377,14 @@ class Connection:
             # a small frame of its own: the frame buffer holds what waits for OPEN
             if not direct:
                 return 0
-            data = direct.pop(0).encode()
+            data = direct.pop(0)
             self.frame = bytearray(HEADROOM + len(data))
             self.frame[HEADROOM:] = data
             return len(data)
         self.frame = self.out
         room = len(self.out) - HEADROOM - _RESERVE
         while direct and self._fill + len(direct[0]) <= room:
-            self._put(direct.pop(0).encode())
+            self._put(direct.pop(0))
         if (self._ring is not None and self._ring.used) or self._replay is not None:
             from .offline import refill
             refill(self, room)
@@ -331,38 +403,32 @@ class Connection:
             replay_done(self)
 
     def frame_unsent(self, n, intact=True):
-        """For drivers: writing the frame just taken failed, and its payload is
-        intact again (unmasked). It stays queued for the next link; a frame
-        whose masking failed midway (intact=False) is lost, and counted."""
+        """For drivers: writing the bytes just taken failed. Their messages
+        stay queued for the next link (unmasked again here); bytes whose
+        masking failed midway (intact=False) are lost, and counted."""
         if self.frame is not self.out:
             return  # a handshake message: it belonged to that socket
         self._lent = False
+        fill = self._fill
         if not intact:
-            self.dropped += self.out.count(b"\x1e", HEADROOM, HEADROOM + n)
+            self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
             self._fill = 0
-            self.client._error("out of memory framing %d bytes: their messages are lost" % n, "MESSAGE_DROPPED", "C")
+            self.client._error("out of memory framing %d bytes: their messages are lost" % fill,
+                               "MESSAGE_DROPPED", "C")
+            return
+        try:
+            self.codec.unseal(self.out, HEADROOM, fill)
+        except MemoryError:
+            self.frame_unsent(n, False)
 
-    def queued_count(self, message):
-        """How many copies of message (str) wait to be sent: handlers ask after a
-        reconnect (what is still queued needs no second copy). The frame
-        buffer is searched here; offline.py is loaded only if the ring exists."""
-        data = message.encode()
-        n = 0
-        if self._fill and not self._lent:
-            out = self.out
-            i = HEADROOM
-            end = HEADROOM + self._fill
-            while True:
-                i = out.find(data, i, end)
-                if i < 0:
-                    break
-                if i == HEADROOM or out[i - 1] == 0x1E:  # a whole message, not the tail of one
-                    n += 1
-                i += len(data)
-        if self._ring is not None:
-            from .offline import ring_count
-            n += ring_count(self._ring, data)
-        return n
+    def queued(self, topic, action, key):
+        """How many messages (topic, action) about `key` (a name, or an id)
+        wait to be sent: handlers ask after a reconnect (what is still queued
+        needs no second copy). offline.py does the looking."""
+        if not (self._fill and not self._lent) and self._ring is None:
+            return 0
+        from .offline import count_queued
+        return count_queued(self, topic, action, key)
 
     def stopped(self):
         """CLOSED with no reconnect or reopen coming: nothing more will be sent."""
@@ -375,26 +441,20 @@ class Connection:
         return bool((self._fill and not self._lent) or self._direct or self._soon or self._replay is not None
                     or (ring is not None and ring.used) or (self._outbox is not None and self._outbox.size))
 
-    def report_error(self, event, message, topic=T_CONNECTION):
+    def report_error(self, event, message, topic="C"):
         """For drivers: an error seen below the core (e.g. an oversize frame)."""
         self.client._error(message, event, topic)
 
     # ---- incoming -------------------------------------------------------
 
-    def _handle(self, msg):
-        try:
-            topic, action, data = split(msg)
-        except ParseError as err:
-            self.client._error(str(err), "MESSAGE_PARSE_ERROR", "X")
-            return
-        if action not in ACTIONS:
-            self.client._error("Unknown action " + action, "MESSAGE_PARSE_ERROR", "X")
-            return
-        if topic == T_CONNECTION:
-            self._handle_connection(action, data)
-        elif topic == T_AUTH:
+    def dispatch(self, m):
+        """A message of the model that the codec did not read in place."""
+        topic = m.topic
+        if topic == _CONNECTION:
+            self._connection_message(m)
+        elif topic == _AUTH:
             from .handshake import on_auth
-            logged_in = on_auth(self, action, data)
+            logged_in = on_auth(self, m)
             if logged_in is not None:
                 # OPEN here, once the handshake code has returned: unloaded then
                 # (_on_open), its memory is free for the restore that follows
@@ -402,38 +462,44 @@ class Connection:
                 self._set_state(OPEN)
                 cb = self._auth_callback
                 if cb is not None:
-                    self.client._call(T_AUTH, cb, True, logged_in[0])
+                    self.client._call("A", cb, True, logged_in[0])
+        elif topic == 0:
+            self.client._error("Received message for unknown topic " + m.code, "MESSAGE_PARSE_ERROR", m.code)
         else:
-            self.client._dispatch(topic, action, data, msg)
+            self.client._dispatch(m)
 
-    def _handle_connection(self, action, data):
+    def _connection_message(self, m):
         self.timers.cancel(HANDSHAKE)
         self._reconnect_attempt = 0  # the server speaks deepstream: this attempt succeeded
-        if action == "PI":
+        action = m.action
+        if action == _CONNECTION_PING:
             self._last_ping = self.clock()
-            self._send_direct(build("C", "PO"))
-        elif action == "PO":
-            if self._pinging:  # the answer to our confirmation ping
+            self.send_direct(self.codec.PONG)
+        elif action == _CONNECTION_PONG:
+            self.pongs += 1
+            if self._pinging and self.pongs >= self._barrier_ping:  # the answer to our confirmation ping
                 from .offline import confirmed
                 confirmed(self)
         else:  # the handshake's own messages (and stray ones)
             from .handshake import on_connection
-            on_connection(self, action, data)
+            on_connection(self, m)
 
     # ---- outgoing -------------------------------------------------------
 
-    def _send_direct(self, message):
-        """A message that skips the queue. Once OPEN it goes at the end of the
-        current frame (a C|PI must follow what it confirms); before, each
-        handshake message travels in a frame of its own."""
+    def send_direct(self, data):
+        """An encoded message that skips the queue. Once OPEN it goes at the
+        end of the current frame (a ping must follow what it confirms);
+        before, each handshake message travels in a frame of its own."""
         if self._lent:
             self._reclaim()
-        if self.state == OPEN and self._fill + len(message) <= len(self.out) - HEADROOM:
+        if data is self.codec.PING and self.state == OPEN:
+            self.pings += 1  # counted where it joins the stream: its pong comes in this order
+        if self.state == OPEN and self._fill + len(data) <= len(self.out) - HEADROOM:
             if not self._fill:
                 self._wake()
-            self._put(message.encode())
+            self._put(data)
             return
-        self._direct.append(message)
+        self._direct.append(data)
         self._wake()
 
     def _wake(self):
@@ -457,6 +523,7 @@ class Connection:
                 _unload("offline")  # likewise: loaded again by the next outage
         elif self._was_reconnecting:  # nothing waits: only the handlers' state to send again
             self._was_reconnecting = False
+            self.acked_names = {}
             self.client._resubscribe()
         if self.pending():
             self._wake()
@@ -465,15 +532,24 @@ class Connection:
         self.timers.add(HEARTBEAT, self.options["heartbeat_interval"], self._check_heartbeat)
 
     def _check_heartbeat(self, _):
+        """Every heartbeat_interval: a link silent for two intervals is dead
+        (text: no ping from the server; binary: no frame at all). On binary
+        the client pings, and the server's pongs keep an idle link alive."""
         window = 2 * self.options["heartbeat_interval"]
-        if ticks_diff(self.clock(), self._last_ping) > window:
+        now = self.clock()
+        if self.heard:
+            self.heard = False
+            self._last_ping = now
+        if ticks_diff(now, self._last_ping) > window:
             self.client._error("heartbeat not received in the last %d milliseconds" % window,
-                               "connectionError", T_CONNECTION)
+                               "connectionError", "C")
             # the link is dead now, not when its close handshake ends: leave
             # OPEN so that what is sent meanwhile waits in the queue
             self._set_state(RECONNECTING)
             self._was_reconnecting = True
             self.link_dead = True
             self._close_socket()
-        else:
-            self._schedule_heartbeat()
+            return
+        if self.codec.CLIENT_PINGS and self.state == OPEN:
+            self.send_direct(self.codec.PING)
+        self._schedule_heartbeat()

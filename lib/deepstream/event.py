@@ -1,9 +1,22 @@
-"""Events: publish/subscribe, and listening for subscriptions (active providers)."""
-from .compat import ordered_dict
-from .constants import PART_SEPARATOR as PS
-from .message import UNDEFINED, build, check_name, typed, value_at
+"""Events: publish/subscribe, and listening for subscriptions (active providers).
+
+Protocol-free: messages of the model go out through the connection, whose
+codec writes them (text: `E|S|name`, one name per message; binary: the
+names of one tick in one SUBSCRIBE). Incoming events are read in place by
+the codec, which calls _notify(name, value).
+"""
+from .compat import const, ordered_dict
+from .message import UNDEFINED, check_name
 
 T = "E"
+_EVENT = const(4)
+_EVENT_ERROR = const(1)
+_EVENT_EMIT = const(2)
+_EVENT_SUBSCRIBE = const(3)
+_EVENT_UNSUBSCRIBE = const(4)
+_EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND = const(11)
+_EVENT_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(12)
+_EVENT_NOT_SUBSCRIBED = const(107)
 
 
 class EventHandler:
@@ -21,7 +34,7 @@ class EventHandler:
         cbs = self._subs.get(name)
         if cbs is None:
             self._subs[name] = [callback]
-            self._send_subscription("S", name)
+            self._send_subscription(_EVENT_SUBSCRIBE, name)
         else:
             cbs.append(callback)
 
@@ -39,13 +52,13 @@ class EventHandler:
             if cbs:
                 return
         del self._subs[name]
-        self._send_subscription("US", name)
+        self._send_subscription(_EVENT_UNSUBSCRIBE, name)
 
     def emit(self, name, data=UNDEFINED):
         check_name(name, "event name")
-        payload = typed(data)  # refuse what cannot be sent before sending anything
-        # E|EVT|name|payload: one format is the quickest way to the message (tools/bench.py)
-        self._client._conn.send("E\x1fEVT\x1f%s\x1f%s\x1e" % (name, payload))
+        conn = self._client._conn
+        # encoded first: data the codec cannot carry raises before anything is sent
+        conn.push(conn.codec.emit(name, data), _EVENT, True)
         self._notify(name, None if data is UNDEFINED else data)
 
     def listen(self, pattern, callback):
@@ -57,17 +70,18 @@ class EventHandler:
     def _listening(self):
         if self._listeners is None:
             from .listener import Listeners
-            self._listeners = Listeners(self._client, T)
+            self._listeners = Listeners(self._client, _EVENT)
         return self._listeners
 
     # ---- internals ------------------------------------------------------
 
     def _send_subscription(self, action, name):
         c = self._client
-        c._conn.send(build(T, action, name))
-        c._acks.add(T, action, name, c.options["subscription_timeout"])
+        c._conn.bulk(_EVENT, action, name)
+        c._acks.add(_EVENT, action, name, c.options["subscription_timeout"])
 
     def _notify(self, name, value):
+        """An event arrived (value: None for none): the codec calls this."""
         cbs = self._subs.get(name)
         if cbs:
             if len(cbs) == 1:
@@ -80,45 +94,36 @@ class EventHandler:
         for cb in tuple(self._subs[name]):  # a callback may unsubscribe itself
             c._call(T, cb, value)
 
-    def _receive(self, frame, i, end):
-        """E|EVT|name|data read in place: frame[i:end] is "name|data"; only the
-        name and the value are sliced out. Bad data raises ParseError (the
-        caller, Connection.receive_text, reports it)."""
-        j = frame.find(PS, i, end)
-        if j < 0:
-            j = end
-        if j == i:
-            self._client._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
-            return
-        end = value_at(frame, j + 1, end)  # now the value: no new local (test_frames.py)
-        # an event for a name we no longer hold is a normal race: drop it
-        self._notify(frame[i:j], end)
-
-    def handle(self, action, data, raw):
+    def handle(self, m):
+        """A message of the model that is not an event read in place."""
         c = self._client
-        if action == "EVT":  # without the separator after EVT: no name (_receive() reads the rest)
-            c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
-        elif action == "A":
-            if len(data) < 2:
-                c._error("ack without a name", "MESSAGE_PARSE_ERROR", T)
-                return
-            c._acks.clear(T, data[0], data[1])
-        elif action in ("SP", "SR"):
-            # SR after our unlisten is a normal race; SP for no listener is not
+        action = m.action
+        if m.is_ack:
+            c._acks.clear_names(_EVENT, action, m)
+        elif action == _EVENT_EMIT:  # an event the codec could not read in place
+            if not m.name:
+                c._error("event message without a name", "MESSAGE_PARSE_ERROR", T)
+            elif m.bad is not None:
+                c._error(m.bad, "MESSAGE_PARSE_ERROR", T)
+            else:
+                self._notify(m.name, None if m.data is UNDEFINED else m.data)
+        elif action == _EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND or action == _EVENT_SUBSCRIPTION_FOR_PATTERN_REMOVED:
+            # REMOVED after our unlisten is a normal race; FOUND for no listener is not
             lst = self._listeners
-            if (lst is None or not lst.handle(action, data)) and action == "SP":
-                c._error(data[0] if data else "", "UNSOLICITED_MESSAGE", T)
-        elif action == "SH":
-            pass
-        elif action == "E":
-            if data and data[0] == "NOT_SUBSCRIBED" and len(data) > 1:
-                c._acks.clear(T, "US", data[1])
-            c._handle_error(T, data)
+            if (lst is None or not lst.handle(m)) and action == _EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND:
+                c._error(m.name or "", "UNSOLICITED_MESSAGE", T)
+        elif action == 9 or action == 10:
+            pass  # has-provider notices: the server sends them to record subscribers only
+        elif action >= 100 or action == _EVENT_ERROR:
+            if action == _EVENT_NOT_SUBSCRIBED and m.name:
+                c._acks.clear(_EVENT, _EVENT_UNSUBSCRIBE, m.name)
+            c._report(m)
         else:
-            c._error(data[0] if data else action, "UNSOLICITED_MESSAGE", T)
+            c._error(m.name or m.code or str(action), "UNSOLICITED_MESSAGE", T)
 
     def resubscribe(self):
+        conn = self._client._conn
         for name in self._subs:
-            self._client._conn.send(build(T, "S", name))
+            conn.bulk(_EVENT, _EVENT_SUBSCRIBE, name)
         if self._listeners is not None:
             self._listeners.resubscribe()

@@ -1,14 +1,26 @@
 """Active providers ("listening"), shared by events and records.
 
 The server tells a listener that someone subscribed to a name matching its
-pattern (SP) or that the last subscriber left (SR). The listener answers SP
-with accept (LA) or reject (LR) - promptly: the server waits 500 ms only.
+pattern (SUBSCRIPTION_FOR_PATTERN_FOUND) or that the last subscriber left
+(..._REMOVED). The listener answers a match with accept (LISTEN_ACCEPT) or
+reject (LISTEN_REJECT) - promptly: the server waits 500 ms only.
+
+The actions are the same for both topics, 22 apart (EVENT LISTEN is 5,
+RECORD LISTEN 27): `_base`.
 
 Loaded on the first listen() of a topic: a board that does not provide
 data never loads it.
 """
-from .compat import ordered_dict
-from .message import build, check_name
+from .compat import const, ordered_dict
+from .message import TOPIC_LETTERS, check_name
+
+_EVENT = const(4)
+_EVENT_LISTEN = const(5)
+_EVENT_UNLISTEN = const(6)
+_EVENT_LISTEN_ACCEPT = const(7)
+_EVENT_LISTEN_REJECT = const(8)
+_EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND = const(11)
+_RECORD_LISTEN = const(27)
 
 
 class ListenResponse:
@@ -21,17 +33,17 @@ class ListenResponse:
         self._answered = False
 
     def accept(self):
-        self._answer("LA")
+        self._answer(_EVENT_LISTEN_ACCEPT)
 
     def reject(self):
-        self._answer("LR")
+        self._answer(_EVENT_LISTEN_REJECT)
 
     def _answer(self, action):
         if self._answered:
             raise RuntimeError("listen for '%s' already answered" % self._name)
         self._answered = True
         lst = self._listeners
-        lst.client._conn.send(build(lst.topic, action, self._pattern, self._name))
+        lst.client._conn.send(lst.topic, action + lst._base, name=self._pattern, sub=self._name)
 
 
 class Listeners:
@@ -40,6 +52,8 @@ class Listeners:
     def __init__(self, client, topic):
         self.client = client
         self.topic = topic
+        self.letter = TOPIC_LETTERS[topic]
+        self._base = 0 if topic == _EVENT else _RECORD_LISTEN - _EVENT_LISTEN
         self._by_pattern = ordered_dict()  # pattern -> callback(name, is_subscribed, response)
 
     def listen(self, pattern, callback):
@@ -47,29 +61,30 @@ class Listeners:
         if not callable(callback):
             raise TypeError("listen callback must be callable")
         if pattern in self._by_pattern:
-            self.client._error(pattern, "LISTENER_EXISTS", self.topic)
+            self.client._error(pattern, "LISTENER_EXISTS", self.letter)
             return
         self._by_pattern[pattern] = callback
         self._send_listen(pattern)
 
     def unlisten(self, pattern):
         if self._by_pattern.pop(pattern, None) is None:
-            self.client._error(pattern, "NOT_LISTENING", self.topic)
+            self.client._error(pattern, "NOT_LISTENING", self.letter)
             return
-        self.client._conn.send(build(self.topic, "UL", pattern))
+        self.client._conn.send(self.topic, _EVENT_UNLISTEN + self._base, name=pattern)
 
-    def handle(self, action, data):
-        """SP/SR|pattern|name. Returns False if no listener holds the pattern."""
-        callback = self._by_pattern.get(data[0]) if data else None
+    def handle(self, m):
+        """A match found or removed (m.name: the pattern, m.subscription: the
+        name). Returns False if no listener holds the pattern."""
+        callback = self._by_pattern.get(m.name) if m.name else None
         if callback is None:
             return False
-        name = data[1] if len(data) > 1 else ""
+        name = m.subscription
         if not name:
-            self.client._error("listen message without a name", "MESSAGE_PARSE_ERROR", self.topic)
-        elif action == "SP":
-            self.client._call(self.topic, callback, name, True, ListenResponse(self, data[0], name))
+            self.client._error("listen message without a name", "MESSAGE_PARSE_ERROR", self.letter)
+        elif m.action - self._base == _EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND:
+            self.client._call(self.letter, callback, name, True, ListenResponse(self, m.name, name))
         else:
-            self.client._call(self.topic, callback, name, False, None)
+            self.client._call(self.letter, callback, name, False, None)
         return True
 
     def resubscribe(self):
@@ -78,5 +93,6 @@ class Listeners:
 
     def _send_listen(self, pattern):
         c = self.client
-        c._conn.send(build(self.topic, "L", pattern))
-        c._acks.add(self.topic, "L", pattern, c.options["subscription_timeout"])
+        action = _EVENT_LISTEN + self._base
+        c._conn.send(self.topic, action, name=pattern)
+        c._acks.add(self.topic, action, pattern, c.options["subscription_timeout"])

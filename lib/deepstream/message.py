@@ -1,13 +1,132 @@
-"""The message codec: splitting frames into messages, typed values, building.
+"""The protocol-free message model: what a message is, whichever codec
+carried it, and the values it carries.
 
-Wire format: TOPIC 0x1f ACTION (0x1f FIELD)* 0x1e. Several messages may share
-one frame. Parsing scans with find() and slices only what a handler needs.
+Both wire protocols translate to and from this one model, as deepstream's
+own server does (its text endpoint turns frames into the same message
+objects its binary endpoint decodes): text_codec.py speaks the legacy text
+protocol (`E|EVT|name|N21.5+`), binary_codec.py the protobuf one. The
+handlers (event.py, rpc.py, record.py, presence.py, handshake.py) see only
+this model.
+
+A message is a topic, an action and the fields it carries. Topics and
+actions are the numbers of the binary protocol (the server's model). Every
+module names the ones it uses as private `const()`s, `_<TOPIC>_<ACTION>`:
+MicroPython folds those into the bytecode, so they cost a board no heap;
+host_tests/unit/test_model.py checks each module's against the table here.
 """
-from .compat import json_dumps, json_loads
-from .constants import MESSAGE_SEPARATOR, PART_SEPARATOR
+from .compat import const, json_dumps
 
-MS = MESSAGE_SEPARATOR
-PS = PART_SEPARATOR
+# ---- topics ------------------------------------------------------------------
+_PARSER = const(1)
+_CONNECTION = const(2)
+_AUTH = const(3)
+_EVENT = const(4)
+_RECORD = const(5)
+_RPC = const(6)
+_PRESENCE = const(7)
+
+# ---- actions, by topic (errors are the numbers >= 100) ------------------------
+_CONNECTION_ERROR = const(1)
+_CONNECTION_PING = const(2)
+_CONNECTION_PONG = const(3)
+_CONNECTION_ACCEPT = const(4)
+_CONNECTION_CHALLENGE = const(5)
+_CONNECTION_REJECT = const(6)
+_CONNECTION_REDIRECT = const(7)
+_CONNECTION_AUTHENTICATION_TIMEOUT = const(100)
+_CONNECTION_INVALID_MESSAGE = const(101)
+
+_AUTH_ERROR = const(1)
+_AUTH_REQUEST = const(2)
+_AUTH_AUTH_SUCCESSFUL = const(3)
+_AUTH_AUTH_UNSUCCESSFUL = const(4)
+_AUTH_TOO_MANY_AUTH_ATTEMPTS = const(100)
+_AUTH_INVALID_MESSAGE = const(101)
+_AUTH_INVALID_MESSAGE_DATA = const(102)
+
+_EVENT_ERROR = const(1)
+_EVENT_EMIT = const(2)
+_EVENT_SUBSCRIBE = const(3)
+_EVENT_UNSUBSCRIBE = const(4)
+_EVENT_LISTEN = const(5)
+_EVENT_UNLISTEN = const(6)
+_EVENT_LISTEN_ACCEPT = const(7)
+_EVENT_LISTEN_REJECT = const(8)
+_EVENT_SUBSCRIPTION_FOR_PATTERN_FOUND = const(11)
+_EVENT_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(12)
+_EVENT_NOT_SUBSCRIBED = const(107)
+
+_RECORD_ERROR = const(1)
+_RECORD_NOTIFY = const(2)
+_RECORD_READ = const(3)
+_RECORD_READ_RESPONSE = const(4)
+_RECORD_HEAD = const(5)
+_RECORD_HEAD_RESPONSE = const(6)
+_RECORD_HEAD_RESPONSE_BULK = const(8)
+_RECORD_DELETE = const(9)
+_RECORD_DELETE_SUCCESS = const(10)
+_RECORD_DELETED = const(13)
+_RECORD_WRITE_ACKNOWLEDGEMENT = const(14)
+_RECORD_CREATEANDUPDATE = const(16)
+_RECORD_CREATEANDPATCH = const(17)
+_RECORD_UPDATE = const(18)
+_RECORD_PATCH = const(19)
+_RECORD_ERASE = const(20)
+_RECORD_SUBSCRIBEANDHEAD = const(21)
+_RECORD_SUBSCRIBECREATEANDREAD = const(23)
+_RECORD_UNSUBSCRIBE = const(26)
+_RECORD_LISTEN = const(27)
+_RECORD_UNLISTEN = const(28)
+_RECORD_LISTEN_ACCEPT = const(29)
+_RECORD_LISTEN_REJECT = const(30)
+_RECORD_SUBSCRIPTION_HAS_PROVIDER = const(31)
+_RECORD_SUBSCRIPTION_HAS_NO_PROVIDER = const(32)
+_RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND = const(33)
+_RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(34)
+_RECORD_VERSION_EXISTS = const(102)
+_RECORD_RECORD_NOT_FOUND = const(107)
+_RECORD_INVALID_VERSION = const(108)
+_RECORD_MESSAGE_DENIED = const(115)
+_RECORD_NOT_SUBSCRIBED = const(118)
+
+_RPC_ERROR = const(1)
+_RPC_REQUEST = const(2)
+_RPC_ACCEPT = const(4)
+_RPC_RESPONSE = const(5)
+_RPC_REJECT = const(6)
+_RPC_REQUEST_ERROR = const(7)
+_RPC_PROVIDE = const(8)
+_RPC_UNPROVIDE = const(9)
+_RPC_NO_RPC_PROVIDER = const(100)
+_RPC_ACCEPT_TIMEOUT = const(101)
+_RPC_MULTIPLE_ACCEPT = const(102)
+_RPC_INVALID_RPC_CORRELATION_ID = const(103)
+_RPC_RESPONSE_TIMEOUT = const(104)
+_RPC_MULTIPLE_RESPONSE = const(105)
+_RPC_MESSAGE_PERMISSION_ERROR = const(106)
+_RPC_MESSAGE_DENIED = const(107)
+_RPC_NOT_PROVIDED = const(110)
+
+_PRESENCE_ERROR = const(1)
+_PRESENCE_QUERY_ALL = const(2)
+_PRESENCE_QUERY_ALL_RESPONSE = const(3)
+_PRESENCE_QUERY = const(4)
+_PRESENCE_QUERY_RESPONSE = const(5)
+_PRESENCE_PRESENCE_JOIN = const(6)
+_PRESENCE_PRESENCE_JOIN_ALL = const(7)
+_PRESENCE_PRESENCE_LEAVE = const(8)
+_PRESENCE_PRESENCE_LEAVE_ALL = const(9)
+_PRESENCE_SUBSCRIBE = const(10)
+_PRESENCE_UNSUBSCRIBE = const(11)
+_PRESENCE_SUBSCRIBE_ALL = const(12)
+_PRESENCE_UNSUBSCRIBE_ALL = const(13)
+
+_PARSER_UNKNOWN_TOPIC = const(1)
+
+# The letter each topic is reported under in error events (`topic` of
+# `error(message, event, topic)`): the text protocol's, on both protocols.
+TOPIC_LETTERS = "?XCAERPU"  # index = topic number; X: the parser (a message nobody could read)
+
 # type tuples made once: written inline, isinstance(x, (a, b)) builds a
 # tuple on every call on MicroPython (32 bytes of garbage each time)
 CONTAINERS = (dict, list, tuple)
@@ -17,11 +136,12 @@ DOCUMENTS = (dict, list)
 
 
 class ParseError(Exception):
-    """A malformed message or typed value; str(err) is the reference client's text."""
+    """A malformed message or value; str(err) says what was wrong."""
 
 
 class _Undefined:
-    """JavaScript's `undefined` (typed `U`): absent, unlike None (`L`, null)."""
+    """JavaScript's `undefined`: absent, unlike None (null). As message data:
+    no data at all (an event emitted without data, a record path erased)."""
 
     def __repr__(self):
         return "UNDEFINED"
@@ -33,128 +153,73 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-def split(msg):
-    """Split one message into (topic, action, data list).
+class Message:
+    """One incoming message that is not read in place (the hot paths, an
+    event or a reply to our RPC call, never become one). Class attributes
+    are the defaults: an instance holds only the fields its message has
+    (MicroPython has no __slots__, an instance's dict grows per field).
 
-    Raises ParseError with the reference client's text when it has fewer
-    than two parts.
-    """
-    i = msg.find(PS)
-    if i < 0:
-        raise ParseError("Insufficiant message parts")
-    j = msg.find(PS, i + 1)
-    if j < 0:
-        return msg[:i], msg[i + 1:], []
-    return msg[:i], msg[i + 1:j], msg[j + 1:].split(PS)
+    data is the decoded value (UNDEFINED: none). A value that did not
+    decode is kept as the text `bad` says, and data is UNDEFINED: the
+    handler decides (an RPC request is answered with an error, a record
+    update is dropped)."""
 
+    name = None  # the one name the message is about
+    names = None  # a list of names (bulk subscriptions, acks of them, query answers)
+    data = UNDEFINED
+    bad = None  # why data did not decode, or None
+    cid = None  # correlation id
+    version = None  # record version (int)
+    path = None  # record path
+    subscription = None  # the name a listen match is about (name: the pattern)
+    versions = None  # {name: version} of HEAD_RESPONSE_BULK; a text write ack: [version, ...]
+    original = None  # the action an error refers to
+    code = None  # an error's name as the text protocol sent it (binary: from codes.py)
+    text = None  # a human-readable error text from the server
+    url = None  # REDIRECT target
+    is_ack = False
+    is_write_ack = False
+    raw = None  # the message as it came (text protocol), for error texts
 
-def build(topic, action, *fields):
-    """One message, with its trailing separator.
+    def __init__(self, topic, action):
+        self.topic = topic
+        self.action = action
 
-    One join and one concatenation: chaining `+` made an intermediate
-    string per part (measured 3x slower on MicroPython, tools/bench.py)."""
-    return PS.join((topic, action) + fields) + MS
+    def error_name(self):
+        """The error event name of this message: the text protocol's code
+        (which both protocols report), e.g. MESSAGE_DENIED."""
+        if self.code is None:
+            from .codes import name
+            self.code = name(self.topic, self.action)
+        return self.code
 
+    def action_text(self):
+        """The action as it came, for error texts: PNJ (text) or 6 (binary)."""
+        if self.raw is not None:
+            return self.raw.split("\x1f", 2)[1] if "\x1f" in self.raw else self.raw
+        return str(self.action)
 
-_INF = float("inf")
-
-
-def number_text(value):
-    if isinstance(value, int):  # the common case: no float work (boxed floats allocate)
-        return str(value)
-    if value != value:
-        return "NaN"
-    if value == _INF or value == -_INF:
-        return "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, float) and value == int(value) and abs(value) < 1e16:
-        return str(int(value))  # JS writes 3.0 as 3
-    return repr(value)
-
-
-def typed(value):
-    """Encode a value as a typed field (S, N, T, F, L, U, O)."""
-    if isinstance(value, str):
-        return "S" + value
-    if isinstance(value, CONTAINERS):
-        return "O" + check_json(value)
-    if value is None:
-        return "L"
-    if value is True:
-        return "T"
-    if value is False:
-        return "F"
-    if isinstance(value, int):  # bools are caught above
-        return "N%d" % value  # one string, not two
-    if isinstance(value, float):
-        return "N" + number_text(value)
-    if value is UNDEFINED:
-        return "U"
-    raise TypeError("can't serialize type %s" % type(value).__name__)
-
-
-def parse_number(text):
-    try:
-        if text in ("NaN", "Infinity", "-Infinity"):
-            return float(text.replace("Infinity", "inf"))
-        for ch in ".eE":
-            if ch in text:
-                return float(text)
-        return int(text)
-    except ValueError:
-        raise ParseError("invalid number (N%s)" % text)
-
-
-def _json(field, i, end):
-    try:
-        return json_loads(field[i + 1:end])
-    except ValueError as err:
-        raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
-
-
-def parse_typed(field, i=0, end=None):
-    """Decode the typed field field[i:end] (default: all of it) without
-    slicing more than the value needs. Raises ParseError with the
-    reference texts."""
-    if end is None:
-        end = len(field)
-    if i >= end:
-        raise ParseError("UNKNOWN_TYPE ()")
-    if field.startswith("S", i):
-        return field[i + 1:end]
-    if field.startswith("O", i):
-        return _json(field, i, end)
-    if field.startswith("N", i):
-        return parse_number(field[i + 1:end])
-    if end - i == 1:
-        if field.startswith("T", i):
-            return True
-        if field.startswith("F", i):
-            return False
-        if field.startswith("L", i):
-            return None
-        if field.startswith("U", i):
-            return UNDEFINED
-    raise ParseError("UNKNOWN_TYPE (%s)" % field[i:end])
-
-
-def value_at(frame, start, end):
-    """The typed value in frame[start:end] as a callback gets it: None for no
-    value or U; a field after it is ignored. Raises ParseError."""
-    if start >= end:
-        return None
-    i = frame.find(PS, start, end)
-    value = parse_typed(frame, start, end if i < 0 else i)
-    return None if value is UNDEFINED else value
+    def describe(self):
+        """The message for an error text: as it came (text), or its fields."""
+        if self.raw is not None:
+            return self.raw.replace("\x1f", "|").replace("\x1e", "+")
+        out = "%s %d" % (TOPIC_LETTERS[self.topic] if self.topic < 8 else "?", self.action)
+        for field in ("name", "names", "cid", "version", "path", "subscription"):
+            value = getattr(self, field)
+            if value is not None:
+                out += " %s=%s" % (field, value)
+        return out
 
 
 def check_name(name, what="name"):
     """Refuse names the server cannot take: non-strings, empty, or holding a
-    separator (an empty name crashes @deepstream/server 7.0.2)."""
+    text-protocol separator (an empty name crashes @deepstream/server 7.0.2;
+    a separator would split the message on a text endpoint)."""
     if not isinstance(name, str):
         raise TypeError("%s must be a string, got %s" % (what, type(name).__name__))
     if not name:
         raise ValueError("%s must not be empty" % what)
-    if MS in name or PS in name:
+    if "\x1e" in name or "\x1f" in name:
         raise ValueError("%s must not contain the protocol separators 0x1e/0x1f" % what)
     return name
 

@@ -11,23 +11,33 @@ first (they were sent at least once), then queued ones (counted, reported).
 Also here: confirm_events' ping barrier, restoring state when the link is
 back, replaying the durable outbox.
 """
-from .connection import HEADROOM, OPEN, PING
+from .compat import const
+from .connection import HEADROOM, OPEN
 
-_EVT = b"E\x1fEVT\x1f"
-_CONN = b"C\x1f"
-_PING = PING.encode()
+_CONNECTION = const(2)
+_EVENT = const(4)
+_EVENT_EMIT = const(2)
 
 # messages a handler's resubscribe() recreates after a reconnect: queued
-# copies from the outage are dropped so nothing is subscribed twice
-_RESTORED = (b"E\x1fS\x1f", b"E\x1fUS\x1f", b"E\x1fL\x1f", b"E\x1fUL\x1f", b"P\x1fS\x1f", b"P\x1fUS\x1f",
-             b"R\x1fCR\x1f", b"R\x1fUS\x1f", b"R\x1fL\x1f", b"R\x1fUL\x1f", b"U\x1fS\x1f", b"U\x1fUS\x1f")
+# copies from the outage are dropped so nothing is subscribed twice.
+# (topic, action) as topic * 256 + action: EVENT (un)subscribe and (un)listen,
+# RPC (un)provide, RECORD read-and-subscribe, unsubscribe, subscribe-and-head
+# and (un)listen, PRESENCE (un)subscribe (one user's and everyone's)
+_RESTORED = (0x403, 0x404, 0x405, 0x406, 0x608, 0x609, 0x517, 0x51A, 0x515, 0x51B, 0x51C,
+             0x70A, 0x70B, 0x70C, 0x70D)
 
 
-def _restored(msg):
-    for prefix in _RESTORED:
-        if msg.startswith(prefix):
-            return True
-    return False
+def _kind(conn, msg):
+    topic, action = conn.codec.kind(msg)
+    return topic * 256 + action
+
+
+def _restored(conn, msg):
+    return _kind(conn, msg) in _RESTORED
+
+
+def _is_event(conn, msg):
+    return _kind(conn, msg) == _EVENT * 256 + _EVENT_EMIT
 
 
 _SMALLEST_RING = 1024
@@ -41,9 +51,10 @@ def ring(conn):
     if r is None:
         from .ring import Ring
         size = conn.options["max_queued_bytes"]
+        framed = conn.codec.NAME == "binary"
         while True:
             try:
-                r = conn._ring = Ring(size)
+                r = conn._ring = Ring(size, framed)
                 return r
             except MemoryError:
                 if size <= _SMALLEST_RING:
@@ -87,7 +98,7 @@ def _drop_oldest(conn, r):
     if not r.kept and conn._fill and not conn._lent:
         _drop_first_of_frame(conn, r)
         return
-    if not r.kept and conn.state != OPEN and _restored(r.peek(10)):
+    if not r.kept and conn.state != OPEN and _restored(conn, r.peek(32)):
         conn._was_reconnecting = True  # a lost (un)subscription: recreate them all after login
     size, queued = r.drop_oldest()
     if queued:
@@ -100,14 +111,14 @@ def _drop_oldest(conn, r):
 def _drop_first_of_frame(conn, r):
     out = conn.out
     end = HEADROOM + conn._fill
-    first = out.find(b"\x1e", HEADROOM, end) + 1 or end
-    if conn.state != OPEN and _restored(bytes(out[HEADROOM:HEADROOM + 10])):
+    first = conn.codec.message_end(out, HEADROOM, end)
+    if conn.state != OPEN and _restored(conn, bytes(out[HEADROOM:first])):
         conn._was_reconnecting = True
     out[HEADROOM:HEADROOM + end - first] = bytes(out[first:end])
     conn._fill -= first - HEADROOM
     note_dropped(conn, _full(conn, r))
     # the ring's oldest move up into the frame buffer, so that it stays the front of the queue
-    room = len(out) - HEADROOM - 5 - conn._fill
+    room = len(out) - HEADROOM - len(conn.codec.PING) - conn._fill
     if room > 0 and r.queued():
         n = r.take(out, HEADROOM + conn._fill, room, conn.state == OPEN and conn.options["confirm_events"])
         conn._fill += n
@@ -159,7 +170,7 @@ def refill(conn, room):
         n = r.take(conn.out, HEADROOM + conn._fill, limit, keep)
         if not n and not conn._fill:  # one message bigger than a frame: a frame of its own
             size = r._length((r.head + r.kept) % r.size)
-            conn.out = conn.frame = bytearray(HEADROOM + size + 5)
+            conn.out = conn.frame = bytearray(HEADROOM + size + len(conn.codec.PING))
             n = r.take(conn.out, HEADROOM, size, keep)
         conn._fill += n
         if conn._replay_after:
@@ -167,15 +178,24 @@ def refill(conn, room):
     if conn._replay is not None and not conn._replay_after and conn._fill < room:
         _replay(conn, room)
     if keep and r is not None and r.kept and not conn._pinging:
+        ping = conn.codec.PING
         i = HEADROOM + conn._fill
-        conn.out[i:i + 5] = _PING  # room is kept for it in every frame
-        conn._fill += 5
-        conn._barrier = r.kept
-        conn._pinging = True
+        conn.out[i:i + len(ping)] = ping  # room is kept for it in every frame
+        conn._fill += len(ping)
+        conn.pings += 1
+        _barrier(conn, r.kept)
+
+
+def _barrier(conn, kept):
+    """The ping just put on the link confirms the `kept` bytes of events
+    before it, once its pong (counted, in order) comes back."""
+    conn._barrier = kept
+    conn._barrier_ping = conn.pings
+    conn._pinging = True
 
 
 def confirmed(conn):
-    """C|PO for our barrier ping: everything before it has arrived."""
+    """The pong of our barrier ping: everything before it has arrived."""
     r = conn._ring
     conn._pinging = False
     if r is None:
@@ -183,9 +203,8 @@ def confirmed(conn):
     r.release(conn._barrier)
     conn._barrier = 0
     if r.kept:  # sent after the last ping: needs one of its own
-        conn._barrier = r.kept
-        conn._pinging = True
-        conn._send_direct(PING)
+        conn.send_direct(conn.codec.PING)  # counted there
+        _barrier(conn, r.kept)
 
 
 def _filter_out(conn, keep):
@@ -193,8 +212,9 @@ def _filter_out(conn, keep):
     out = conn.out
     end = HEADROOM + conn._fill
     read = write = HEADROOM
+    message_end = conn.codec.message_end
     while read < end:
-        stop = out.find(b"\x1e", read, end) + 1 or end
+        stop = message_end(out, read, end)
         msg = bytes(out[read:stop])
         if keep(msg):
             if write != read:
@@ -207,8 +227,8 @@ def _filter_out(conn, keep):
 def left_open(conn):
     """confirm_events: the link is gone with messages in the frame buffer that
     were never written. They wait for the next link, except its events (the
-    ring keeps those) and the link's own C|PI (a stale C|PO is harmless)."""
-    _filter_out(conn, lambda m: not m.startswith(_CONN) and not m.startswith(_EVT))
+    ring keeps those) and the link's own ping (a stale pong is harmless)."""
+    _filter_out(conn, lambda m: _kind(conn, m) >> 8 != _CONNECTION and not _is_event(conn, m))
 
 
 def restore(conn):
@@ -216,14 +236,16 @@ def restore(conn):
     kept events first (the dead link may have swallowed them), then what was
     queued (frame buffer, then ring), then resubscriptions, then the outbox."""
     reconnect = conn._was_reconnecting
+    if reconnect:
+        conn.acked_names = {}  # the acks of the dead link's bulk messages never come
     if reconnect and conn._fill:
         # queued (un)subscriptions from the outage are recreated by the handlers
         # from their state below: dropped here so that none is sent twice
-        _filter_out(conn, lambda m: not _restored(m))
+        _filter_out(conn, lambda m: not _restored(conn, m))
     r = conn._ring
     if r is not None:
         if reconnect:
-            r.filter(lambda msg, queued: not _restored(msg) if queued else msg.startswith(_EVT))
+            r.filter(lambda msg, queued: not _restored(conn, msg) if queued else _is_event(conn, msg))
         if r.kept and conn._fill:  # the frame buffer's messages go behind the kept events
             data = bytes(conn.out[HEADROOM:HEADROOM + conn._fill])
             conn._fill = 0
@@ -290,22 +312,40 @@ def replay_done(conn):
 # ---- looking into the queue (reconnects, timeouts) ---------------------------
 
 
-def ring_count(r, data):
-    """How many queued copies of message `data` (bytes) the ring holds."""
+def _matches(conn, msg, topic, action, key):
+    """Whether encoded message msg is (topic, action) about key (None: any)."""
+    codec = conn.codec
+    if codec.kind(msg) != (topic, action):
+        return False
+    return key is None or codec.key_of(msg) == key
+
+
+def count_queued(conn, topic, action, key):
+    """How many queued messages (topic, action) about key wait (frame buffer and ring)."""
     n = 0
-    for msg, queued in r.messages():
-        if queued and msg == data:
-            n += 1
+    if conn._fill and not conn._lent:
+        out = conn.out
+        i = HEADROOM
+        end = HEADROOM + conn._fill
+        message_end = conn.codec.message_end
+        while i < end:
+            stop = message_end(out, i, end)
+            if _matches(conn, bytes(out[i:stop]), topic, action, key):
+                n += 1
+            i = stop
+    if conn._ring is not None:
+        for msg, queued in conn._ring.messages():
+            if queued and _matches(conn, msg, topic, action, key):
+                n += 1
     return n
 
 
-def unqueue(conn, message):
-    """Take the first waiting copy of message (str) out; True if it was there."""
-    data = message.encode()
+def unqueue(conn, topic, action, key):
+    """Take the first waiting message (topic, action) about key out; True if it was there."""
     found = [False]
 
     def keep(msg, queued=True):
-        if queued and not found[0] and msg == data:
+        if queued and not found[0] and _matches(conn, msg, topic, action, key):
             found[0] = True
             return False
         return True

@@ -20,6 +20,9 @@ DEFAULTS = {
     "record_read_timeout": 15000,
     "record_delete_timeout": 15000,
     "path": "/deepstream",  # used when the url is a bare host:port
+    # ours: the wire protocol. None: chosen by the URL path (/deepstream-v3: text, any
+    # other: binary); "binary", "text"; "auto": told apart by the endpoint's first words
+    "protocol": None,
     "merge_strategy": None,  # None = remote wins, as in the reference client
     "record_deep_copy": True,
     # ours: limits and transport settings with board-sized defaults
@@ -46,6 +49,8 @@ DEFAULTS = {
 }
 
 
+PROTOCOLS = (None, "binary", "text", "auto")
+
 REMOVED = {"max_queued_messages": "the send queue is bounded by max_queued_bytes alone"}
 
 
@@ -59,6 +64,9 @@ def merge(user):
             raise ValueError("unknown option '%s' (options use snake_case, e.g. subscription_timeout)" % key)
         value = user[key]
         default = DEFAULTS[key]
+        if key == "protocol" and value not in PROTOCOLS:
+            raise ValueError("option 'protocol' must be one of 'binary', 'text', 'auto' (or None: by the URL), "
+                             "got %r" % (value,))
         if isinstance(default, int) and not isinstance(default, bool):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError("option '%s' must be a non-negative integer, got %r" % (key, value))

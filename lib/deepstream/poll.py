@@ -12,9 +12,7 @@ core as socket_error()/socket_closed().
 import select
 
 from .compat import ticks_add, ticks_diff
-from .connection import HEADROOM
 from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, option, pump, warn_if_insecure
-from .ws import frame_in_place, mask_in_place
 
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
 
@@ -132,19 +130,15 @@ class PollDriver:
             return False
 
     def _send_frame(self, n):
-        """Frame the payload of conn.frame in place and write it. On failure the
-        payload is unmasked again and handed back to the core (queued for
-        the next link), and the link is dropped. True if it was written."""
+        """Write the n bytes the core lent (framed and masked, at
+        conn.frame[conn.frame_start:]). On failure they go back to the core
+        (queued for the next link), and the link is dropped. True if written."""
         conn = self.conn
-        frame = None
         try:
-            frame = frame_in_place(conn.frame, HEADROOM, n)
-            self._t.send_bytes(frame, self._send_timeout)
+            self._t.send_bytes(memoryview(conn.frame)[conn.frame_start:conn.frame_start + n], self._send_timeout)
             return True
         except Exception as err:  # OSError (timeout, reset), MemoryError
-            if frame is not None:
-                mask_in_place(conn.frame, HEADROOM, n)
-            conn.frame_unsent(n, frame is not None)  # not intact if masking failed midway
+            conn.frame_unsent(n)
             self._fail(err)
             return False
 

@@ -1,16 +1,17 @@
 """Presence: who is logged in, and notifications when users come and go.
 
-Wire, and what @deepstream/server 7.0.2 answers (observed, docs/PROTOCOL.md):
+Messages of the model, and what @deepstream/server 7.0.2 answers
+(observed, docs/PROTOCOL.md has both wires):
 
-    U|Q|Q                  everyone: U|Q|alice|bob (one field per user id,
-                           the asker excluded); nobody: U|Q (no field) -> []
-    U|Q|<n>|["a","b"]      these users: U|Q|<n>|{"a":true,"b":false}
-                           (the asker is included here); [] -> {}
-    U|S|S / U|US|US        all joins/leaves: acked U|A|S|S / U|A|US|US
-    U|S|<n>|["a"]          one user's: acked U|A|S|<n>|undefined (sic)
-    U|PNJ|user, U|PNL|user first login / last logout of a user id
+    QUERY_ALL              everyone: QUERY_ALL_RESPONSE {names} (the asker
+                           excluded; nobody: no names) -> a list
+    QUERY {names, cid}     these users: QUERY_RESPONSE {cid, data:
+                           {"a":true,"b":false}} (the asker included)
+    SUBSCRIBE_ALL / UNSUBSCRIBE_ALL   everyone's joins/leaves (acked)
+    SUBSCRIBE {names, cid} some users' (acked by cid)
+    JOIN / LEAVE (_ALL)    first login / last logout of a user id
 
-`<n>` is one counter starting at 1, shared by queries and bulk
+The cid is one counter starting at 1, shared by queries and bulk
 (un)subscriptions, as in the reference client. Per-user (un)subscriptions
 made by one piece of user code are sent as one bulk message just before the
 next frame goes out (the reference client's next tick).
@@ -19,27 +20,43 @@ Callbacks: get_all answers `callback(result)` with a list of names or a dict
 name -> online; notifications are `callback(name, online)` for both kinds
 of subscription (the reference client swaps them for per-user ones).
 Subscribed to everyone and to a user, 7.0.2 sends that user's joins and
-leaves twice, so the callbacks run twice (as with the reference client).
+leaves twice. The binary protocol tells the two apart (JOIN_ALL for the
+subscription to everyone, JOIN for a user's): each callback runs once. The
+text protocol does not (U|PNJ both times): every callback runs twice, as
+with the reference client (the codec's PRESENCE_KINDS).
 Queries still unanswered when the link drops are sent again after the
 reconnect (those still in the offline queue go out once, as they are).
 """
-from .compat import json_loads, ordered_dict
-from .message import build, check_json, check_name
+from .compat import const, ordered_dict
+from .message import check_name
 
 T = "U"
 _EMPTY = ()
-_Q_ALL = build(T, "Q", "Q")
+_PRESENCE = const(7)
+_PRESENCE_ERROR = const(1)
+_PRESENCE_QUERY_ALL = const(2)
+_PRESENCE_QUERY_ALL_RESPONSE = const(3)
+_PRESENCE_QUERY = const(4)
+_PRESENCE_QUERY_RESPONSE = const(5)
+_PRESENCE_PRESENCE_JOIN = const(6)
+_PRESENCE_PRESENCE_JOIN_ALL = const(7)
+_PRESENCE_PRESENCE_LEAVE = const(8)
+_PRESENCE_PRESENCE_LEAVE_ALL = const(9)
+_PRESENCE_SUBSCRIBE = const(10)
+_PRESENCE_UNSUBSCRIBE = const(11)
+_PRESENCE_SUBSCRIBE_ALL = const(12)
+_PRESENCE_UNSUBSCRIBE_ALL = const(13)
 
 
 class PresenceHandler:
     def __init__(self, client):
         self._client = client
         self._counter = 1
-        self._everyone = []  # pending U|Q|Q, oldest first: (callback, errback)
+        self._everyone = []  # pending QUERY_ALL, oldest first: (callback, errback)
         self._queries = ordered_dict()  # id -> (names, callback, errback), oldest first
         self._all = []  # callbacks for everyone's joins/leaves
         self._users = ordered_dict()  # name -> callbacks, in subscription order
-        self._pending = ordered_dict()  # name -> "S" / "US", sent in one bulk by _flush
+        self._pending = ordered_dict()  # name -> SUBSCRIBE / UNSUBSCRIBE, sent in one bulk by _flush
         self._flush_due = False
 
     # ---- queries ----------------------------------------------------------
@@ -64,7 +81,7 @@ class PresenceHandler:
         conn = self._client._conn
         if names is None:
             self._everyone.append((callback, errback))
-            conn.send(_Q_ALL)
+            conn.send(_PRESENCE, _PRESENCE_QUERY_ALL)
             return
         if isinstance(names, str) or not isinstance(names, (list, tuple)):
             raise TypeError("presence names must be a list of strings")
@@ -73,7 +90,7 @@ class PresenceHandler:
             check_name(name, "user name")
         qid = self._next_id()
         self._queries[qid] = (names, callback, errback)
-        conn.send(build(T, "Q", qid, check_json(names)))
+        conn.send(_PRESENCE, _PRESENCE_QUERY, names=names, cid=qid)
 
     def _next_id(self):
         n = self._counter
@@ -92,13 +109,13 @@ class PresenceHandler:
         if name is None:
             self._all.append(callback)
             if len(self._all) == 1:
-                self._send_global("S")
+                self._send_global(_PRESENCE_SUBSCRIBE_ALL)
             return
         check_name(name, "user name")
         cbs = self._users.get(name)
         if cbs is None:
             self._users[name] = [callback]
-            self._schedule(name, "S")
+            self._schedule(name, _PRESENCE_SUBSCRIBE)
         else:
             cbs.append(callback)
 
@@ -117,7 +134,7 @@ class PresenceHandler:
             elif callback in self._all:
                 self._all.remove(callback)
             if not self._all:
-                self._send_global("US")
+                self._send_global(_PRESENCE_UNSUBSCRIBE_ALL)
             return
         check_name(name, "user name")
         cbs = self._users.get(name)
@@ -130,12 +147,14 @@ class PresenceHandler:
             if cbs:
                 return
         del self._users[name]
-        self._schedule(name, "US")
+        self._schedule(name, _PRESENCE_UNSUBSCRIBE)
 
     def _send_global(self, action):
         c = self._client
-        c._conn.send(build(T, action, action))
-        c._acks.add(T, action, action, c.options["subscription_timeout"])
+        c._conn.send(_PRESENCE, action)
+        # keyed "S"/"US" as the text protocol names them: the timeout text says which
+        c._acks.add(_PRESENCE, action, "S" if action == _PRESENCE_SUBSCRIBE_ALL else "US",
+                    c.options["subscription_timeout"])
 
     def _schedule(self, name, action):
         self._pending.pop(name, None)  # a name asked for again goes last, as in the reference
@@ -147,7 +166,7 @@ class PresenceHandler:
     def _flush(self):
         self._flush_due = False
         pending, self._pending = self._pending, ordered_dict()
-        for action in ("S", "US"):
+        for action in (_PRESENCE_SUBSCRIBE, _PRESENCE_UNSUBSCRIBE):
             names = [n for n in pending if pending[n] == action]
             if names:
                 self._send_bulk(action, names)
@@ -155,83 +174,94 @@ class PresenceHandler:
     def _send_bulk(self, action, names):
         c = self._client
         bid = self._next_id()
-        c._conn.send(build(T, action, bid, check_json(names)))
-        c._acks.add(T, action, bid, c.options["subscription_timeout"])
+        c._conn.send(_PRESENCE, action, names=names, cid=bid)
+        c._acks.add(_PRESENCE, action, bid, c.options["subscription_timeout"])
 
     # ---- incoming -------------------------------------------------------
 
-    def handle(self, action, data, raw):
+    def handle(self, m):
         c = self._client
-        if action in ("PNJ", "PNL"):
-            if not data or not data[0]:
-                c._error("presence %s without a user name" % action, "MESSAGE_PARSE_ERROR", T)
+        action = m.action
+        if _PRESENCE_PRESENCE_JOIN <= action <= _PRESENCE_PRESENCE_LEAVE_ALL:
+            if not m.name:
+                c._error("presence %s without a user name" % m.action_text(), "MESSAGE_PARSE_ERROR", T)
                 return
-            self._notify(data[0], action == "PNJ")
-        elif action == "Q":
-            self._answer(data)
-        elif action == "A":
-            if len(data) < 2:
+            online = action <= _PRESENCE_PRESENCE_JOIN_ALL
+            if not c._conn.codec.PRESENCE_KINDS:  # text: either subscription's notice
+                self._notify(self._all, m.name, online)
+                self._notify(self._users.get(m.name, _EMPTY), m.name, online)
+            elif action == _PRESENCE_PRESENCE_JOIN_ALL or action == _PRESENCE_PRESENCE_LEAVE_ALL:
+                self._notify(self._all, m.name, online)
+            else:
+                self._notify(self._users.get(m.name, _EMPTY), m.name, online)
+        elif action == _PRESENCE_QUERY_ALL_RESPONSE:
+            self._answer_everyone(m)
+        elif action == _PRESENCE_QUERY_RESPONSE:
+            self._answer(m)
+        elif m.is_ack:
+            if action >= _PRESENCE_SUBSCRIBE_ALL:
+                c._acks.clear(_PRESENCE, action, "S" if action == _PRESENCE_SUBSCRIBE_ALL else "US")
+            elif m.cid is None:
                 c._error("presence ack without a name", "MESSAGE_PARSE_ERROR", T)
-                return
-            c._acks.clear(T, data[0], data[1])
-        elif action == "E":
-            c._handle_error(T, data)
+            else:
+                c._acks.clear(_PRESENCE, action, m.cid)
+        elif action >= 100 or action == _PRESENCE_ERROR:
+            c._report(m)
         else:
-            c._error(action, "UNSOLICITED_MESSAGE", T)
+            c._error(m.code or str(action), "UNSOLICITED_MESSAGE", T)
 
-    def _notify(self, name, online):
+    def _notify(self, cbs, name, online):
         c = self._client
-        for cb in tuple(self._all):
-            c._call(T, cb, name, online)
-        for cb in tuple(self._users.get(name, _EMPTY)):
+        for cb in tuple(cbs):
             c._call(T, cb, name, online)
 
-    def _answer(self, data):
-        """U|Q|<id>|{...} answers a query for users, U|Q[|name...] one for everyone.
-        As the reference client, a JSON object after a pending id is the former."""
+    def _answer(self, m):
+        """QUERY_RESPONSE {cid, data: {name: online}}: the answer to query cid."""
         c = self._client
-        if len(data) == 2 and data[0] in self._queries:
-            body = data[1]
-            try:
-                value = json_loads(body)
-            except ValueError:
-                value = None
-            if isinstance(value, dict):
-                entry = self._queries.pop(data[0])
-                c._call(T, entry[1], value)
-                return
-            if not self._everyone:
-                # no query for everyone to give it to: a broken answer to query <id>
-                entry = self._queries.pop(data[0])
-                text = "presence answer for query %s is not a JSON object: %s" % (data[0], body[:60])
+        entry = self._queries.pop(m.cid, None) if m.cid is not None else None
+        if entry is None:
+            c._error("presence answer without a query: " + m.describe(), "UNSOLICITED_MESSAGE", T)
+            return
+        if m.bad is None and isinstance(m.data, dict):
+            c._call(T, entry[1], m.data)
+            return
+        text = "presence answer for query %s is not a JSON object: %s" % (m.cid, m.bad)
+        c._error(text, "MESSAGE_PARSE_ERROR", T)
+        if entry[2] is not None:
+            c._call(T, entry[2], text)
+
+    def _answer_everyone(self, m):
+        """QUERY_ALL_RESPONSE {names}: the answer to the oldest query for everyone."""
+        c = self._client
+        names = list(m.names) if m.names else []
+        if not self._everyone:
+            if m.cid is not None and m.cid in self._queries:
+                # text: U|Q|<id>|<not a JSON object>, a broken answer to query <id>
+                entry = self._queries.pop(m.cid)
+                text = "presence answer for query %s is not a JSON object: %s" % (m.cid, names[1][:60])
                 c._error(text, "MESSAGE_PARSE_ERROR", T)
                 if entry[2] is not None:
                     c._call(T, entry[2], text)
                 return
-        if not self._everyone:
-            c._error("presence answer without a query: U|Q|" + "|".join(data), "UNSOLICITED_MESSAGE", T)
+            c._error("presence answer without a query: " + m.describe(), "UNSOLICITED_MESSAGE", T)
             return
         entry = self._everyone.pop(0)
-        c._call(T, entry[0], data)
+        c._call(T, entry[0], names)
 
     # ---- reconnect ------------------------------------------------------
 
     def resubscribe(self):
         conn = self._client._conn
         if self._all:
-            conn.send(build(T, "S", "S"))
+            conn.send(_PRESENCE, _PRESENCE_SUBSCRIBE_ALL)
         self._pending = ordered_dict()  # the bulk below covers every user held now
         if self._users:
-            self._send_bulk("S", list(self._users))
+            self._send_bulk(_PRESENCE_SUBSCRIBE, list(self._users))
         # a query that left before the link dropped is lost; one still in the
         # offline queue goes out now: ask again for the former only
-        missing = len(self._everyone) - conn.queued_count(_Q_ALL)
-        again = []
-        for qid in self._queries:
-            msg = build(T, "Q", qid, check_json(self._queries[qid][0]))
-            if not conn.queued_count(msg):
-                again.append(msg)
+        missing = len(self._everyone) - conn.queued(_PRESENCE, _PRESENCE_QUERY_ALL, None)
+        again = [qid for qid in self._queries if not conn.queued(_PRESENCE, _PRESENCE_QUERY, qid)]
         for _ in range(missing):
-            conn.send(_Q_ALL)
-        for msg in again:
-            conn.send(msg)
+            conn.send(_PRESENCE, _PRESENCE_QUERY_ALL)
+        for qid in again:
+            conn.send(_PRESENCE, _PRESENCE_QUERY, names=self._queries[qid][0], cid=qid)

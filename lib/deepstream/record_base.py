@@ -1,13 +1,13 @@
 """The part of a Record that is not about data: identity, subscriptions,
 events, discard/delete and destruction (record_core.Record builds on it).
 Split from record_core.py so each module compiles in a small heap."""
-from .compat import ordered_dict
+from .compat import const, ordered_dict
 from .jsonpath import tokens as _tokens
-from .message import build
 
 T = "R"
-WRITE_ACK = '{"writeSuccess":true}'  # 7.0.2 compares these exact bytes
-NO_ACK = "{}"
+_RECORD = const(5)
+_RECORD_DELETE = const(9)
+_RECORD_UNSUBSCRIBE = const(26)
 CLOSED_TEXT = "Connection error: error updating record as connection was closed"
 RECORD_DESTROYED = "RECORD_DESTROYED"  # error event: a discarded/deleted record was used
 _NOTHING = object()  # "argument not given" (None is a value)
@@ -19,13 +19,6 @@ def REMOTE_WINS(record, remote_data, remote_version, done):
 
 def LOCAL_WINS(record, remote_data, remote_version, done):
     done(None, record._data)
-
-
-def _version(text):
-    """An integer version from the wire, or None."""
-    if text and (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
-        return int(text)
-    return None
 
 
 class RecordBase:
@@ -48,7 +41,7 @@ class RecordBase:
         self._write_cbs = None  # version -> write-ack callback
         self._merge = None  # per-record merge strategy
         self._events = None  # "delete"/"discard"/"ready"/"hasProviderChanged" -> [callbacks]
-        self._syncing = False  # an R|SN of ours is on its way
+        self._syncing = False  # a READ of ours is on its way
 
     def __repr__(self):
         return "<Record %s v%s%s>" % (self.name, self.version,
@@ -144,12 +137,12 @@ class RecordBase:
     # ---- lifetime --------------------------------------------------------
 
     def discard(self):
-        """Release one usage; the last one unsubscribes (R|US)."""
+        """Release one usage; the last one unsubscribes (UNSUBSCRIBE)."""
         if not self._destroyed("discard"):
             self.when_ready(_discard)
 
     def delete(self):
-        """Delete the record on the server (R|D); every holder sees it deleted."""
+        """Delete the record on the server (DELETE); every holder sees it deleted."""
         if not self._destroyed("delete"):
             self.when_ready(_delete)
 
@@ -179,15 +172,16 @@ def _discard(rec):
     rec.usages -= 1
     if rec.usages <= 0:
         h = rec._h
-        h._destroying[rec.name] = ("US", rec)
+        h._destroying[rec.name] = (_RECORD_UNSUBSCRIBE, rec)
         rec._destroy()
-        h._client._conn.send(build(T, "US", rec.name))
-        h._client._acks.add(T, "US", rec.name, h._client.options["subscription_timeout"])
+        h._client._conn.bulk(_RECORD, _RECORD_UNSUBSCRIBE, rec.name)
+        h._client._acks.add(_RECORD, _RECORD_UNSUBSCRIBE, rec.name, h._client.options["subscription_timeout"])
 
 
 def _delete(rec):
     h = rec._h
-    h._destroying[rec.name] = ("D", rec)
+    h._destroying[rec.name] = (_RECORD_DELETE, rec)
     rec._destroy()
-    h._client._conn.send(build(T, "D", rec.name))
-    h._client._acks.add(T, "D", rec.name, h._client.options["record_delete_timeout"], "DELETE_TIMEOUT")
+    h._client._conn.send(_RECORD, _RECORD_DELETE, rec.name)
+    h._client._acks.add(_RECORD, _RECORD_DELETE, rec.name, h._client.options["record_delete_timeout"],
+                        "DELETE_TIMEOUT")

@@ -1,50 +1,57 @@
 """Record: one synced JSON document, shared by every get_record() of its name.
 
-The data side of a record: reading, writing (versions, write acks, the 7.0.2
-path-set workaround), applying remote changes and notifying subscribers.
+The data side of a record: reading, writing (versions, write acks, the
+text endpoint's path-set workaround), applying remote changes and notifying
+subscribers.
 Identity, subscriptions and lifetime are in record_base.py, conflicts in
 record_merge.py (loaded on the first one), the handler in record.py.
 
 Versions: every local write sends exactly local version + 1, never more
 (7.0.2 breaks a record for good when it sees a version above current + 1).
 """
+from .compat import const
 from .jsonpath import copy as _copy, equal as _equal, get as _get, set as _set_path
 from .jsonpath import tokens as _tokens, wire_path as _wire_path
-from .message import DOCUMENTS, NUMBERS, UNDEFINED, build, check_json, typed
-from .record_base import (  # noqa: F401 (re-exported)
-    CLOSED_TEXT, LOCAL_WINS, NO_ACK, REMOTE_WINS, T, WRITE_ACK, _NOTHING, RecordBase, _version)
+from .message import DOCUMENTS, NUMBERS, UNDEFINED, check_json
+from .record_base import CLOSED_TEXT, LOCAL_WINS, REMOTE_WINS, T, _NOTHING, RecordBase  # noqa: F401 (re-exported)
+
+_RECORD = const(5)
+_RECORD_READ = const(3)
+_RECORD_UPDATE = const(18)
+_RECORD_PATCH = const(19)
+_RECORD_ERASE = const(20)
 
 
 def _falsy_scalar(value):
-    # 7.0.2 answers a path set of 0, false or "" with R|E|INVALID_MESSAGE_DATA
+    # 7.0.2's text endpoint answers a path set of 0, false or "" with R|E|INVALID_MESSAGE_DATA
     return value is False or value == "" or (not isinstance(value, bool) and isinstance(value, NUMBERS) and value == 0)
 
 
-def _split_set_args(a, b, c, what):
-    """(path, value, callback, typed value, tokens) from set(value[, cb]) /
-    set(path, value[, cb]); the path's tokens and the typed value (for a path
-    set) are made here, to refuse what cannot be sent before anything
-    happens, and used again for setting and sending."""
+def _split_set_args(a, b, c, what, codec):
+    """(path, value, callback, tokens) from set(value[, cb]) / set(path,
+    value[, cb]); the path's tokens are made here and the value checked
+    against what the codec can carry, to refuse what cannot be sent before
+    anything happens; the tokens are used again for setting."""
     if b is _NOTHING:
         path, value, cb = None, a, c
     elif callable(b) and not isinstance(a, str):
         path, value, cb = None, a, b
     else:
         path, value, cb = a, b, c
-    payload = toks = None
+    toks = None
     if path is not None:
         if not isinstance(path, str) or not path:
             raise ValueError("%s: path must be a non-empty string" % what)
         toks = _tokens(path)
         if value is not UNDEFINED:
-            payload = typed(value)
+            codec.check(value)
     elif not isinstance(value, DOCUMENTS):
         raise TypeError("%s: a value other than a dict or list needs a path" % what)
     else:
         check_json(value)
     if cb is not None and not callable(cb):
         raise TypeError("%s: callback must be callable" % what)
-    return path, value, cb, payload, toks
+    return path, value, cb, toks
 
 
 class Record(RecordBase):
@@ -74,32 +81,31 @@ class Record(RecordBase):
             self._set_any(path_or_data, value, callback)
 
     def _set_any(self, path_or_data, value, callback):
-        path, value, cb, payload, toks = _split_set_args(path_or_data, value, callback, "set")
+        path, value, cb, toks = _split_set_args(path_or_data, value, callback, "set", self._h._client._conn.codec)
         if self._destroyed("set"):
             return
         if not self.is_ready:
             value = _copy(value)
-            self._later(lambda: self._set(path, value, cb, payload, toks))
+            self._later(lambda: self._set(path, value, cb, toks))
             return
-        self._set(path, value, cb, payload, toks)
+        self._set(path, value, cb, toks)
 
     def _set_at(self, path, value):
         """set(path, value) on a ready record, without a callback: what _set()
         does for it, in frames small enough for the C stack (test_frames.py)."""
         if not path:
             raise ValueError("set: path must be a non-empty string")
-        _tokens(path)  # refuse a bad path, then a value that cannot be sent, before anything happens
-        payload = "U" if value is UNDEFINED else typed(value)
+        _tokens(path)  # refuse a bad path before anything happens
         new = _set_path(self._data, path, value)
         if new is self._data:
             return
-        if value is not UNDEFINED and _falsy_scalar(value):
-            self._send_update(None, new, None, None)  # 7.0.2 refuses this as a path set: the whole record
+        if value is not UNDEFINED and not self._h._client._conn.codec.FALSY_PATH_SET and _falsy_scalar(value):
+            self._send_update(None, new, None, False)  # 7.0.2's text endpoint refuses this as a path set
         else:
-            self._send_patch(_wire_path(self._data, path), payload)
+            self._send_patch(_wire_path(self._data, path), value)
         self._apply(new)
 
-    def _set(self, path, value, cb, payload, toks):
+    def _set(self, path, value, cb, toks):
         if self.is_destroyed:
             return
         old = self._data
@@ -109,37 +115,42 @@ class Record(RecordBase):
             if cb is not None:
                 self._h._client._call(T, cb, None if is_open else CLOSED_TEXT)
             return
-        config = None
         if cb is not None:
-            config = WRITE_ACK
             if is_open:
                 if self._write_cbs is None:
                     self._write_cbs = {}
                 self._write_cbs[self.version + 1] = cb
             else:  # the update itself stays queued, as in the reference
                 self._h._client._call(T, cb, CLOSED_TEXT)
-        if path is not None and value is not UNDEFINED and _falsy_scalar(value):
-            path = None  # 7.0.2 refuses this as a path set: send the whole record
-        self._send_update(path and _wire_path(old, path, toks), new, payload or "U", config)
+        if (path is not None and value is not UNDEFINED and not self._h._client._conn.codec.FALSY_PATH_SET
+                and _falsy_scalar(value)):
+            path = None  # 7.0.2's text endpoint refuses this as a path set: send the whole record
+        self._send_update(path and _wire_path(old, path, toks), new, value, cb is not None)
         self._apply(new)
 
-    def _send_update(self, path, data, payload, config):
-        """R|U with `data`, or R|P of the typed `payload` at `path` (already in wire form)."""
-        if path is not None and config is None:
-            self._send_patch(path, payload)
+    def _send_update(self, path, data, value, write_ack):
+        """UPDATE with `data`, or PATCH (ERASE) of `value` at `path` (already in
+        wire form); write_ack: the server acknowledges it (correlation id:
+        the version)."""
+        if path is not None and not write_ack:
+            self._send_patch(path, value)
             return
-        self.version += 1
+        v = self.version + 1
+        conn = self._h._client._conn
         if path is None:
-            msg = build(T, "U", self.name, str(self.version), check_json(data)) if config is None else \
-                build(T, "U", self.name, str(self.version), check_json(data), config)
+            conn.send(_RECORD, _RECORD_UPDATE, self.name, data, str(v) if write_ack else None, version=v,
+                      write_ack=write_ack)
         else:
-            msg = build(T, "P", self.name, str(self.version), path, payload, config)
-        self._h._client._conn.send(msg)
+            conn.send(_RECORD, _RECORD_ERASE if value is UNDEFINED else _RECORD_PATCH, self.name, value,
+                      str(v) if write_ack else None, path=path, version=v, write_ack=write_ack)
+        self.version = v
 
-    def _send_patch(self, path, payload):
-        # the common update, R|P without a write ack: one format, no field list
+    def _send_patch(self, path, value):
+        # the common update, a PATCH without a write ack: encoded first (a value
+        # the codec cannot carry raises before the version moves)
+        conn = self._h._client._conn
+        conn.push(conn.codec.patch(self.name, self.version + 1, path, value), _RECORD)
         self.version += 1
-        self._h._client._conn.send("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (self.name, self.version, path, payload))
 
     def set_merge_strategy(self, fn):
         if not callable(fn):
@@ -173,7 +184,7 @@ class Record(RecordBase):
                     c._call(T, cb, value)
 
     def _on_read(self, version, data):
-        """The answer to R|CR (first read): the record is ready."""
+        """The answer to our first read: the record is ready."""
         self.version = version
         self._apply(data)
         self.is_ready = True
@@ -187,23 +198,23 @@ class Record(RecordBase):
         if not self.is_destroyed:
             self._emit("ready", self)
 
-    def _on_remote(self, action, version, data):
-        """R|U, R|P (data = the patched result) or a later R|R, already parsed."""
+    def _on_remote(self, is_patch, version, data):
+        """UPDATE, PATCH (data = the patched result) or a later READ_RESPONSE, already parsed."""
         if version == self.version + 1:
             self.version = version
             self._apply(data)
-        elif action == "P":
-            self._resync()  # the reply (R|R, full data) is merged like an update
+        elif is_patch:
+            self._resync()  # the reply (READ_RESPONSE, full data) is merged like an update
         elif version == self.version and _equal(data, self._data):
             pass  # e.g. our own resync reply: nothing new
         else:  # a conflict with the server's state: run the merge strategy
             from .record_merge import recover
-            recover(self, version, data, None)
+            recover(self, version, data, False)
 
     def _resync(self):
         if not self._syncing:
             self._syncing = True
-            self._h._client._conn.send(build(T, "SN", self.name))
+            self._h._client._conn.send(_RECORD, _RECORD_READ, self.name)
 
     def _write_acked(self, versions, error):
         cbs = self._write_cbs

@@ -6,13 +6,12 @@ through the merge strategy `fn(record, remote_data, remote_version, done)`;
 merged data differs from the server's it is sent as a whole update on top of
 the server's version (never higher than current + 1).
 """
-from .compat import json_loads
 from .jsonpath import copy as _copy, equal as _equal
 from .message import DOCUMENTS
-from .record_core import CLOSED_TEXT, REMOTE_WINS, T, WRITE_ACK, _version
+from .record_core import CLOSED_TEXT, REMOTE_WINS, T
 
 
-def recover(rec, remote_version, remote_data, config):
+def recover(rec, remote_version, remote_data, write_ack):
     """Run the merge strategy for a conflict with the server's state."""
     strategy = rec._merge or rec._h._merge or REMOTE_WINS
     done_once = []
@@ -21,12 +20,12 @@ def recover(rec, remote_version, remote_data, config):
         if done_once:
             return
         done_once.append(1)
-        _recovered(rec, remote_version, remote_data, config, error, merged)
+        _recovered(rec, remote_version, remote_data, write_ack, error, merged)
     # raising before done() is as if it returned without calling it: nothing is merged
     rec._h._client._call(T, strategy, rec, _copy(remote_data), remote_version, done)
 
 
-def _recovered(rec, remote_version, remote_data, config, error, merged):
+def _recovered(rec, remote_version, remote_data, write_ack, error, merged):
     if rec.is_destroyed:
         return
     if error is not None:
@@ -59,7 +58,7 @@ def _recovered(rec, remote_version, remote_data, config, error, merged):
     if waiting:
         rec._write_cbs[remote_version + 1] = waiting[0] if len(waiting) == 1 else _chain(c, waiting)
     merged = _copy(merged)
-    rec._send_update(None, merged, None, WRITE_ACK if (waiting or config == WRITE_ACK) else None)
+    rec._send_update(None, merged, None, bool(waiting or write_ack))
     rec._apply(merged)
 
 
@@ -86,26 +85,23 @@ def _chain(client, cbs):
     return call_all
 
 
-def version_exists(handler, data):
-    """R|E|VERSION_EXISTS|name|v|<json>[|config]: the server refused a write of ours."""
+def version_exists(handler, m):
+    """VERSION_EXISTS {name, version, data: the server's}: a write of ours was refused."""
     c = handler._client
-    name = data[1] if len(data) > 1 else ""
-    version = _version(data[2]) if len(data) > 3 else None
-    if version is None:
-        c._error("bad VERSION_EXISTS message for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
+    name = m.name or ""
+    if m.version is None:
+        c._error(m.bad or "bad VERSION_EXISTS message for '%s'" % name, "MESSAGE_PARSE_ERROR", T)
         return
-    try:
-        remote = json_loads(data[3])
-        if not isinstance(remote, DOCUMENTS):
-            raise ValueError("record data must be an object or array")
-    except ValueError as err:
-        c._error("VERSION_EXISTS for '%s' ignored: %s" % (name, err), "MESSAGE_PARSE_ERROR", T)
+    remote = m.data
+    if m.bad is not None or not isinstance(remote, DOCUMENTS):
+        c._error("VERSION_EXISTS for '%s' ignored: %s" % (name, m.bad or "record data must be an object or array"),
+                 "MESSAGE_PARSE_ERROR", T)
         return
     rec = handler._records.get(name)
     if rec is None or not rec.is_ready:
         if name in handler._cu_cbs:
             from .record_requests import pop_cu
             pop_cu(handler, name, "VERSION_EXISTS")
-        c._error("received update for %d (record '%s' not held)" % (version, name), "VERSION_EXISTS", T)
+        c._error("received update for %d (record '%s' not held)" % (m.version, name), "VERSION_EXISTS", T)
         return
-    recover(rec, version, remote, data[4] if len(data) > 4 else None)
+    recover(rec, m.version, remote, m.is_write_ack)

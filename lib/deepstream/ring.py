@@ -1,8 +1,10 @@
 """A byte ring of whole messages: the queue of what waits to be sent.
 
 One bytearray of fixed size, created once; messages are stored back to back
-as UTF-8 bytes, each with its trailing 0x1e, oldest first. So the heap cost
-is the size given plus a few words, however many messages it holds.
+as the codec encoded them, oldest first: text messages end with 0x1e;
+binary ones (framed=True) are whole websocket frames, unmasked, whose header
+gives their length. So the heap cost is the size given plus a few words,
+however many messages it holds.
 
 The oldest part may be *kept*: messages already handed to the socket that
 confirm_events still guards (connection.py), followed by the *queued* ones:
@@ -18,9 +20,10 @@ MS = b"\x1e"
 
 
 class Ring:
-    def __init__(self, size):
+    def __init__(self, size, framed=False):
         self.buf = bytearray(size)
         self.size = size
+        self.framed = framed
         self.head = 0  # index of the oldest byte
         self.used = 0  # bytes stored
         self.kept = 0  # of which sent and kept (they come first)
@@ -52,10 +55,21 @@ class Ring:
 
     def _length(self, i):
         """Length (with its 0x1e) of the message starting at index i."""
+        if self.framed:
+            return self._frame_length(i)
         end = self.buf.find(MS, i)
         if end >= 0:
             return end - i + 1
         return self.size - i + self.buf.find(MS) + 1  # it wraps around the end
+
+    def _frame_length(self, i):
+        # a websocket frame's header: 2 bytes (+2 for 126 and more), the key gap, the payload
+        buf = self.buf
+        size = self.size
+        n = buf[(i + 1) % size] & 0x7F
+        if n == 126:
+            return 8 + ((buf[(i + 2) % size] << 8) | buf[(i + 3) % size])
+        return 6 + n
 
     def drop_oldest(self):
         """Forget the oldest message; returns (its length, whether it was queued)."""
@@ -74,6 +88,8 @@ class Ring:
         size = self.size
         start = (self.head + self.kept) % size
         n = min(room, self.queued())
+        if self.framed:
+            return self._take_frames(out, at, start, n, keep)
         end = start + n
         buf = self.buf
         if end <= size:
@@ -95,6 +111,26 @@ class Ring:
                 self.kept += n
             else:
                 self.head = (self.head + n) % size
+                self.used -= n
+        return n
+
+    def _take_frames(self, out, at, start, room, keep):
+        # whole frames, found by walking their headers
+        n = 0
+        while n < room:
+            m = self._frame_length((start + n) % self.size)
+            if n + m > room:
+                break
+            n += m
+        if n:
+            first = min(n, self.size - start)
+            out[at:at + first] = memoryview(self.buf)[start:start + first]
+            if first < n:
+                out[at + first:at + n] = memoryview(self.buf)[:n - first]
+            if keep:
+                self.kept += n
+            else:
+                self.head = (self.head + n) % self.size
                 self.used -= n
         return n
 

@@ -1,10 +1,10 @@
 """Remote procedure calls: providing RPCs (here) and making them (rpc_call.py,
 loaded on the first make(): a device that only serves RPCs never pays for it).
 
-Wire (see docs/PROTOCOL.md): provide `P|S|name` (ack `P|A|S|name`), request
-`P|REQ|name|cid|typed`, the provider accepts `P|A|REQ|name|cid` and answers
-`P|RES|name|cid|typed`, `P|E|text|name|cid` (error) or `P|REJ|name|cid`
-(the server then tries another provider, else `P|E|NO_RPC_PROVIDER|...`).
+Messages of the model (docs/PROTOCOL.md has both wires): PROVIDE and
+UNPROVIDE (acked), REQUEST {name, cid, data}; the provider answers ACCEPT,
+then RESPONSE {data}, REQUEST_ERROR {data: the error} or REJECT (the server
+then tries another provider, else NO_RPC_PROVIDER).
 
 Choices (beyond the reference client 2.3.4):
 * Correlation ids are `<prefix>.<counter>`: a random base-36 prefix made once
@@ -29,46 +29,40 @@ Choices (beyond the reference client 2.3.4):
   the reference client's "next tick".
 * A provider callback that raises: a CALLBACK_ERROR error event
   `<ExceptionType>: <text>` (as for every callback, client._call), and the
-  request is answered with `P|E|<ExceptionType: text>|name|cid` (unless
+  request is answered with the error `<ExceptionType>: <text>` (unless
   already answered).
 * A request for a name we do not provide is rejected (`P|REJ`), as the
   reference client does, and reported as UNSOLICITED_MESSAGE.
-* 7.0.2 crashes (the whole server process) when it reroutes a rejected
-  request whose data is 0, false, "", null or absent to another provider
-  (it re-encodes the already encoded data). So a rejection of such a request
-  is sent as the error `REJECTED` instead of `P|REJ`: the caller gets
-  "REJECTED" (2.3.4 callers: "SREJECTED") and no other provider is tried.
+* On the text endpoint, 7.0.2 crashes (the whole server process) when it
+  reroutes a rejected request whose data is 0, false, "", null or absent to
+  another provider (it re-encodes the already encoded data). So there a
+  rejection of such a request is sent as the error `REJECTED` instead of
+  REJECT: the caller gets "REJECTED" (2.3.4 callers: "SREJECTED") and no
+  other provider is tried (the codec's REJECT_FALSY_CRASHES).
 """
-from .compat import ordered_dict
-from .message import UNDEFINED, ParseError, build, check_name, parse_typed, typed
+from .compat import const, ordered_dict
+from .message import UNDEFINED, check_name
 
 T = "P"
-_MAX_ERROR_TEXT = 100
-# request data fields that 7.0.2 cannot reroute after a REJ (it would crash)
-_NO_REROUTE = ("", "U", "L", "F", "N0", "S")
-
-# `P|E|CODE|name|cid` codes the server sends to a requester
-SERVER_CODES = ("NO_RPC_PROVIDER", "ACCEPT_TIMEOUT", "ACK_TIMEOUT", "RESPONSE_TIMEOUT",
-                "MESSAGE_DENIED", "MESSAGE_PERMISSION_ERROR", "INVALID_MESSAGE_DATA")
-# ... and to a provider, about its own answers: never the end of one of our calls
-PROVIDER_CODES = ("MULTIPLE_ACCEPT", "MULTIPLE_RESPONSE", "INVALID_RPC_CORRELATION_ID")
-
-
-def _rejection(name, cid, reroutable):
-    if reroutable:
-        return build(T, "REJ", name, cid)
-    return build(T, "E", "REJECTED", name, cid)
-
-
-def to_text(raw):
-    """A message in the documentation notation, for error texts."""
-    return raw.replace("\x1f", "|").replace("\x1e", "+")
+_RPC = const(6)
+_RPC_ERROR = const(1)
+_RPC_REQUEST = const(2)
+_RPC_ACCEPT = const(4)
+_RPC_RESPONSE = const(5)
+_RPC_REJECT = const(6)
+_RPC_REQUEST_ERROR = const(7)
+_RPC_PROVIDE = const(8)
+_RPC_UNPROVIDE = const(9)
+_RPC_ACCEPT_TIMEOUT = const(101)
+_RPC_MULTIPLE_ACCEPT = const(102)
+_RPC_INVALID_RPC_CORRELATION_ID = const(103)
+_RPC_MULTIPLE_RESPONSE = const(105)
+_RPC_NOT_PROVIDED = const(110)
 
 
-def _clean_text(text):
-    """An error text that fits in one field."""
-    text = str(text).replace("\x1e", " ").replace("\x1f", " ")
-    return text[:_MAX_ERROR_TEXT]
+def _falsy(value):
+    """Request data 7.0.2's text endpoint cannot reroute after a REJECT."""
+    return value is None or value is UNDEFINED or value is False or value == 0 or value == ""
 
 
 class RpcResponse:
@@ -77,14 +71,14 @@ class RpcResponse:
 
     __slots__ = ("_handler", "name", "correlation_id", "auto_ack", "_acked", "_done", "_reroutable")
 
-    def __init__(self, handler, name, cid, field=""):
+    def __init__(self, handler, name, cid, data=None):
         self._handler = handler
         self.name = name
         self.correlation_id = cid
         self.auto_ack = True
         self._acked = False
         self._done = False
-        self._reroutable = field not in _NO_REROUTE
+        self._reroutable = not _falsy(data)
 
     @property
     def answered(self):
@@ -94,27 +88,28 @@ class RpcResponse:
         """Tell the caller the request was accepted (sent once at most)."""
         if not self._acked:
             self._acked = True
-            self._send(build(T, "A", "REQ", self.name, self.correlation_id))
+            self._send(_RPC_ACCEPT)
 
     def send(self, data=None):
         """Answer with a result (any JSON-able value, or UNDEFINED)."""
-        payload = typed(data)  # refuse what cannot be sent before anything else
+        conn = self._handler._client._conn
+        wire = conn.codec.encode(_RPC, _RPC_RESPONSE, self.name, data, self.correlation_id)  # refused before anything else
         self._finish()
         self.ack()
-        self._send(build(T, "RES", self.name, self.correlation_id, payload))
+        conn.push(wire, _RPC)
 
     def error(self, message):
-        """Answer with an error text; the caller gets it as its error."""
+        """Answer with an error; the caller gets it as its error."""
         self._finish()
         self._acked = True
-        self._send(build(T, "E", _clean_text(message), self.name, self.correlation_id))
+        self._send(_RPC_REQUEST_ERROR, message if isinstance(message, str) else str(message))
 
     def reject(self):
         """Decline: the server tries another provider, else NO_RPC_PROVIDER.
         (For data 7.0.2 cannot reroute: the error REJECTED, see the module doc.)"""
         self._finish()
         self._acked = True
-        self._send(_rejection(self.name, self.correlation_id, self._reroutable))
+        _reject(self._handler._client._conn, self.name, self.correlation_id, self._reroutable)
 
     def _finish(self):
         if self._done:
@@ -122,8 +117,15 @@ class RpcResponse:
         self._done = True
         self.auto_ack = False
 
-    def _send(self, message):
-        self._handler._client._conn.send(message)
+    def _send(self, action, data=UNDEFINED):
+        self._handler._client._conn.send(_RPC, action, self.name, data, self.correlation_id)
+
+
+def _reject(conn, name, cid, reroutable):
+    if reroutable or not conn.codec.REJECT_FALSY_CRASHES:
+        conn.send(_RPC, _RPC_REJECT, name, cid=cid)
+    else:
+        conn.send(_RPC, _RPC_REQUEST_ERROR, name, "REJECTED", cid)
 
 
 class RpcHandler:
@@ -142,20 +144,21 @@ class RpcHandler:
         if name in self._providers:
             raise ValueError("RPC '%s' already provided" % name)
         self._providers[name] = callback
-        self._send_subscription("S", name)
+        self._send_subscription(_RPC_PROVIDE, name)
 
     def unprovide(self, name):
         """Stop serving `name` (nothing happens if it is not provided)."""
         check_name(name, "rpc name")
         if self._providers.pop(name, None) is not None:
-            self._send_subscription("US", name)
+            self._send_subscription(_RPC_UNPROVIDE, name)
 
     def make(self, name, data=None, callback=None):
         """Call RPC `name` with `data`; callback(error, result) once.
 
         error is None on success, else a text: NO_RPC_PROVIDER, ACK_TIMEOUT,
         RESPONSE_TIMEOUT, MESSAGE_DENIED, IS_CLOSED, MESSAGE_PARSE_ERROR or
-        the provider's error text. Returns the correlation id.
+        the provider's error (a text, or on binary any JSON value). Returns
+        the correlation id.
         """
         return (self._calls or self._caller()).make(name, data, callback)
 
@@ -172,103 +175,85 @@ class RpcHandler:
 
     def _pending(self, cid):
         """The state of our call `cid`, or None (then the message is unsolicited)."""
-        return None if self._calls is None else self._calls.pending.get(cid)
+        return None if self._calls is None or cid is None else self._calls.pending.get(cid)
 
     def provider_names(self):
         return list(self._providers)
 
     # ---- incoming -------------------------------------------------------
 
-    def handle(self, action, data, raw):
+    def handle(self, m):
         c = self._client
-        if action == "REQ":
-            self._request(data, raw)
-        elif action == "RES":
-            if len(data) < 2 or not data[1]:
-                c._error("RPC response without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
-                return
-            if self._pending(data[1]) is None:
-                self._unsolicited(raw)
+        action = m.action
+        if action == _RPC_REQUEST:
+            self._request(m)
+        elif m.is_ack:
+            c._acks.clear_names(_RPC, action, m)
+        elif action == _RPC_RESPONSE or action == _RPC_ACCEPT:
+            if m.cid is None:
+                c._error("RPC %s without a correlation id: %s" % ("response" if action == _RPC_RESPONSE else "accept",
+                                                                  m.describe()), "MESSAGE_PARSE_ERROR", T)
+            elif self._pending(m.cid) is None:
+                self._unsolicited(m)
+            elif action == _RPC_ACCEPT:
+                self._calls.accepted(m.cid)
             else:
-                self._calls.response(data, raw)
-        elif action == "A":
-            if not data:
-                c._error("RPC ack without an action: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
-            elif data[0] == "REQ":
-                if len(data) < 3 or not data[2]:
-                    c._error("RPC accept without a correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
-                elif self._pending(data[2]) is not None:
-                    self._calls.accepted(data[2])
-                else:
-                    self._unsolicited(raw)
-            elif len(data) > 1:
-                c._acks.clear(T, data[0], data[1])
-            else:
-                c._error("RPC ack without a name: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
-        elif action == "E":
-            self._error_message(data, raw)
-        elif action == "REJ":
-            # only providers send REJ; one reaching us is not ours to act on
-            self._unsolicited(raw)
+                self._calls.response(m)
+        elif action == _RPC_REJECT:
+            # only providers send REJECT; one reaching us is not ours to act on
+            self._unsolicited(m)
+        elif action >= 100 or action == _RPC_ERROR or action == _RPC_REQUEST_ERROR:
+            self._error_message(m)
         else:
-            c._error(action, "UNSOLICITED_MESSAGE", T)
+            c._error(m.code or str(action), "UNSOLICITED_MESSAGE", T)
 
-    def _error_message(self, data, raw):
+    def _error_message(self, m):
         c = self._client
-        code = data[0] if data else ""
-        if code == "MESSAGE_DENIED" and len(data) > 3 and data[2] == "REQ":
-            cid = data[3]  # P|E|MESSAGE_DENIED|name|REQ|cid
-        elif code in PROVIDER_CODES:
-            name = data[1] if len(data) > 1 else ""
-            cid = data[2] if len(data) > 2 else ""
-            c._error("%s for RPC %s (%s)" % (code, name, cid), code, T)
+        action = m.action
+        if action == _RPC_MULTIPLE_ACCEPT or action == _RPC_MULTIPLE_RESPONSE or action == _RPC_INVALID_RPC_CORRELATION_ID:
+            # about an answer of ours as a provider: never the end of one of our calls
+            code = m.error_name()
+            c._error("%s for RPC %s (%s)" % (code, m.name or "", m.cid or ""), code, T)
             return
-        elif len(data) >= 3 and code not in ("MESSAGE_DENIED", "MESSAGE_PERMISSION_ERROR"):
-            cid = data[2]  # P|E|CODE|name|cid
+        if m.cid is None or (m.original is not None and m.original != _RPC_REQUEST):
+            if action == _RPC_NOT_PROVIDED and m.name:
+                c._acks.clear(_RPC, _RPC_UNPROVIDE, m.name)
+            c._report(m)  # provide denied, MULTIPLE_PROVIDERS, ...
+            return
+        if self._pending(m.cid) is None:
+            self._unsolicited(m)
+            return
+        if action == _RPC_REQUEST_ERROR:
+            error = "" if m.data is UNDEFINED else m.data  # the provider's error
+        elif action == _RPC_ACCEPT_TIMEOUT:
+            error = "ACK_TIMEOUT"  # the v3 name, and our own accept timer's
         else:
-            if code == "NOT_SUBSCRIBED" and len(data) > 1:
-                c._acks.clear(T, "US", data[1])
-            c._handle_error(T, data)  # provide denied, MULTIPLE_SUBSCRIPTIONS, ...
-            return
-        if self._pending(cid) is None:
-            self._unsolicited(raw)
-            return
-        if code == "ACCEPT_TIMEOUT":
-            code = "ACK_TIMEOUT"
-        elif code not in SERVER_CODES and code[:1] == "S":
-            code = code[1:]  # 7.0.2: the provider's text as a typed string
-        self._calls.complete(cid, code, None)
+            error = m.error_name()
+        self._calls.complete(m.cid, error, None)
 
-    def _unsolicited(self, raw):
-        self._client._error("no pending RPC for this correlation id: " + to_text(raw),
-                            "UNSOLICITED_MESSAGE", T)
+    def _unsolicited(self, m):
+        self._client._error("no pending RPC for this correlation id: " + m.describe(), "UNSOLICITED_MESSAGE", T)
 
     # ---- requests for our providers ----------------------------------------
 
-    def _request(self, data, raw):
+    def _request(self, m):
         c = self._client
-        if len(data) < 2 or not data[0] or not data[1]:
-            c._error("RPC request without a name or correlation id: " + to_text(raw), "MESSAGE_PARSE_ERROR", T)
+        name, cid = m.name, m.cid
+        if not name or not cid:
+            c._error("RPC request without a name or correlation id: " + m.describe(), "MESSAGE_PARSE_ERROR", T)
             return
-        name, cid = data[0], data[1]
-        field = data[2] if len(data) > 2 else ""
+        value = None if m.data is UNDEFINED else m.data
         callback = self._providers.get(name)
         if callback is None:
-            c._conn.send(_rejection(name, cid, field not in _NO_REROUTE))
+            _reject(c._conn, name, cid, not _falsy(m.data))
             c._error("request for RPC '%s', which this client does not provide: rejected" % name,
                      "UNSOLICITED_MESSAGE", T)
             return
-        response = RpcResponse(self, name, cid, field)
-        value = None
-        if field:
-            try:
-                value = parse_typed(field)
-            except ParseError as err:
-                c._error("%s (RPC request %s)" % (err, to_text(raw)), "MESSAGE_PARSE_ERROR", T)
-                response.error("MESSAGE_PARSE_ERROR: bad request data")
-                return
-            if value is UNDEFINED:
-                value = None
+        response = RpcResponse(self, name, cid, m.data)
+        if m.bad is not None:
+            c._error("%s (RPC request %s)" % (m.bad, m.describe()), "MESSAGE_PARSE_ERROR", T)
+            response.error("MESSAGE_PARSE_ERROR: bad request data")
+            return
         err = c._call(T, callback, value, response)
         if err is not None:  # raised (reported as CALLBACK_ERROR): the caller gets an answer all the same
             if not response._done:
@@ -281,9 +266,10 @@ class RpcHandler:
 
     def _send_subscription(self, action, name):
         c = self._client
-        c._conn.send(build(T, action, name))
-        c._acks.add(T, action, name, c.options["subscription_timeout"])
+        c._conn.bulk(_RPC, action, name)
+        c._acks.add(_RPC, action, name, c.options["subscription_timeout"])
 
     def resubscribe(self):
+        conn = self._client._conn
         for name in self._providers:
-            self._client._conn.send(build(T, "S", name))
+            conn.bulk(_RPC, _RPC_PROVIDE, name)

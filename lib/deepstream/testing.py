@@ -11,7 +11,6 @@
 Messages use the documentation notation: `|` for 0x1f and `+` for 0x1e.
 """
 from .client import Client
-from .connection import HEADROOM
 
 
 def to_wire(text):
@@ -20,6 +19,26 @@ def to_wire(text):
 
 def to_text(wire):
     return wire.replace("\x1f", "|").replace("\x1e", "+")
+
+
+def unframe(buf, i, end):
+    """The payloads of the masked websocket frames in buf[i:end] (what a
+    client writes), unmasked: what the server would read."""
+    out = []
+    while i < end:
+        n = buf[i + 1] & 0x7F
+        i += 2
+        if n == 126:
+            n = (buf[i] << 8) | buf[i + 1]
+            i += 2
+        elif n == 127:
+            n = int.from_bytes(bytes(buf[i:i + 8]), "big")
+            i += 8
+        key = bytes(buf[i:i + 4])
+        i += 4
+        out.append(bytes(b ^ key[k & 3] for k, b in enumerate(buf[i:i + n])))
+        i += n
+    return out
 
 
 class FakeClock:
@@ -34,6 +53,7 @@ class FakeLink:
     """A Client whose driver is the test: frames sent are collected, time is a FakeClock."""
 
     def __init__(self, url="localhost:6020", **options):
+        options.setdefault("protocol", "text")  # the notation above is the text protocol's
         self.clock = FakeClock()
         self.client = Client(url, clock=self.clock, **options)
         self.conn = self.client._conn
@@ -77,7 +97,8 @@ class FakeLink:
             n = conn.take_frame()
             if not n:
                 break
-            self.frames.append(to_text(bytes(conn.frame[HEADROOM:HEADROOM + n]).decode()))
+            for payload in unframe(conn.frame, conn.frame_start, conn.frame_start + n):
+                self.frames.append(to_text(payload.decode()))
         if conn.want_close:
             conn.socket_closed(None)
 

@@ -6,6 +6,7 @@ one and calls fire() when it has passed. A key names what the timer is for
 old timer and an incoming ack can cancel it by name.
 """
 from .compat import ordered_dict, ticks_add, ticks_diff
+from .message import TOPIC_LETTERS
 
 
 class Timers:
@@ -64,8 +65,9 @@ class Timers:
 
 
 def ack_key(topic, action, name):
-    # topic codes are one letter; the separator keeps action and name apart
-    return topic + action + "\x1f" + name
+    # topic and action numbers as one character each: a short key, apart from
+    # the RPC calls' timers (keyed by their correlation ids)
+    return chr(topic) + chr(action) + name
 
 
 class AckTimeouts:
@@ -88,7 +90,7 @@ class AckTimeouts:
         if len(self.keys) >= limit and key not in self.keys:
             # bounded: the request still goes out, only its timeout is not watched
             self.client._error("more than %d acks pending: no timeout for %s" % (limit, name),
-                               "TOO_MANY_PENDING", topic)
+                               "TOO_MANY_PENDING", TOPIC_LETTERS[topic])
             return
         self.keys.add(key)
         conn.timers.add(key, timeout, self._expired, (key, topic, action, name, event, callback))
@@ -97,6 +99,18 @@ class AckTimeouts:
         key = ack_key(topic, action, name)
         self.keys.discard(key)
         return self.client._conn.timers.cancel(key)
+
+    def clear_names(self, topic, action, m):
+        """An ack (message m of the model, acking `action`): clear the timer of
+        every name it acknowledges (a text ack names one; a binary one is
+        matched to its names by correlation id, connection.bulk)."""
+        names = m.names
+        if names is None:
+            if m.cid is None:  # a binary ack of an id we no longer wait for is no error
+                self.client._error("ack without a name", "MESSAGE_PARSE_ERROR", TOPIC_LETTERS[topic])
+            return
+        for name in names:
+            self.clear(topic, action, name)
 
     def cancel_all(self):
         timers = self.client._conn.timers
@@ -111,8 +125,9 @@ class AckTimeouts:
             callback(entry)
             return
         msg = "No ACK message received in time for " + name if name else "No ACK message received in time"
-        self.client._error(msg, event, topic)
+        letter = TOPIC_LETTERS[topic]
+        self.client._error(msg, event, letter)
         if self.client._conn.state == "AWAITING_AUTHENTICATION":
             self.client._error(
                 "Your message timed out because you're not authenticated. Have you called login()?",
-                "NOT_AUTHENTICATED", topic)
+                "NOT_AUTHENTICATED", letter)

@@ -62,8 +62,8 @@ def pump(conn, ws, out):
     """Hand decoded websocket events to the core; append reply bytes
     (pong, close) to ``out``. Returns False once the server's close frame
     arrived. WebSocketError other than MessageTooLarge propagates (fatal).
-    A binary frame is never deepstream's text protocol: the core fails the
-    attempt with an explanation (Connection.not_deepstream)."""
+    Text and binary frames both go to the core: a frame of the protocol
+    not in use fails the attempt with an explanation."""
     while True:
         try:
             ev = ws.next_event()
@@ -77,8 +77,8 @@ def pump(conn, ws, out):
             if ev[1]:  # 7.0.2 sends empty frames: nothing in them
                 conn.receive_text(ev[1])
             continue
-        if kind == "binary":  # deepstream v4+'s binary protocol: the wrong endpoint
-            conn.not_deepstream(True)
+        if kind == "binary":
+            conn.receive_binary(ev[1])
             continue
         reply = ws.reply(ev)
         if reply:
