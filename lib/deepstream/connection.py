@@ -102,6 +102,9 @@ class Connection:
         if options["outbox_file"]:
             from .outbox import Outbox
             self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
+        self._spare = None  # spare(): a codec's buffer for what reserve() found no room for
+        self.enc = None  # the buffer a codec is encoding into (binary_codec), and the size
+        self.enc_size = 0
         self._soon = []  # handler hooks run once before the next frame is taken
         self._bulk = None  # (topic, action, [names]): binary (un)subscriptions of this tick
         self._cids = 0  # correlation ids of this link's bulk messages
@@ -164,13 +167,14 @@ class Connection:
         b = self._bulk
         if b is not None:
             self._bulk = None
-            self.send(b[0], b[1], names=b[2], cid=self.bulk_cid(b[2]))
+            self.send(b[0], b[1], names=b[2], cid=self.bulk_cid(b[0], b[2]))
 
-    def bulk_cid(self, names):
-        """A correlation id for a message of names, remembered until its ack."""
+    def bulk_cid(self, topic, names):
+        """A correlation id for a message of names, remembered until its ack
+        (keyed with the topic: presence numbers its own ids)."""
         cid = str(self._cids)
         self._cids += 1
-        self.acked_names[cid] = names
+        self.acked_names[chr(topic) + cid] = names
         return cid
 
     def push(self, data, topic=0, event=False):
@@ -180,15 +184,36 @@ class Connection:
         behind it. Never blocks for long, never raises.
 
         The common case (online, nothing queued, room left in the frame) is
-        decided here in a small frame; everything else is _send()."""
-        if (data is not None and self.state == OPEN and not self._lent and not self._confirm
-                and self._replay is None and (self._ring is None or not self._ring.used)
-                and self._fill + len(data) <= _ROOM):
-            self._put(data)  # one copy into the frame, nothing kept
-            if self._fill == len(data):
+        decided in reserve(), in a small frame; everything else is _send()."""
+        i = -1 if data is None else self.reserve(len(data))
+        if i < 0:
+            self._send(data, topic, event)
+        else:
+            self.out[i:i + len(data)] = data  # one copy into the frame, nothing kept
+
+    def reserve(self, n):
+        """Room for an encoded message of n bytes in the frame buffer, now: its
+        index in `out` (the codec may write it there itself), or -1 when
+        push() must decide where it goes (offline, queued, confirm_events, full)."""
+        if (self.state == OPEN and not self._lent and not self._confirm and self._replay is None
+                and (self._ring is None or not self._ring.used) and self._fill + n <= _ROOM):
+            i = HEADROOM + self._fill
+            self._fill += n
+            if self._fill == n:
                 self._wake()  # a frame begun: the asyncio writer has something to write
-            return
-        self._send(data, topic, event)
+            return i
+        return -1
+
+    def spare(self, n):
+        """A buffer of at least n bytes for a codec to encode a message that
+        reserve() had no room for (push() then copies it): kept for the next
+        one while it is frame-sized."""
+        buf = self._spare
+        if buf is None or len(buf) < n:
+            buf = bytearray(max(n, 256))
+            if n <= FRAME_BYTES:
+                self._spare = buf
+        return buf
 
     def _send(self, data, topic, event):
         if data is None:  # a full heap drops this message, never the caller's loop
@@ -476,13 +501,17 @@ class Connection:
             self._last_ping = self.clock()
             self.send_direct(self.codec.PONG)
         elif action == _CONNECTION_PONG:
-            self.pongs += 1
-            if self._pinging and self.pongs >= self._barrier_ping:  # the answer to our confirmation ping
-                from .offline import confirmed
-                confirmed(self)
+            self.pong()
         else:  # the handshake's own messages (and stray ones)
             from .handshake import on_connection
             on_connection(self, m)
+
+    def pong(self):
+        """A pong: the answer to our pings in order (binary: heartbeats too)."""
+        self.pongs += 1
+        if self._pinging and self.pongs >= self._barrier_ping:  # the answer to our confirmation ping
+            from .offline import confirmed
+            confirmed(self)
 
     # ---- outgoing -------------------------------------------------------
 

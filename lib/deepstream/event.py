@@ -57,8 +57,7 @@ class EventHandler:
     def emit(self, name, data=UNDEFINED):
         check_name(name, "event name")
         conn = self._client._conn
-        # encoded first: data the codec cannot carry raises before anything is sent
-        conn.push(conn.codec.emit(name, data), _EVENT, True)
+        conn.codec.emit(conn, name, data)  # data the codec cannot carry raises before anything is sent
         self._notify(name, None if data is UNDEFINED else data)
 
     def listen(self, pattern, callback):

@@ -69,6 +69,10 @@ class RecordHandler:
         self._requests = ordered_dict()  # chr(READ/HEAD) + name -> [(kind, callback)], oldest first
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
         self._listeners = None  # listener.Listeners, made by the first listen()
+        self._restoring = None  # binary: name -> True while its version is asked after a reconnect
+        # what restoring by version saved (record_restore.py): reconnects, records held
+        # then, left alone (their version had not moved), read again
+        self.restore_stats = {"restores": 0, "records": 0, "unchanged": 0, "reread": 0}
 
     # ---- records -----------------------------------------------------------
 
@@ -178,7 +182,11 @@ class RecordHandler:
                 rec.has_provider = action == _RECORD_SUBSCRIPTION_HAS_PROVIDER
                 rec._emit("hasProviderChanged", rec.has_provider)
         elif action == _RECORD_HEAD_RESPONSE:
-            self._requests_module().on_head(self, m)
+            if self._restoring and m.name in self._restoring:
+                from .record_restore import version_of
+                version_of(self, m.name, m.version)
+            else:
+                self._requests_module().on_head(self, m)
         elif action == _RECORD_HEAD_RESPONSE_BULK:
             from .record_restore import on_versions
             on_versions(self, m)

@@ -149,7 +149,7 @@ class Record(RecordBase):
         # the common update, a PATCH without a write ack: encoded first (a value
         # the codec cannot carry raises before the version moves)
         conn = self._h._client._conn
-        conn.push(conn.codec.patch(self.name, self.version + 1, path, value), _RECORD)
+        conn.codec.patch(conn, self.name, self.version + 1, path, value)
         self.version += 1
 
     def set_merge_strategy(self, fn):

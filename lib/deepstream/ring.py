@@ -69,6 +69,8 @@ class Ring:
         n = buf[(i + 1) % size] & 0x7F
         if n == 126:
             return 8 + ((buf[(i + 2) % size] << 8) | buf[(i + 3) % size])
+        if n == 127:  # 8 bytes of length; a ring holds far less than 2**32 bytes: the low 4 count
+            return 14 + int.from_bytes(bytes(buf[(i + k) % size] for k in range(6, 10)), "big")
         return 6 + n
 
     def drop_oldest(self):

@@ -48,28 +48,27 @@ class RpcCalls:
         check_name(name, "rpc name")
         if callback is not None and not callable(callback):
             raise TypeError("rpc callback must be callable")
-        codec = self._client._conn.codec
-        cid = "%s%d" % (self._prefix, self._count + 1)  # one new string (base 36 took a loop)
-        data = codec.request(name, cid, data)  # the message: data it cannot carry raises before anything is sent
         if len(self.pending) >= self._client.options["max_pending_rpcs"]:
             return self._refuse(name, callback)
+        cid = "%s%d" % (self._prefix, self._count + 1)  # one new string (base 36 took a loop)
+        self._send(cid, name, data)  # data the codec cannot carry raises before anything is sent
         self._count += 1
         self.latest = cid
-        self.latest_key = codec.cid_key(cid)
-        self._send(cid, data, callback)
+        self.latest_key = self._client._conn.codec.cid_key(cid)
+        self._start_timers(cid, callback)
         return cid
 
-    def _send(self, cid, msg, callback):
-        call = self.pending[cid] = [callback, 2, None, None]
-        self._client._conn.push(msg, _RPC)
-        self._start_timers(cid, call)
+    def _send(self, cid, name, data):
+        conn = self._client._conn
+        conn.codec.request(conn, name, cid, data)
 
-    def _start_timers(self, cid, call):
+    def _start_timers(self, cid, callback):
         # The timers run from now, online or not: a call made or stuck offline
         # ends in its timeout instead of waiting for the link. One timer per
         # call (a board's memory is small): phase 1 waits for the accept, then
         # accepted() moves it to the response deadline; phase 2 waits for the
         # response. Whichever deadline comes first ends the call.
+        call = self.pending[cid] = [callback, 2, None, None]
         ack_ms = self._client.options["rpc_ack_timeout"]
         res_ms = self._client.options["rpc_response_timeout"]
         if res_ms > 0:

@@ -114,19 +114,20 @@ def build(topic, action, *fields):
 
 # ---- encoding: the model to bytes -------------------------------------------------------
 
-def emit(name, data):
-    """E|EVT|name|typed: one format is the quickest way to the message (tools/bench.py)."""
-    return ("E\x1fEVT\x1f%s\x1f%s\x1e" % (name, typed(data))).encode()
+def emit(conn, name, data):
+    """E|EVT|name|typed: one format is the quickest way to the message
+    (tools/bench.py). Data it cannot carry raises before anything is sent."""
+    conn.push(("E\x1fEVT\x1f%s\x1f%s\x1e" % (name, typed(data))).encode(), _EVENT, True)
 
 
-def patch(name, version, path, data):
+def patch(conn, name, version, path, data):
     """R|P without a write ack: the update a device sends most."""
-    return ("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode()
+    conn.push(("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode(), _RECORD)
 
 
-def request(name, cid, data):
+def request(conn, name, cid, data):
     """P|REQ|name|cid|typed: an RPC call of ours."""
-    return ("P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, typed(data))).encode()
+    conn.push(("P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, typed(data))).encode(), _RPC)
 
 
 def cid_key(cid):

@@ -1,0 +1,657 @@
+"""The binary protocol codec (`ws-binary`, deepstream v4 and later; what a
+stock @deepstream/server serves at /deepstream): websocket binary frames to
+messages of the model (message.py) and back.
+
+Wire (docs/PROTOCOL.md, "Binary protocol"): one message per websocket
+frame, each a length-delimited protobuf `Message {topic = 2, message = 3}`
+whose field 3 holds the topic's own message (action = 1, data = 2, ...;
+the field numbers differ per topic: _FIELDS). Values are JSON text in the
+string field `data`; no data field means no value.
+
+Where a frame becomes a message: receive(). An event, the accept and the
+response of our RPC call, and a pong are read in place; every other
+message is decoded into a Message (_decode). Where a message becomes bytes:
+encode(), and emit()/patch()/request(), which write straight into the
+connection's frame buffer when it has room. An encoded message, here and in
+the send queue, is a whole websocket frame with an empty mask key
+(`82 LEN 00000000 payload`): seal() fills the keys and masks in place.
+
+What 7.0.2 cannot take and we therefore never send: a `data` that is not
+JSON (an empty one included: the server process dies parsing it), a field
+present but empty, a text frame, several messages in one frame, anything
+but CHALLENGE, AUTH and PING before the login is answered.
+"""
+from . import __version__
+from .compat import const, json_loads
+from .message import UNDEFINED, Message, ParseError, check_json
+from .ws import _fresh_key, mask_in_place
+
+_PARSER = const(1)
+_CONNECTION = const(2)
+_AUTH = const(3)
+_EVENT = const(4)
+_RECORD = const(5)
+_RPC = const(6)
+_PRESENCE = const(7)
+_CONNECTION_PONG = const(3)
+_CONNECTION_CHALLENGE = const(5)
+_EVENT_EMIT = const(2)
+_RECORD_PATCH = const(19)
+_RECORD_ERASE = const(20)
+_RECORD_HEAD_RESPONSE_BULK = const(8)
+_RPC_REQUEST = const(2)
+_RPC_ACCEPT = const(4)
+_RPC_RESPONSE = const(5)
+
+# ---- profile: what differs from the text protocol besides encoding -----------------
+
+NAME = "binary"
+CLIENT_CHALLENGES = True  # the server is silent until the client sends CHALLENGE
+CLIENT_PINGS = True  # the client pings every heartbeat_interval; any frame is a sign of life
+BULK = True  # the names of one tick in one (un)subscription, acked by correlation id
+FALSY_PATH_SET = True  # values are JSON: a path set of 0, false or "" is a path set
+REJECT_FALSY_CRASHES = False  # data is rerouted as it came: nothing to crash on
+RESTORE_BY_HEAD = True  # held records are re-read after a reconnect only if their version moved
+PRESENCE_KINDS = True  # JOIN_ALL/LEAVE_ALL (subscribed to everyone) apart from JOIN/LEAVE (to a user)
+NOTIFY = True
+# PING and PONG as encoded messages: a masked frame's header, an empty mask key, the payload
+PING = b"\x82\x87\x00\x00\x00\x00\x06\x10\x02\x1a\x02\x08\x02"
+PONG = b"\x82\x87\x00\x00\x00\x00\x06\x10\x02\x1a\x02\x08\x03"
+
+# Field numbers of the model's fields, per topic (index: topic number; 0: the
+# topic has no such field), in the order they go on the wire (ascending).
+# Columns: data, cid, name, names, subscription, isWriteAck, path, version.
+_FIELDS = (
+    None,
+    None,
+    b"\x02\x00\x05\x00\x00\x00\x00\x00",  # CONNECTION: data 2; url 5 (carried as `name`)
+    b"\x02\x00\x00\x00\x00\x00\x00\x00",  # AUTH
+    b"\x02\x03\x06\x07\x08\x00\x00\x00",  # EVENT
+    b"\x02\x03\x06\x07\x09\x0b\x0c\x0d",  # RECORD
+    b"\x02\x03\x07\x06\x00\x00\x00\x00",  # RPC: names 6, name 7 (EVENT's the other way round)
+    b"\x04\x05\x08\x09\x00\x00\x00\x00",  # PRESENCE
+)
+
+# Receiving: what each field number of a topic is (index: field number), as
+# the letter of a Message field: a action, d data, c cid, e isError, k isAck,
+# n name, N names, s subscription, w isWriteAck, p path, v version, V versions,
+# o originalAction, u url; "." a field we skip.
+_SLOTS = (
+    "",
+    ".a.......o",  # PARSER: originalAction 9
+    ".adeku",  # CONNECTION
+    ".adek",  # AUTH
+    ".adceknNs..o",  # EVENT
+    ".adceknN.sowpvV",  # RECORD
+    ".adcekNn.o",  # RPC
+    ".a.odcekn",  # PRESENCE: data 4, cid 5, name 8, names 9
+)
+
+
+# ---- varints ----------------------------------------------------------------------------
+
+def _vlen(n):
+    """Bytes of the varint of n >= 0."""
+    if n < 0x80:
+        return 1
+    if n < 0x4000:
+        return 2
+    if n < 0x200000:
+        return 3
+    return 4 if n < 0x10000000 else 5
+
+
+def _put_varint(buf, i, n):
+    """Write the varint of n >= 0 at buf[i]; returns the index after it."""
+    while n >= 0x80:
+        buf[i] = (n & 0x7F) | 0x80
+        n >>= 7
+        i += 1
+    buf[i] = n
+    return i + 1
+
+
+def _put_int32(buf, i, n):
+    """An int32 as protobuf writes it: a negative one sign-extended to 64 bits,
+    ten bytes (no long ints: Python's >> keeps the sign)."""
+    if n >= 0:
+        return _put_varint(buf, i, n)
+    for _ in range(9):
+        buf[i] = (n & 0x7F) | 0x80
+        n >>= 7
+        i += 1
+    buf[i] = 1
+    return i + 1
+
+
+def _int32_len(n):
+    return _vlen(n) if n >= 0 else 10
+
+
+def _varint(buf, i, end):
+    """The varint at buf[i:end]: (value, index after it). A ten-byte varint
+    is a negative int32: its low 31 bits are read inverted, so that -1 and
+    other small negatives need no long int on a 32-bit board (the
+    value is -1 - inverted)."""
+    value = 0
+    shift = 0
+    start = i
+    while True:
+        if i >= end:
+            raise ParseError("truncated varint")
+        b = buf[i]
+        i += 1
+        if shift < 31:
+            value |= (b & 0x7F) << shift
+        if b < 0x80:
+            break
+        shift += 7
+        if shift > 63:
+            raise ParseError("varint longer than 10 bytes")
+    if i - start < 10:
+        return value, i
+    inverted = 0
+    shift = 0
+    for k in range(start, start + 5):  # the low 35 bits, of which 31 count
+        inverted |= (~buf[k] & 0x7F) << shift
+        shift += 7
+    return -1 - (inverted & 0x7FFFFFFF), i
+
+
+# ---- encoding: the model to bytes ----------------------------------------------------
+#
+# A message is written in one pass, sizes first: the topic message's length
+# (`body`) gives the wrapper's, which gives the payload's and the frame's.
+
+def _payload(body):
+    """Payload bytes of a frame whose topic message is `body` bytes."""
+    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
+    return _vlen(wrapper) + wrapper
+
+
+def _size(payload):
+    """Bytes of the whole encoded frame: header, mask key, payload."""
+    return payload + (6 if payload < 126 else 8 if payload < 0x10000 else 14)
+
+
+def _open(conn, topic, action, body):
+    """Start a message whose topic message is `body` bytes: in the frame
+    buffer when it has room now (conn.reserve), else in the connection's
+    spare buffer (conn.enc tells which). Writes the frame header, an empty
+    mask key, the wrapper's head and the action; returns where the fields go."""
+    conn.enc_size = _size(_payload(body))
+    i = conn.reserve(conn.enc_size)  # where, in conn.out; -1: no room now
+    if i < 0:
+        conn.enc = conn.spare(conn.enc_size)
+        i = 0
+    else:
+        conn.enc = conn.out
+    i = _header(conn.enc, i, topic, body)
+    conn.enc[i] = 0x08
+    conn.enc[i + 1] = action
+    return i + 2
+
+
+def _header(buf, i, topic, body):
+    """Write the frame header, an empty mask key and the wrapper's head (its
+    length, the topic, the tag of the topic message and its length) for a
+    topic message of `body` bytes at buf[i]; returns where that message starts."""
+    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
+    payload = _vlen(wrapper) + wrapper
+    buf[i] = 0x82  # FIN, binary
+    if payload < 126:
+        buf[i + 1] = 0x80 | payload  # masked, as every client frame
+        i += 2
+    else:
+        i = _long_header(buf, i, payload)
+    buf[i:i + 4] = b"\x00\x00\x00\x00"
+    i = _put_varint(buf, i + 4, wrapper)
+    buf[i] = 0x10
+    buf[i + 1] = topic
+    buf[i + 2] = 0x1A
+    return _put_varint(buf, i + 3, body)
+
+
+def _long_header(buf, i, payload):
+    if payload < 0x10000:
+        buf[i + 1] = 0xFE  # masked, 16-bit length
+        buf[i + 2] = payload >> 8
+        buf[i + 3] = payload & 0xFF
+        return i + 4
+    buf[i + 1] = 0xFF  # masked, 64-bit length
+    buf[i + 2:i + 10] = payload.to_bytes(8, "big")
+    return i + 10
+
+
+def _close(conn, topic, event):
+    """The message is written: queue it if it went into the spare buffer."""
+    if conn.enc is not conn.out:
+        conn.push(memoryview(conn.enc)[:conn.enc_size], topic, event)
+
+
+def _bytes_field(buf, i, key, data):
+    buf[i] = key
+    i = _put_varint(buf, i + 1, len(data))
+    buf[i:i + len(data)] = data
+    return i + len(data)
+
+
+def _blen(n):
+    """Bytes of a length-delimited field of n bytes (one-byte key)."""
+    return 1 + _vlen(n) + n
+
+
+def _data(value):
+    """The `data` field's bytes: the JSON of value (None: no data field)."""
+    return None if value is UNDEFINED else check_json(value).encode()
+
+
+def emit(conn, name, data):
+    """EVENT EMIT {data, name}: written straight into the frame buffer when
+    it has room, else queued. Data JSON cannot carry raises before anything
+    is sent."""
+    name = name.encode()
+    data = _data(data)
+    i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(len(name)) + (0 if data is None else _blen(len(data))))
+    if data is not None:
+        i = _bytes_field(conn.enc, i, 0x12, data)
+    _bytes_field(conn.enc, i, 0x32, name)
+    _close(conn, _EVENT, True)
+
+
+def patch(conn, name, version, path, data):
+    """RECORD PATCH {data, name, path, version} (ERASE, without data, for UNDEFINED)."""
+    data = _data(data)
+    i = _open(conn, _RECORD, _RECORD_ERASE if data is None else _RECORD_PATCH,
+              _patch_body(name, version, path, data))
+    if data is not None:
+        i = _bytes_field(conn.enc, i, 0x12, data)
+    i = _bytes_field(conn.enc, i, 0x32, name.encode())
+    i = _bytes_field(conn.enc, i, 0x62, path.encode())
+    conn.enc[i] = 0x68
+    _put_int32(conn.enc, i + 1, version)
+    _close(conn, _RECORD, False)
+
+
+def _patch_body(name, version, path, data):
+    return (2 + _blen(len(name.encode())) + _blen(len(path.encode())) + 1 + _int32_len(version)
+            + (0 if data is None else _blen(len(data))))
+
+
+def request(conn, name, cid, data):
+    """RPC REQUEST {data, cid, name}: an RPC call of ours."""
+    data = check_json(None if data is UNDEFINED else data).encode()
+    name = name.encode()
+    i = _open(conn, _RPC, _RPC_REQUEST, 2 + _blen(len(data)) + _blen(len(cid)) + _blen(len(name)))
+    i = _bytes_field(conn.enc, i, 0x12, data)
+    i = _bytes_field(conn.enc, i, 0x1A, cid.encode())
+    _bytes_field(conn.enc, i, 0x3A, name)
+    _close(conn, _RPC, False)
+
+
+def cid_key(cid):
+    """A correlation id as receive() compares it in place (a binary frame is bytes)."""
+    return cid.encode()
+
+
+def check(value):
+    """Raise TypeError/ValueError for a value JSON cannot carry."""
+    check_json(value)
+
+
+def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=None, version=None,
+           write_ack=False, sub=None):
+    """Any message of the model, as bytes (one frame)."""
+    fields = _FIELDS[topic]
+    parts = []  # (field number, bytes or int), in field order
+    if data is not UNDEFINED:
+        parts.append((fields[0], check_json(data).encode()))
+    if cid is not None:
+        parts.append((fields[1], cid.encode()))
+    if topic == _CONNECTION and action == _CONNECTION_CHALLENGE:
+        # url, protocolVersion, sdkVersion, sdkType: the server keeps the last two for statistics
+        parts += [(5, name.encode()), (6, b"0.1a"), (7, __version__.encode()), (8, b"micropython")]
+        name = None
+    if name is not None:
+        parts.append((fields[2], name.encode()))
+    if names is not None:
+        for n in names:
+            parts.append((fields[3], n.encode()))
+    if sub is not None:
+        parts.append((fields[4], sub.encode()))
+    if write_ack:
+        parts.append((fields[5], 1))
+    if path is not None:
+        parts.append((fields[6], path.encode()))
+    if version is not None:
+        parts.append((fields[7], version))
+    parts.sort(key=_first)  # field order, as protobufjs writes them
+    body = bytearray(b"\x08")
+    body.append(action)
+    for number, value in parts:
+        if isinstance(value, int):
+            tmp = bytearray(11)
+            tmp[0] = number << 3
+            body += tmp[:_put_int32(tmp, 1, value)]
+        else:
+            tmp = bytearray(1 + _vlen(len(value)))
+            tmp[0] = (number << 3) | 2
+            _put_varint(tmp, 1, len(value))
+            body += tmp
+            body += value
+    buf = bytearray(_size(_payload(len(body))))
+    i = _header(buf, 0, topic, len(body))
+    buf[i:] = body
+    return buf
+
+
+def _first(part):
+    return part[0]
+
+
+# ---- framing --------------------------------------------------------------------------
+
+def _frame_at(buf, i):
+    """(index of the payload, its length) of the frame at buf[i]."""
+    n = buf[i + 1] & 0x7F
+    if n == 126:
+        return i + 8, (buf[i + 2] << 8) | buf[i + 3]
+    if n == 127:
+        return i + 14, int.from_bytes(bytes(buf[i + 2:i + 10]), "big")
+    return i + 6, n
+
+
+def message_end(buf, i, end):
+    """Where the encoded message (a whole frame) starting at buf[i] ends."""
+    start, n = _frame_at(buf, i)
+    return min(start + n, end)
+
+
+def seal(buf, start, n):
+    """Give every frame in buf[start:start + n] a fresh mask key and mask its
+    payload in place; returns where the bytes to write start."""
+    i = start
+    end = start + n
+    while i < end:
+        j, m = _frame_at(buf, i)
+        _fresh_key(buf, j)
+        mask_in_place(buf, j, m)
+        i = j + m
+    return start
+
+
+def unseal(buf, start, n):
+    """Undo seal(): every payload unmasked again (the keys stay, harmless)."""
+    i = start
+    end = start + n
+    while i < end:
+        j, m = _frame_at(buf, i)
+        mask_in_place(buf, j, m)
+        i = j + m
+
+
+def count(buf, start, end):
+    """How many messages (frames) buf[start:end] holds."""
+    n = 0
+    while start < end:
+        start = message_end(buf, start, end)
+        n += 1
+    return n
+
+
+def kind(msg):
+    """(topic, action) of an encoded message, for the queue's filters;
+    (0, 0) for one it cannot tell."""
+    try:
+        m = _decode(msg, _frame_at(msg, 0)[0], len(msg))
+    except (ParseError, IndexError):
+        return 0, 0
+    return (0, 0) if m is None else (m.topic, m.action)
+
+
+def about(msg, key):
+    """Whether encoded message msg is about key (a name, one of its names, or its id)."""
+    try:
+        m = _decode(msg, _frame_at(msg, 0)[0], len(msg))
+    except (ParseError, IndexError):
+        return False
+    return m is not None and (m.name == key or m.cid == key or (m.names is not None and key in m.names))
+
+
+# ---- decoding: frames to the model ----------------------------------------------------------
+
+def receive(conn, frame):
+    """One websocket binary frame: one message. Never raises: a frame that
+    does not decode is an error event, and the connection carries on."""
+    conn.heard = True
+    client = conn.client
+    try:
+        m = _dispatch_hot(conn, frame)
+        if m is not None:
+            if m.is_ack and m.cid is not None:  # our bulk message's: its names, by correlation id
+                names = conn.acked_names.pop(chr(m.topic) + m.cid, None)
+                if m.names is None:
+                    m.names = names
+            conn.dispatch(m)
+    except MemoryError:
+        client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
+    except (ParseError, ValueError, IndexError, UnicodeError) as err:
+        client._error("%s: %s (frame %s)" % (type(err).__name__, err, _hex(frame)), "MESSAGE_PARSE_ERROR", "X")
+    except Exception as err:  # a user callback or a bug: never kill the client
+        client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", "X")
+
+
+def _hex(frame):
+    return "".join("%02x" % b for b in frame[:40])
+
+
+def _dispatch_hot(conn, frame):
+    """The hot paths read in place; anything else comes back as a Message
+    (None: nothing to do)."""
+    if len(frame) > 6 and frame[1] == 0x10 and frame[3] == 0x1A and frame[0] < 0x80 and frame[4] < 0x80:
+        # the common small frame: LEN 10 TOPIC 1a BODYLEN 08 ACTION ...
+        end = 5 + frame[4]
+        if frame[0] + 1 != len(frame) or end > len(frame) or frame[5] != 0x08:
+            return _decode(frame, 0, len(frame))
+        topic = frame[2]
+        action = frame[6]
+        if topic == _EVENT and action == _EVENT_EMIT:
+            _event(conn.client, frame, 7, end)
+            return None
+        if topic == _RPC and conn.rpc_in is not None and (action == _RPC_RESPONSE or action == _RPC_ACCEPT):
+            if _reply(conn.rpc_in, frame, action, end):
+                return None
+        elif topic == _CONNECTION and action == _CONNECTION_PONG and end == 7:
+            conn.pong()
+            return None
+    return _decode(frame, 0, len(frame))
+
+
+def _find(frame, i, end, key):
+    """Index of the length of the first field with this key in frame[i:end]
+    (a length-delimited field), or -1."""
+    while i < end:
+        k = frame[i]
+        if k == key:
+            return i + 1
+        i = _skip(frame, i + 1, end, k)
+    return -1
+
+
+def _skip(frame, i, end, key):
+    """The index after the value of a field whose key (one byte) was just read."""
+    wt = key & 7
+    if key & 0x80:  # a field number of 16 or more: the key goes on
+        i = _varint(frame, i, end)[1]
+    if wt == 0:
+        return _varint(frame, i, end)[1]
+    if wt == 2:
+        n, i = _varint(frame, i, end)
+        if i + n > end:
+            raise ParseError("field longer than its message")
+        return i + n
+    if wt == 1:
+        return i + 8
+    if wt == 5:
+        return i + 4
+    raise ParseError("wire type %d" % wt)
+
+
+def _text(frame, j):
+    """The string whose length is at frame[j] (short: one length byte)."""
+    n = frame[j]
+    if n < 0x80:
+        return str(frame[j + 1:j + 1 + n], "utf-8")
+    n, j = _varint(frame, j, len(frame))
+    return str(frame[j:j + n], "utf-8")
+
+
+def _json(frame, j):
+    n = frame[j]
+    if n >= 0x80:
+        n, j = _varint(frame, j, len(frame))
+        return json_loads(frame[j:j + n])
+    return json_loads(frame[j + 1:j + 1 + n])
+
+
+def _event(client, frame, i, end):
+    """EVENT EMIT {data, name} read in place: only the name and the value
+    are sliced out. Data that is not JSON is an error event."""
+    j = _find(frame, i, end, 0x32)
+    if j < 0:
+        client._error("event message without a name", "MESSAGE_PARSE_ERROR", "E")
+        return
+    i = _find(frame, i, end, 0x12)  # i, j reused: a frame of 11 words (test_frames.py)
+    i = None if i < 0 else _json(frame, i)
+    client.event._notify(_text(frame, j), i)
+
+
+def _reply(calls, frame, action, end):
+    """RPC ACCEPT/RESPONSE {data, cid, name} about our pending call, read in
+    place. False for anything else, which _decode() then reads and checks."""
+    j = _find(frame, 7, end, 0x1A)
+    if j < 0 or frame[j] >= 0x80:
+        return False
+    cid = calls.latest_key
+    if frame[j] == len(cid) and frame.startswith(cid, j + 1):
+        cid = calls.latest  # the latest call's reply: no new string
+    else:
+        cid = str(frame[j + 1:j + 1 + frame[j]], "utf-8")
+    if cid not in calls.pending:
+        return False
+    if action == _RPC_ACCEPT:
+        calls.accepted(cid)
+        return True
+    j = _find(frame, 7, end, 0x12)
+    calls.complete(cid, None, None if j < 0 else _json(frame, j))
+    return True
+
+
+def _decode(frame, i, end):
+    """The delimited Message at frame[i:end] as a Message of the model."""
+    n, i = _varint(frame, i, end)
+    if i + n > end:
+        raise ParseError("message of %d bytes in a frame of %d" % (n, end - i))
+    end = i + n  # anything after the first message is ignored, as the server does
+    topic = 0
+    body = body_end = -1
+    while i < end:
+        key = frame[i]
+        if key == 0x10:
+            topic, i = _varint(frame, i + 1, end)
+        elif key == 0x1A:
+            n, i = _varint(frame, i + 1, end)
+            body, body_end = i, i + n
+            i += n
+        else:
+            i = _skip(frame, i + 1, end, key)
+    if body < 0 or body_end > end:
+        raise ParseError("no message in the frame")
+    if not 1 <= topic < len(_SLOTS):
+        raise ParseError("unknown topic %d" % topic)
+    return _fields(topic, frame, body, body_end)
+
+
+def _fields(topic, frame, i, end):
+    slots = _SLOTS[topic]
+    m = Message(topic, 0)
+    while i < end:
+        key = frame[i]
+        i += 1
+        number = key >> 3
+        slot = slots[number] if number < len(slots) and not key & 0x80 else "."
+        if slot == ".":
+            i = _skip(frame, i, end, key)
+            continue
+        if key & 7 == 0:
+            value, i = _varint(frame, i, end)
+            _scalar(m, slot, value)
+        elif key & 7 == 2:
+            n, i = _varint(frame, i, end)
+            if i + n > end:
+                raise ParseError("field longer than its message")
+            _bytes(m, slot, frame, i, i + n)
+            i += n
+        else:
+            i = _skip(frame, i, end, key)
+    return m
+
+
+def _scalar(m, slot, value):
+    if slot == "a":
+        m.action = value
+    elif slot == "k":
+        m.is_ack = bool(value)
+    elif slot == "w":
+        m.is_write_ack = bool(value)
+    elif slot == "v":
+        m.version = value
+    elif slot == "o":
+        m.original = value
+
+
+def _bytes(m, slot, frame, i, end):
+    if slot == "d":
+        try:
+            m.data = json_loads(frame[i:end])
+        except ValueError as err:
+            m.bad = "data is not JSON (%s): %s" % (err, str(frame[i:i + 40], "utf-8"))
+        return
+    if slot == "V":
+        _version_entry(m, frame, i, end)
+        return
+    text = str(frame[i:end], "utf-8")
+    if slot == "n":
+        m.name = text
+    elif slot == "N":
+        if m.names is None:
+            m.names = []
+        m.names.append(text)
+    elif slot == "c":
+        m.cid = text
+    elif slot == "p":
+        m.path = text
+    elif slot == "s":
+        m.subscription = text
+    elif slot == "u":
+        m.url = text
+
+
+def _version_entry(m, frame, i, end):
+    """One entry of HEAD_RESPONSE_BULK's map<string, int32>: {1: name, 2: version}."""
+    name = None
+    version = 0
+    while i < end:
+        key = frame[i]
+        if key == 0x0A:
+            n, i = _varint(frame, i + 1, end)
+            name = str(frame[i:i + n], "utf-8")
+            i += n
+        elif key == 0x10:
+            version, i = _varint(frame, i + 1, end)
+        else:
+            i = _skip(frame, i + 1, end, key)
+    if name is not None:
+        if m.versions is None:
+            m.versions = {}
+        m.versions[name] = version
