@@ -42,6 +42,7 @@ _RECORD_HEAD_RESPONSE_BULK = const(8)
 _RPC_REQUEST = const(2)
 _RPC_ACCEPT = const(4)
 _RPC_RESPONSE = const(5)
+_BULK_NAMES = const(50)  # names in one bulk (un)subscription: a message that fits a frame
 
 # ---- profile: what differs from the text protocol besides encoding -----------------
 
@@ -182,7 +183,7 @@ def _open(conn, topic, action, body):
     conn.enc_size = _size(_payload(body))
     i = conn.reserve(conn.enc_size)  # where, in conn.out; -1: no room now
     if i < 0:
-        conn.enc = conn.spare(conn.enc_size)
+        conn.enc = _spare(conn, conn.enc_size)
         i = 0
     else:
         conn.enc = conn.out
@@ -287,6 +288,58 @@ def request(conn, name, cid, data):
     i = _bytes_field(conn.enc, i, 0x1A, cid.encode())
     _bytes_field(conn.enc, i, 0x3A, name)
     _close(conn, _RPC, False)
+
+
+def attach(conn):
+    """The codec's state on a connection: the bulk message of this tick, the
+    correlation ids of bulk messages until their acks, the encoding buffer."""
+    conn.bulk_now = None  # (topic, action, [names]): (un)subscriptions of this tick
+    conn.bulk_cids = 0
+    conn.acked_names = {}  # chr(topic) + correlation id -> names, until the server acks them
+    conn.enc = None  # the buffer a message is being encoded into (_open), and its size
+    conn.enc_size = 0
+    conn.enc_spare = None  # _spare(): for what the frame buffer had no room for
+
+
+def bulk(conn, topic, action, name):
+    """An (un)subscription of one name: consecutive ones of the same kind go
+    out as one message of names at the end of the tick (call_soon), as the
+    reference client batches them; the ack names them by correlation id."""
+    b = conn.bulk_now
+    if b is not None and b[0] == topic and b[1] == action and len(b[2]) < _BULK_NAMES:
+        b[2].append(name)
+        return
+    flush_bulk(conn)
+    conn.bulk_now = (topic, action, [name])
+    conn.call_soon(lambda: flush_bulk(conn))
+
+
+def flush_bulk(conn):
+    b = conn.bulk_now
+    if b is not None:
+        conn.bulk_now = None
+        conn.send(b[0], b[1], names=b[2], cid=bulk_cid(conn, b[0], b[2]))
+
+
+def bulk_cid(conn, topic, names):
+    """A correlation id for a message of names, remembered until its ack
+    (keyed with the topic: presence numbers its own ids)."""
+    cid = str(conn.bulk_cids)
+    conn.bulk_cids += 1
+    conn.acked_names[chr(topic) + cid] = names
+    return cid
+
+
+def _spare(conn, n):
+    """A buffer of at least n bytes for a message the frame buffer has no
+    room for now (push() then copies it): kept for the next one while it
+    is frame-sized."""
+    buf = conn.enc_spare
+    if buf is None or len(buf) < n:
+        buf = bytearray(max(n, 256))
+        if n <= 1024:
+            conn.enc_spare = buf
+    return buf
 
 
 def cid_key(cid):

@@ -26,15 +26,16 @@ _NONE = object()  # "no argument" for _call (None is an argument)
 
 class Client:
     def __init__(self, url, clock=None, **options):
-        from .options import merge, normalize_urls  # needed only here: unloaded below
+        from .options import choose_codec, merge, normalize_urls  # needed only here: unloaded below
         self.options = merge(options)
         urls = normalize_urls(url, self.options)
+        codec = choose_codec(self.options["protocol"], urls[0])
         _unload("options")
         self._listeners = {}  # emitter: event name -> list of callbacks
         self.last_error = None  # (message, event, topic) of the latest error
         self._reporting = False  # error listeners are running: never re-entered
         self._acks = AckTimeouts(self)
-        self._conn = Connection(self, urls, self.options, clock or ticks_ms)
+        self._conn = Connection(self, urls, self.options, clock or ticks_ms, codec)
         self.event = EventHandler(self)
         self._record = None
         self._rpc = None

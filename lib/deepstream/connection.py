@@ -44,22 +44,8 @@ HEARTBEAT = "heartbeat"
 HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first connection message
 
 
-def choose_codec(protocol, url):
-    """The codec module for option `protocol` ("binary", "text"; None: by the
-    URL path, /deepstream-v3 is text, anything else binary). "auto" starts
-    as text: handshake.py switches to binary when the server stays silent."""
-    if protocol is None:
-        path = url[url.find("/", url.find("://") + 3):]
-        protocol = "text" if path == "/deepstream-v3" else "binary"
-    if protocol == "binary":
-        from . import binary_codec
-        return binary_codec
-    from . import text_codec
-    return text_codec
-
-
 class Connection:
-    def __init__(self, client, urls, options, clock):
+    def __init__(self, client, urls, options, clock, codec):
         self.client = client
         self.options = options
         self.clock = clock
@@ -69,7 +55,7 @@ class Connection:
         self._urls = urls if len(urls) > 1 else None
         self.original_url = urls[0]
         self.url = self.original_url
-        self.codec = choose_codec(options["protocol"], urls[0])
+        self.codec = codec  # text_codec or binary_codec (options.choose_codec)
         self.detecting = options["protocol"] == "auto"  # handshake.py: which endpoint is this?
         self.state = CLOSED
         self.want_close = False  # the driver closes the socket when set
@@ -102,13 +88,7 @@ class Connection:
         if options["outbox_file"]:
             from .outbox import Outbox
             self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
-        self._spare = None  # spare(): a codec's buffer for what reserve() found no room for
-        self.enc = None  # the buffer a codec is encoding into (binary_codec), and the size
-        self.enc_size = 0
         self._soon = []  # handler hooks run once before the next frame is taken
-        self._bulk = None  # (topic, action, [names]): binary (un)subscriptions of this tick
-        self._cids = 0  # correlation ids of this link's bulk messages
-        self.acked_names = {}  # correlation id -> names, until the server acks them
         self._auth_params = None
         self._auth_callback = None
         self._deliberate_close = False
@@ -118,6 +98,7 @@ class Connection:
         self._was_reconnecting = False
         self._last_ping = clock()
         self.heard = False  # binary: a frame arrived since the last heartbeat check
+        codec.attach(self)  # the codec's own state on this connection, if it has any
 
     # ---- state ----------------------------------------------------------
 
@@ -147,36 +128,6 @@ class Connection:
             wire = None
         self.push(wire, topic)
 
-    def bulk(self, topic, action, name):
-        """An (un)subscription of one name. Text: one message per name, now.
-        Binary (the codec's BULK): consecutive ones of the same kind go out
-        as one message of names at the end of the tick, as the reference
-        client batches them; its ack names them by correlation id."""
-        if not self.codec.BULK:
-            self.send(topic, action, name=name)
-            return
-        b = self._bulk
-        if b is not None and b[0] == topic and b[1] == action and len(b[2]) < _BULK_NAMES:
-            b[2].append(name)
-            return
-        self.flush_bulk()
-        self._bulk = (topic, action, [name])
-        self.call_soon(self.flush_bulk)
-
-    def flush_bulk(self):
-        b = self._bulk
-        if b is not None:
-            self._bulk = None
-            self.send(b[0], b[1], names=b[2], cid=self.bulk_cid(b[0], b[2]))
-
-    def bulk_cid(self, topic, names):
-        """A correlation id for a message of names, remembered until its ack
-        (keyed with the topic: presence numbers its own ids)."""
-        cid = str(self._cids)
-        self._cids += 1
-        self.acked_names[chr(topic) + cid] = names
-        return cid
-
     def push(self, data, topic=0, event=False):
         """One encoded message (bytes, or None: it could not be encoded for
         want of heap). It goes into the frame buffer; what does not fit there
@@ -203,17 +154,6 @@ class Connection:
                 self._wake()  # a frame begun: the asyncio writer has something to write
             return i
         return -1
-
-    def spare(self, n):
-        """A buffer of at least n bytes for a codec to encode a message that
-        reserve() had no room for (push() then copies it): kept for the next
-        one while it is frame-sized."""
-        buf = self._spare
-        if buf is None or len(buf) < n:
-            buf = bytearray(max(n, 256))
-            if n <= FRAME_BYTES:
-                self._spare = buf
-        return buf
 
     def _send(self, data, topic, event):
         if data is None:  # a full heap drops this message, never the caller's loop
@@ -314,12 +254,6 @@ class Connection:
             from .handshake import opened
             opened(self)
 
-    def not_deepstream(self, frame):
-        """A frame of the other protocol ("text" or "binary") arrived: this
-        endpoint does not speak the protocol in use (handshake.not_deepstream)."""
-        from .handshake import not_deepstream
-        not_deepstream(self, frame)
-
     def socket_error(self, text):
         self._set_state(ERROR)
         self.client._error(text, "connectionError", "C")
@@ -346,8 +280,9 @@ class Connection:
             return  # after close(): what still arrives during the close handshake is dropped
         if self.codec.NAME == "text":
             self.codec.receive(self, frame)
-        else:
-            self.not_deepstream("text")  # a text frame on a binary link: the wrong endpoint
+        else:  # a text frame on a binary link: the wrong endpoint
+            from .handshake import not_deepstream
+            not_deepstream(self, "text")
 
     def receive_binary(self, frame):
         """One websocket binary frame (bytes), for the binary codec to read."""
@@ -356,7 +291,8 @@ class Connection:
         if self.codec.NAME == "binary":
             self.codec.receive(self, frame)
         else:
-            self.not_deepstream("binary")
+            from .handshake import not_deepstream
+            not_deepstream(self, "binary")
 
     def tick(self):
         self.timers.fire()
@@ -369,6 +305,13 @@ class Connection:
         conn.frame_start + n]; returns n, or 0 when there is nothing to send.
         The buffer is the driver's until its next call into the core; if the
         write fails the driver calls frame_unsent(n)."""
+        n = self.take_payload()
+        return self._framed(n) if n else 0
+
+    def take_payload(self):
+        """What take_frame() lends, before the codec frames it: the encoded
+        messages at frame[HEADROOM:HEADROOM + n] (a binary one with its
+        frame header and an empty mask key). deepstream.testing reads them so."""
         if self._lent:
             self._reclaim()
         if self._soon:
@@ -376,8 +319,7 @@ class Connection:
             for fn in soon:
                 fn()
         if self._fill or self._direct or self._ring is not None or self._replay is not None:
-            n = self._seal()
-            return self._framed(n) if n else 0
+            return self._seal()
         return 0  # the usual poll turn: nothing to send
 
     def _framed(self, n):
@@ -476,7 +418,16 @@ class Connection:
         """A message of the model that the codec did not read in place."""
         topic = m.topic
         if topic == _CONNECTION:
-            self._connection_message(m)
+            self.timers.cancel(HANDSHAKE)
+            self._reconnect_attempt = 0  # the server speaks deepstream: this attempt succeeded
+            if m.action == _CONNECTION_PING:
+                self._last_ping = self.clock()
+                self.send_direct(self.codec.PONG)
+            elif m.action == _CONNECTION_PONG:
+                self.pong()
+            else:  # the handshake's own messages (and stray ones)
+                from .handshake import on_connection
+                on_connection(self, m)
         elif topic == _AUTH:
             from .handshake import on_auth
             logged_in = on_auth(self, m)
@@ -492,19 +443,6 @@ class Connection:
             self.client._error("Received message for unknown topic " + m.code, "MESSAGE_PARSE_ERROR", m.code)
         else:
             self.client._dispatch(m)
-
-    def _connection_message(self, m):
-        self.timers.cancel(HANDSHAKE)
-        self._reconnect_attempt = 0  # the server speaks deepstream: this attempt succeeded
-        action = m.action
-        if action == _CONNECTION_PING:
-            self._last_ping = self.clock()
-            self.send_direct(self.codec.PONG)
-        elif action == _CONNECTION_PONG:
-            self.pong()
-        else:  # the handshake's own messages (and stray ones)
-            from .handshake import on_connection
-            on_connection(self, m)
 
     def pong(self):
         """A pong: the answer to our pings in order (binary: heartbeats too)."""
@@ -545,6 +483,8 @@ class Connection:
 
     def _on_open(self):
         _unload("handshake")  # a steady link does not need it: a reconnect or a login() loads it again
+        if self._was_reconnecting and self.codec.BULK:
+            self.acked_names = {}  # the acks of the dead link's bulk messages never come
         if self._ring is not None or self._outbox is not None or self.dropped or (self._was_reconnecting and self._fill):
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
@@ -552,7 +492,6 @@ class Connection:
                 _unload("offline")  # likewise: loaded again by the next outage
         elif self._was_reconnecting:  # nothing waits: only the handlers' state to send again
             self._was_reconnecting = False
-            self.acked_names = {}
             self.client._resubscribe()
         if self.pending():
             self._wake()

@@ -1,26 +1,11 @@
-"""Protocol constants of the deepstream text protocol (v3, as spoken by
-deepstream.io-client-js 2.3.4 and served by @deepstream/server on ws-text).
+"""The connection state names (the reference client's), shared by the core
+and the drivers, and our own error event names that several modules raise.
 
-Kept deliberately short: every module global costs heap on a board. Topic
-and action codes are written as literals where messages are built (they are
-the protocol's own one- to three-letter names: "E", "EVT", ...); the full
-tables, and the error event names, are in docs/PROTOCOL.md.
+Kept deliberately short: every module global costs heap on a board.
+Protocol constants live with their codec (text_codec.py, binary_codec.py)
+and, as numbers of the message model, in message.py; the error event names
+are in errors.py and docs/PROTOCOL.md.
 """
-
-MESSAGE_SEPARATOR = "\x1e"
-PART_SEPARATOR = "\x1f"
-
-T_CONNECTION = "C"
-T_AUTH = "A"
-
-# every action code the reference client accepts in an incoming message; a tuple,
-# not a set: the set costs a board 384 bytes of heap more, and the codes read from
-# a message are interned strings on MicroPython (compared by address)
-ACTIONS = (
-    "PI", "PO", "A", "RED", "CH", "CHR", "R", "C", "U", "P", "D", "S", "US", "H",
-    "HD", "SN", "I", "SP", "SR", "SH", "L", "UL", "LA", "LR", "PU", "Q", "CR", "CU",
-    "EVT", "E", "REQ", "RES", "REJ", "PNJ", "PNL", "WA",
-)
 
 # connection states (value = name, as in the reference client)
 CLOSED = "CLOSED"

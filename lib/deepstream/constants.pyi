@@ -1,13 +1,7 @@
-"""Protocol constants and the connection state names (constants.py)."""
-from typing import Final, Literal, Tuple
+"""The connection state names and our own error event names (constants.py)."""
+from typing import Final, Literal
 
 from typing_extensions import TypeAlias
-
-MESSAGE_SEPARATOR: Final = "\x1e"
-PART_SEPARATOR: Final = "\x1f"
-T_CONNECTION: Final = "C"
-T_AUTH: Final = "A"
-ACTIONS: Final[Tuple[str, ...]]
 
 # connection states: what get_connection_state() and "connectionStateChanged" give
 CLOSED: Final = "CLOSED"

@@ -76,7 +76,7 @@ class EventHandler:
 
     def _send_subscription(self, action, name):
         c = self._client
-        c._conn.bulk(_EVENT, action, name)
+        c._conn.codec.bulk(c._conn, _EVENT, action, name)
         c._acks.add(_EVENT, action, name, c.options["subscription_timeout"])
 
     def _notify(self, name, value):
@@ -123,6 +123,6 @@ class EventHandler:
     def resubscribe(self):
         conn = self._client._conn
         for name in self._subs:
-            conn.bulk(_EVENT, _EVENT_SUBSCRIBE, name)
+            conn.codec.bulk(conn, _EVENT, _EVENT_SUBSCRIBE, name)
         if self._listeners is not None:
             self._listeners.resubscribe()

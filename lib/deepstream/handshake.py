@@ -78,6 +78,7 @@ def _silent(conn):
     if conn.state == AWAITING_CONNECTION and conn._socket_open:
         from . import binary_codec
         conn.codec = binary_codec
+        binary_codec.attach(conn)
         conn.detecting = False
         challenge(conn)
 

@@ -236,8 +236,6 @@ def restore(conn):
     kept events first (the dead link may have swallowed them), then what was
     queued (frame buffer, then ring), then resubscriptions, then the outbox."""
     reconnect = conn._was_reconnecting
-    if reconnect:
-        conn.acked_names = {}  # the acks of the dead link's bulk messages never come
     if reconnect and conn._fill:
         # queued (un)subscriptions from the outage are recreated by the handlers
         # from their state below: dropped here so that none is sent twice
@@ -317,7 +315,7 @@ def _matches(conn, msg, topic, action, key):
     codec = conn.codec
     if codec.kind(msg) != (topic, action):
         return False
-    return key is None or codec.key_of(msg) == key
+    return key is None or codec.about(msg, key)
 
 
 def count_queued(conn, topic, action, key):

@@ -74,6 +74,20 @@ def merge(user):
     return opts
 
 
+def choose_codec(protocol, url):
+    """The codec module for option `protocol` ("binary", "text"; None: by the
+    URL path, /deepstream-v3 is text, anything else binary). "auto" starts
+    as text: handshake.py switches to binary when the server stays silent."""
+    if protocol is None:
+        path = url[url.find("/", url.find("://") + 3):]
+        protocol = "text" if path == "/deepstream-v3" else "binary"
+    if protocol == "binary":
+        from . import binary_codec
+        return binary_codec
+    from . import text_codec
+    return text_codec
+
+
 def normalize_urls(url, opts):
     """One url, or a list of them (cluster nodes, tried in turn): a list of
     normalized urls. With random_first_node the list starts at a random one."""

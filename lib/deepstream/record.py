@@ -134,7 +134,7 @@ class RecordHandler:
     def _send_read(self, name, send=True):
         c = self._client
         if send:
-            c._conn.bulk(_RECORD, _RECORD_SUBSCRIBECREATEANDREAD, name)
+            c._conn.codec.bulk(c._conn, _RECORD, _RECORD_SUBSCRIBECREATEANDREAD, name)
         c._acks.add(_RECORD, _RECORD_SUBSCRIBECREATEANDREAD, name, c.options["record_read_ack_timeout"])
         c._acks.add(_RECORD, _RECORD_READ_RESPONSE, name, c.options["record_read_timeout"], "RESPONSE_TIMEOUT")
 

@@ -174,7 +174,8 @@ def _discard(rec):
         h = rec._h
         h._destroying[rec.name] = (_RECORD_UNSUBSCRIBE, rec)
         rec._destroy()
-        h._client._conn.bulk(_RECORD, _RECORD_UNSUBSCRIBE, rec.name)
+        conn = h._client._conn
+        conn.codec.bulk(conn, _RECORD, _RECORD_UNSUBSCRIBE, rec.name)
         h._client._acks.add(_RECORD, _RECORD_UNSUBSCRIBE, rec.name, h._client.options["subscription_timeout"])
 
 

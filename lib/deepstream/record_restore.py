@@ -43,7 +43,7 @@ def restore(h):
         part = names[i:i + 50]
         for name in part:
             h._restoring[name] = True
-        conn.send(_RECORD, _RECORD_SUBSCRIBEANDHEAD, names=part, cid=conn.bulk_cid(_RECORD, part))
+        conn.send(_RECORD, _RECORD_SUBSCRIBEANDHEAD, names=part, cid=conn.codec.bulk_cid(conn, _RECORD, part))
     c = h._client
     for name in names:
         c._acks.add(_RECORD, _RECORD_SUBSCRIBEANDHEAD, name, c.options["record_read_ack_timeout"])

@@ -266,10 +266,10 @@ class RpcHandler:
 
     def _send_subscription(self, action, name):
         c = self._client
-        c._conn.bulk(_RPC, action, name)
+        c._conn.codec.bulk(c._conn, _RPC, action, name)
         c._acks.add(_RPC, action, name, c.options["subscription_timeout"])
 
     def resubscribe(self):
         conn = self._client._conn
         for name in self._providers:
-            conn.bulk(_RPC, _RPC_PROVIDE, name)
+            conn.codec.bulk(conn, _RPC, _RPC_PROVIDE, name)

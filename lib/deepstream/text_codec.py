@@ -15,10 +15,8 @@ The profile below is what the text protocol does differently, apart from
 encoding: the server speaks first and pings, names are acked one by one,
 and 7.0.2's text parser needs a few workarounds.
 """
-from .compat import const, json_dumps
-from .message import CONTAINERS, UNDEFINED, Message, check_json
-from .text_decode import OUT, ParseError, action_number, into, parse_typed, split, value_at  # noqa: F401 (codec API)
-from .ws import frame_in_place, mask_in_place
+from .compat import const, json_dumps, json_loads
+from .message import CONTAINERS, UNDEFINED, Message, ParseError, check_json
 
 _CONNECTION = const(2)
 _AUTH = const(3)
@@ -27,21 +25,6 @@ _RECORD = const(5)
 _RPC = const(6)
 _PRESENCE = const(7)
 _PARSER = const(1)
-_CONNECTION_CHALLENGE = const(5)
-_AUTH_REQUEST = const(2)
-_EVENT_EMIT = const(2)
-_RECORD_UPDATE = const(18)
-_RECORD_PATCH = const(19)
-_RECORD_ERASE = const(20)
-_RECORD_CREATEANDUPDATE = const(16)
-_RECORD_CREATEANDPATCH = const(17)
-_RPC_REQUEST = const(2)
-_RPC_ACCEPT = const(4)
-_RPC_RESPONSE = const(5)
-_RPC_REQUEST_ERROR = const(7)
-_PRESENCE_QUERY = const(4)
-_PRESENCE_SUBSCRIBE = const(10)
-_PRESENCE_UNSUBSCRIBE = const(11)
 
 MS = "\x1e"
 PS = "\x1f"
@@ -59,11 +42,20 @@ PRESENCE_KINDS = False  # U|PNJ does not say which subscription (everyone, a use
 NOTIFY = False  # no R|NOTIFY in the text protocol
 PING = b"C\x1fPI\x1e"
 PONG = b"C\x1fPO\x1e"
-WRITE_ACK = '{"writeSuccess":true}'  # 7.0.2 compares these exact bytes
-NO_ACK = "{}"
 
 # the topic letters of the wire (index: topic number)
-_LETTERS = "XXCAERPU"
+LETTERS = "XXCAERPU"
+
+
+# the text action code of each model action (index: action number; "" none),
+# for the topics an events-only device uses; text_more.OUT has them all
+BASIC = (
+    None,
+    ("", "", "", "", "", "", "E"),
+    ("", "E", "PI", "PO", "A", "CHR", "REJ", "RED"),
+    ("", "E", "REQ"),
+    ("", "E", "EVT", "S", "US", "L", "UL", "LA", "LR", "SH"),
+)
 
 
 # ---- typed values ---------------------------------------------------------------------
@@ -104,6 +96,77 @@ def typed(value):
     raise TypeError("can't serialize type %s" % type(value).__name__)
 
 
+def parse_number(text):
+    try:
+        if text in ("NaN", "Infinity", "-Infinity"):
+            return float(text.replace("Infinity", "inf"))
+        for ch in ".eE":
+            if ch in text:
+                return float(text)
+        return int(text)
+    except ValueError:
+        raise ParseError("invalid number (N%s)" % text)
+
+
+def _json(field, i, end):
+    try:
+        return json_loads(field[i + 1:end])
+    except ValueError as err:
+        raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
+
+
+def parse_typed(field, i=0, end=None):
+    """Decode the typed field field[i:end] (default: all of it) without
+    slicing more than the value needs. Raises ParseError with the
+    reference texts."""
+    if end is None:
+        end = len(field)
+    if i >= end:
+        raise ParseError("UNKNOWN_TYPE ()")
+    if field.startswith("S", i):
+        return field[i + 1:end]
+    if field.startswith("O", i):
+        return _json(field, i, end)
+    if field.startswith("N", i):
+        return parse_number(field[i + 1:end])
+    if end - i == 1:
+        if field.startswith("T", i):
+            return True
+        if field.startswith("F", i):
+            return False
+        if field.startswith("L", i):
+            return None
+        if field.startswith("U", i):
+            return UNDEFINED
+    raise ParseError("UNKNOWN_TYPE (%s)" % field[i:end])
+
+
+def value_at(frame, start, end):
+    """The typed value in frame[start:end] as a callback gets it: None for no
+    value or U; a field after it is ignored. Raises ParseError."""
+    if start >= end:
+        return None
+    i = frame.find(PS, start, end)
+    value = parse_typed(frame, start, end if i < 0 else i)
+    return None if value is UNDEFINED else value
+
+
+def split(msg):
+    """Split one message into (topic, action, data list).
+
+    Raises ParseError with the reference client's text when it has fewer
+    than two parts.
+    """
+    i = msg.find(PS)
+    if i < 0:
+        raise ParseError("Insufficiant message parts")
+    j = msg.find(PS, i + 1)
+    if j < 0:
+        return msg[:i], msg[i + 1:], []
+    return msg[:i], msg[i + 1:j], msg[j + 1:].split(PS)
+
+
+
 def build(topic, action, *fields):
     """One message, with its trailing separator, as text.
 
@@ -120,78 +183,32 @@ def emit(conn, name, data):
     conn.push(("E\x1fEVT\x1f%s\x1f%s\x1e" % (name, typed(data))).encode(), _EVENT, True)
 
 
-def patch(conn, name, version, path, data):
-    """R|P without a write ack: the update a device sends most."""
-    conn.push(("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode(), _RECORD)
+def attach(conn):
+    """The codec's state on a new connection: the text protocol keeps none."""
 
 
-def request(conn, name, cid, data):
-    """P|REQ|name|cid|typed: an RPC call of ours."""
-    conn.push(("P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, typed(data))).encode(), _RPC)
-
-
-def cid_key(cid):
-    """A correlation id as receive() compares it in place (a text frame is a str)."""
-    return cid
+def bulk(conn, topic, action, name):
+    """An (un)subscription of one name: one message each, at once (the text
+    protocol acks names one by one)."""
+    conn.send(topic, action, name=name)
 
 
 def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=None, version=None,
            write_ack=False, sub=None):
     """Any message of the model, as bytes (one text message per name of a
-    bulk (un)subscription: the text protocol acks names one by one)."""
-    code = OUT[topic][action]
-    letter = _LETTERS[topic]
-    if topic == _PRESENCE:
-        if action >= _PRESENCE_SUBSCRIBE and cid is None:  # everyone's: U|S|S, U|US|US
-            return build(letter, code, code).encode()
-        if names is not None:  # U|S|<id>|["a","b"], U|Q|<id>|[...]
-            return build(letter, code, cid, check_json(names)).encode()
-        return build(letter, code, code).encode()  # U|Q|Q
+    bulk (un)subscription: the text protocol acks names one by one). What
+    an events-only device sends is built here, the rest by text_more.py."""
+    if topic > _EVENT or sub is not None:
+        return more().encode(topic, action, name, data, cid, names, path, version, write_ack, sub)
+    code = BASIC[topic][action]
+    letter = LETTERS[topic]
     if names is not None:
         return "".join([build(letter, code, n) for n in names]).encode()
-    if topic == _RECORD and _RECORD_CREATEANDUPDATE <= action <= _RECORD_ERASE:
-        return _record_write(code, action, name, data, path, version, write_ack).encode()
-    if topic == _RPC and _RPC_REQUEST <= action <= _RPC_REQUEST_ERROR:
-        return _rpc(code, action, name, cid, data).encode()
     if topic == _AUTH:
         return build(letter, code, json_dumps(data)).encode()  # raw JSON: auth data is never typed
-    if topic == _CONNECTION and action == _CONNECTION_CHALLENGE:
-        return build(letter, code, name).encode()  # C|CHR|<url>
-    if sub is not None:
-        return build(letter, code, name, sub).encode()  # listen accept/reject
     if name is not None:
-        return build(letter, code, name).encode()
+        return build(letter, code, name).encode()  # C|CHR|<url>, E|L|pattern, ...
     return build(letter, code).encode()
-
-
-def _record_write(code, action, name, data, path, version, write_ack):
-    config = WRITE_ACK if write_ack else None
-    if action <= _RECORD_CREATEANDPATCH:
-        config = config or NO_ACK  # R|CU always carries it: 7.0.2 tells the two forms apart by count
-        version = -1
-    if action == _RECORD_UPDATE or action == _RECORD_CREATEANDUPDATE:
-        fields = (name, str(version), check_json(data))
-    else:
-        fields = (name, str(version), path, "U" if action == _RECORD_ERASE else typed(data))
-    if config is not None:
-        fields += (config,)
-    return build("R", code, *fields)
-
-
-def _rpc(code, action, name, cid, data):
-    if action == _RPC_ACCEPT:
-        return build("P", "A", "REQ", name, cid)
-    if action == _RPC_REQUEST_ERROR:  # P|E|<text>|name|cid: the error is a text here
-        return build("P", "E", _error_text(data), name, cid)
-    if action == _RPC_REQUEST or action == _RPC_RESPONSE:
-        return build("P", code, name, cid, typed(data))
-    return build("P", code, name, cid)  # REJ
-
-
-def _error_text(value):
-    """An RPC error as the text protocol carries it: a text in one field."""
-    text = value if isinstance(value, str) else json_dumps(value)
-    return text.replace(MS, " ").replace(PS, " ")[:100]
 
 
 # ---- framing ----------------------------------------------------------------------------------
@@ -199,11 +216,13 @@ def _error_text(value):
 def seal(buf, start, n):
     """Frame the payload buf[start:start + n] (all messages in one text
     frame) in place; returns where the frame starts."""
+    from .ws import frame_in_place  # loaded by the drivers anyway; a FakeLink never seals
     return start + n - len(frame_in_place(buf, start, n, 1))
 
 
 def unseal(buf, start, n):
     """Undo seal()'s masking: the payload is intact again."""
+    from .ws import mask_in_place
     mask_in_place(buf, start, n)
 
 
@@ -212,43 +231,9 @@ def message_end(buf, i, end):
     return buf.find(b"\x1e", i, end) + 1 or end
 
 
-def check(value):
-    """Raise TypeError/ValueError for a value a typed field cannot carry."""
-    typed(value)
-
-
 def count(buf, start, end):
     """How many messages buf[start:end] holds (for drop counts)."""
     return buf.count(b"\x1e", start, end)
-
-
-def kind(msg):
-    """(topic, action) of an encoded message (bytes), for the queue's
-    filters; (0, 0) for one it cannot tell."""
-    i = msg.find(b"\x1f")
-    j = msg.find(b"\x1f", i + 1)
-    if i != 1:
-        return 0, 0
-    if j < 0:
-        j = msg.find(b"\x1e")
-    topic = _LETTERS.find(chr(msg[0]), 2)
-    if topic < 0:
-        return 0, 0
-    code = str(msg[2:j], "utf-8")
-    if topic == _PRESENCE:  # U|Q|Q, U|S|S, U|US|US: everyone's; U|Q|<id>|[...]: some users'
-        everyone = msg[j + 1:j + 1 + len(code)] == msg[2:j] and msg[j + 1 + len(code)] == 0x1E
-        return topic, {"Q": 2 if everyone else 4, "S": 12 if everyone else 10, "US": 13 if everyone else 11}.get(code, 0)
-    return topic, action_number(topic, code)
-
-
-def key_of(msg):
-    """The name (or, for presence, the id) an encoded message is about."""
-    parts = str(msg, "utf-8").rstrip(MS).split(PS)
-    if parts[1] == "A":  # P|A|REQ|name|cid
-        return parts[4] if len(parts) > 4 else ""
-    if parts[0] == "P" and len(parts) > 3:
-        return parts[3]  # the cid of a request
-    return parts[2] if len(parts) > 2 else ""
 
 
 # ---- decoding: frames to the model ----------------------------------------------------
@@ -276,8 +261,8 @@ def receive(conn, frame):
             try:
                 if frame.startswith(EVT, start):
                     _event(client, frame, start + 6, end)
-                elif frame.startswith("P", start) and conn.rpc_in is not None and _reply(conn.rpc_in, frame, start, end):
-                    pass  # a reply to one of our calls, read in place
+                elif frame.startswith("P", start) and conn.rpc_in is not None and more().reply(conn.rpc_in, frame, start, end):
+                    pass  # a reply to one of our calls, read in place (text_more.py: loaded with RPCs)
                 else:
                     conn.dispatch(translate(frame[start:end]))
             except MemoryError:
@@ -304,63 +289,6 @@ def _event(client, frame, i, end):
     client.event._notify(frame[i:j], end)
 
 
-_RES = "P\x1fRES\x1f"
-_ACCEPT = "P\x1fA\x1fREQ\x1f"
-
-
-def _reply(calls, frame, start, end):
-    """The hot path of a caller: P|A|REQ|name|cid and P|RES|name|cid|typed
-    about a pending call, read in place (no split, no field list). False for
-    anything else, which translate() then parses and checks."""
-    if frame.startswith(_RES, start):
-        start = frame.find(PS, start + 6, end)  # name | cid
-        return _response_in(calls, frame, start, end)
-    if frame.startswith(_ACCEPT, start):
-        start = frame.find(PS, start + 8, end)  # name | cid
-        start = _cid_at(calls, frame, start + 1, end) if start >= 0 else None
-        if start is None:
-            return False
-        calls.accepted(start)
-        return True
-    return False
-
-
-_BAD = object()
-
-
-def _response_in(calls, frame, i, end):
-    # frame[i:end] is "|cid|typed"
-    j = frame.find(PS, i + 1, end) if i >= 0 else -1  # cid | typed
-    if j < 0 or frame.find(PS, j + 1, end) >= 0:
-        return False
-    i = _cid_at(calls, frame, i + 1, j)  # i, j reused (cid, value): a frame of 11 words
-    if i is None:
-        return False
-    j = _value(frame, j + 1, end)
-    if j is _BAD:
-        return False  # the general path reports it and ends the call
-    calls.complete(i, None, j)
-    return True
-
-
-def _value(frame, start, end):
-    """The typed value in frame[start:end] (None for none or U), or _BAD."""
-    try:
-        return value_at(frame, start, end)
-    except ParseError:
-        return _BAD
-
-
-def _cid_at(calls, frame, i, end):
-    """The pending call's id that frame[i:end] holds, or None. Each new
-    string costs MicroPython a search of its interned strings, so the id
-    of the latest call (a device's usual one) is compared in place."""
-    cid = calls.latest_key
-    if end - i != len(cid) or not frame.startswith(cid, i):
-        cid = frame[i:end]  # another call's reply: its id sliced out
-    return cid if cid in calls.pending else None
-
-
 # Text action codes every topic may carry (the reference client's list); a
 # tuple, not a set: the set costs a board 384 bytes of heap more, and the
 # codes read from a message are interned strings on MicroPython.
@@ -372,17 +300,55 @@ ACTIONS = (
 
 
 def translate(msg):
-    """One text message (without its 0x1e) as a Message of the model
-    (text_translate.py). Raises ParseError for one that is not a message;
-    an unknown topic is a Message of topic 0 (the dispatcher reports it)."""
+    """One text message (without its 0x1e) as a Message of the model.
+    Raises ParseError for one that is not a message; an unknown topic is a
+    Message of topic 0 (the dispatcher reports it). What an events-only
+    device gets is translated here; everything else by text_more.py,
+    loaded on the first such message."""
     topic, action, data = split(msg)
     if action not in ACTIONS:
         raise ParseError("Unknown action " + action)
-    number = _LETTERS.find(topic, 1) if len(topic) == 1 else -1
+    number = LETTERS.find(topic, 1) if len(topic) == 1 else -1
     if number < 1 or (number == _PARSER and action != "E"):
         m = Message(0, 0)
         m.code = topic
+    elif number == _CONNECTION and action in ("PI", "PO", "A", "CH"):
+        m = Message(_CONNECTION, ("", "", "PI", "PO", "A", "CH").index(action))
+    elif number == _AUTH and action == "A":  # A|A[|typed client data]: logged in
+        m = Message(_AUTH, 3)
+        if data:
+            try:
+                m.data = parse_typed(data[0])
+            except ParseError as err:
+                m.bad = str(err)
+    elif number == _EVENT and action == "A" and len(data) == 2 and (data[0] == "S" or data[0] == "US"):
+        m = Message(_EVENT, 3 if data[0] == "S" else 4)  # E|A|S|name: (un)subscription acked
+        m.is_ack = True
+        m.name = data[1]
+        m.names = (data[1],)
     else:
-        m = into(number, action, data)
+        m = more().into(number, action, data)
     m.raw = msg
     return m
+
+
+_more = None  # text_more.py, once something needed it
+
+
+def more():
+    """text_more.py: the text protocol beyond what an events-only device uses
+    (records, RPCs, presence, errors, the send queue's filters), loaded on
+    first use."""
+    global _more
+    if _more is None:
+        from . import text_more
+        _more = text_more
+    return _more
+
+
+def __getattr__(name):
+    # the rest of the codec's interface (patch, request, check, kind, ...) is
+    # text_more's: loaded when first asked for, then found here directly
+    value = getattr(more(), name)
+    globals()[name] = value
+    return value

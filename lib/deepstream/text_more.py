@@ -1,7 +1,10 @@
-"""Text protocol, receiving side: typed values, and every message that is
-not read in place (text_codec.receive) translated into the model
-(message.Message), the way deepstream's server translates its text
-endpoint into the objects its binary endpoint decodes.
+"""The text protocol beyond what an events-only device uses, loaded on first
+use (text_codec.more()): every message that text_codec neither reads in
+place nor translates itself, translated into the model (message.Message)
+the way deepstream's server translates its text endpoint into the objects
+its binary endpoint decodes; building records', RPCs' and presence's
+messages; reading the replies to our RPC calls in place; looking into the
+send queue.
 
     E|A|S|news      -> EVENT SUBSCRIBE, is_ack, names ["news"]
     R|P|rec|5|a.b|N1 -> RECORD PATCH, name rec, version 5, path a.b, data 1
@@ -12,6 +15,9 @@ and keep CODE as `code`, which is what the user's error event is named.
 """
 from .compat import const, json_loads
 from .message import UNDEFINED, Message, ParseError
+from .compat import json_dumps
+from .message import check_json
+from .text_codec import BASIC, LETTERS, MS, PS, build, parse_typed, typed, value_at
 
 _CONNECTION = const(2)
 _AUTH = const(3)
@@ -20,80 +26,36 @@ _RECORD = const(5)
 _RPC = const(6)
 _PRESENCE = const(7)
 _PARSER = const(1)
-
-MS = "\x1e"
-PS = "\x1f"
-
-
-def parse_number(text):
-    try:
-        if text in ("NaN", "Infinity", "-Infinity"):
-            return float(text.replace("Infinity", "inf"))
-        for ch in ".eE":
-            if ch in text:
-                return float(text)
-        return int(text)
-    except ValueError:
-        raise ParseError("invalid number (N%s)" % text)
+_RECORD_CREATEANDUPDATE = const(16)
+_RECORD_CREATEANDPATCH = const(17)
+_RECORD_UPDATE = const(18)
+_RECORD_ERASE = const(20)
+_RPC_REQUEST = const(2)
+_RPC_ACCEPT = const(4)
+_RPC_RESPONSE = const(5)
+_RPC_REQUEST_ERROR = const(7)
+_PRESENCE_SUBSCRIBE = const(10)
 
 
-def _json(field, i, end):
-    try:
-        return json_loads(field[i + 1:end])
-    except ValueError as err:
-        raise ParseError("%s: %s(%s)" % (type(err).__name__, err, field[i:end]))
+# the text action code of each model action, per topic (index: action number;
+# "" none); text_codec.BASIC is the first rows
+OUT = BASIC + (
+    ("", "E", "", "SN", "R", "HD", "HD", "", "", "D", "", "", "", "", "WA", "", "CU", "CU", "U", "P", "P",
+     "", "", "CR", "", "S", "US", "L", "UL", "LA", "LR", "SH", "SH", "SP", "SR"),
+    ("", "E", "REQ", "", "A", "RES", "REJ", "E", "S", "US"),
+    ("", "E", "Q", "Q", "Q", "Q", "PNJ", "", "PNL", "", "S", "US", "S", "US"),
+)
+WRITE_ACK = '{"writeSuccess":true}'  # 7.0.2 compares these exact bytes
+NO_ACK = "{}"
 
 
-def parse_typed(field, i=0, end=None):
-    """Decode the typed field field[i:end] (default: all of it) without
-    slicing more than the value needs. Raises ParseError with the
-    reference texts."""
-    if end is None:
-        end = len(field)
-    if i >= end:
-        raise ParseError("UNKNOWN_TYPE ()")
-    if field.startswith("S", i):
-        return field[i + 1:end]
-    if field.startswith("O", i):
-        return _json(field, i, end)
-    if field.startswith("N", i):
-        return parse_number(field[i + 1:end])
-    if end - i == 1:
-        if field.startswith("T", i):
-            return True
-        if field.startswith("F", i):
-            return False
-        if field.startswith("L", i):
-            return None
-        if field.startswith("U", i):
-            return UNDEFINED
-    raise ParseError("UNKNOWN_TYPE (%s)" % field[i:end])
-
-
-def value_at(frame, start, end):
-    """The typed value in frame[start:end] as a callback gets it: None for no
-    value or U; a field after it is ignored. Raises ParseError."""
-    if start >= end:
-        return None
-    i = frame.find(PS, start, end)
-    value = parse_typed(frame, start, end if i < 0 else i)
-    return None if value is UNDEFINED else value
-
-
-def split(msg):
-    """Split one message into (topic, action, data list).
-
-    Raises ParseError with the reference client's text when it has fewer
-    than two parts.
-    """
-    i = msg.find(PS)
-    if i < 0:
-        raise ParseError("Insufficiant message parts")
-    j = msg.find(PS, i + 1)
-    if j < 0:
-        return msg[:i], msg[i + 1:], []
-    return msg[:i], msg[i + 1:j], msg[j + 1:].split(PS)
-
+def action_number(topic, code):
+    """The model action a text action code stands for on `topic` (0: none)."""
+    actions = OUT[topic]
+    for i in range(len(actions)):
+        if actions[i] == code:
+            return i
+    return 0
 
 
 def _version(text):
@@ -117,30 +79,6 @@ def _json_into(m, field):
         m.bad = "%s: %s(%s)" % (type(err).__name__, err, field[:40])
 
 
-# model action of each text action code, per topic (index: action number); "" = none.
-# text_codec.encode uses it the other way round.
-OUT = (
-    None,
-    ("", "", "", "", "", "", "E"),
-    ("", "E", "PI", "PO", "A", "CHR", "REJ", "RED"),
-    ("", "E", "REQ"),
-    ("", "E", "EVT", "S", "US", "L", "UL", "LA", "LR", "SH"),
-    ("", "E", "", "SN", "R", "HD", "HD", "", "", "D", "", "", "", "", "WA", "", "CU", "CU", "U", "P", "P",
-     "", "", "CR", "", "S", "US", "L", "UL", "LA", "LR", "SH", "SH", "SP", "SR"),
-    ("", "E", "REQ", "", "A", "RES", "REJ", "E", "S", "US"),
-    ("", "E", "Q", "Q", "Q", "Q", "PNJ", "", "PNL", "", "S", "US", "S", "US"),
-)
-
-
-def action_number(topic, code):
-    """The model action a text action code stands for on `topic` (0: none)."""
-    actions = OUT[topic]
-    for i in range(len(actions)):
-        if actions[i] == code:
-            return i
-    return 0
-
-
 def into(topic, code, data):
     """The Message for text message TOPIC|code|data... (topic as a number)."""
     if code == "E":
@@ -158,20 +96,14 @@ def into(topic, code, data):
         _match(m, data)
         return m
     m = Message(topic, action_number(topic, code))
-    if code == "A" and topic == _AUTH:
-        m.action = 3  # AUTH_SUCCESSFUL
-    elif code == "CH" and topic == _CONNECTION:
-        m.action = 5  # CHALLENGE: the server asks for our URL (we answer C|CHR)
-    elif code == "RED":
+    if code == "RED":
         if data and data[0]:
             m.url = data[0]
         else:
             m.bad = "redirect without a url"
     elif topic == _EVENT and code == "SH":
         m.action = 9  # SUBSCRIPTION_HAS_PROVIDER: not for event subscribers, ignored
-    if topic == _AUTH and data:
-        _typed_into(m, data[0])  # the client data of a login
-    elif data:
+    if data:
         m.name = data[0]
     m.code = code if m.action == 0 else None
     return m
@@ -358,3 +290,172 @@ def _presence(code, data):
     if m.action == 0:
         m.code = code
     return m
+
+
+# ---- encoding what text_codec.encode() leaves to us -------------------------------------
+
+def encode(topic, action, name, data, cid, names, path, version, write_ack, sub):
+    code = OUT[topic][action]
+    letter = LETTERS[topic]
+    if topic == _PRESENCE:
+        if action >= _PRESENCE_SUBSCRIBE and cid is None:  # everyone's: U|S|S, U|US|US
+            return build(letter, code, code).encode()
+        if names is not None:  # U|S|<id>|["a","b"], U|Q|<id>|[...]
+            return build(letter, code, cid, check_json(names)).encode()
+        return build(letter, code, code).encode()  # U|Q|Q
+    if names is not None:
+        return "".join([build(letter, code, n) for n in names]).encode()
+    if topic == _RECORD and _RECORD_CREATEANDUPDATE <= action <= _RECORD_ERASE:
+        return _record_write(code, action, name, data, path, version, write_ack).encode()
+    if topic == _RPC and _RPC_REQUEST <= action <= _RPC_REQUEST_ERROR:
+        return _rpc_answer(code, action, name, cid, data).encode()
+    if sub is not None:
+        return build(letter, code, name, sub).encode()  # listen accept/reject
+    return build(letter, code, name).encode()
+
+
+def _record_write(code, action, name, data, path, version, write_ack):
+    config = WRITE_ACK if write_ack else None
+    if action <= _RECORD_CREATEANDPATCH:
+        config = config or NO_ACK  # R|CU always carries it: 7.0.2 tells the two forms apart by count
+        version = -1
+    if action == _RECORD_UPDATE or action == _RECORD_CREATEANDUPDATE:
+        fields = (name, str(version), check_json(data))
+    else:
+        fields = (name, str(version), path, "U" if action == _RECORD_ERASE else typed(data))
+    if config is not None:
+        fields += (config,)
+    return build("R", code, *fields)
+
+
+def _rpc_answer(code, action, name, cid, data):
+    if action == _RPC_ACCEPT:
+        return build("P", "A", "REQ", name, cid)
+    if action == _RPC_REQUEST_ERROR:  # P|E|<text>|name|cid: the error is a text here
+        return build("P", "E", _error_text(data), name, cid)
+    if action == _RPC_REQUEST or action == _RPC_RESPONSE:
+        return build("P", code, name, cid, typed(data))
+    return build("P", code, name, cid)  # REJ
+
+
+def _error_text(value):
+    """An RPC error as the text protocol carries it: a text in one field."""
+    text = value if isinstance(value, str) else json_dumps(value)
+    return text.replace(MS, " ").replace(PS, " ")[:100]
+
+
+# ---- replies to our RPC calls, read in place (text_codec.receive) -----------------------
+
+_RES = "P\x1fRES\x1f"
+_ACCEPT = "P\x1fA\x1fREQ\x1f"
+
+
+def reply(calls, frame, start, end):
+    """The hot path of a caller: P|A|REQ|name|cid and P|RES|name|cid|typed
+    about a pending call, read in place (no split, no field list). False for
+    anything else, which translate() then parses and checks."""
+    if frame.startswith(_RES, start):
+        start = frame.find(PS, start + 6, end)  # name | cid
+        return _response_in(calls, frame, start, end)
+    if frame.startswith(_ACCEPT, start):
+        start = frame.find(PS, start + 8, end)  # name | cid
+        start = _cid_at(calls, frame, start + 1, end) if start >= 0 else None
+        if start is None:
+            return False
+        calls.accepted(start)
+        return True
+    return False
+
+
+_BAD = object()
+
+
+def _response_in(calls, frame, i, end):
+    # frame[i:end] is "|cid|typed"
+    j = frame.find(PS, i + 1, end) if i >= 0 else -1  # cid | typed
+    if j < 0 or frame.find(PS, j + 1, end) >= 0:
+        return False
+    i = _cid_at(calls, frame, i + 1, j)  # i, j reused (cid, value): a frame of 11 words
+    if i is None:
+        return False
+    j = _value(frame, j + 1, end)
+    if j is _BAD:
+        return False  # the general path reports it and ends the call
+    calls.complete(i, None, j)
+    return True
+
+
+def _value(frame, start, end):
+    """The typed value in frame[start:end] (None for none or U), or _BAD."""
+    try:
+        return value_at(frame, start, end)
+    except ParseError:
+        return _BAD
+
+
+def _cid_at(calls, frame, i, end):
+    """The pending call's id that frame[i:end] holds, or None. Each new
+    string costs MicroPython a search of its interned strings, so the id
+    of the latest call (a device's usual one) is compared in place."""
+    cid = calls.latest_key
+    if end - i != len(cid) or not frame.startswith(cid, i):
+        cid = frame[i:end]  # another call's reply: its id sliced out
+    return cid if cid in calls.pending else None
+
+
+# ---- looking into the send queue (offline.py) -------------------------------------
+
+def kind(msg):
+    """(topic, action) of an encoded message (bytes), for the queue's
+    filters; (0, 0) for one it cannot tell."""
+    i = msg.find(b"\x1f")
+    j = msg.find(b"\x1f", i + 1)
+    if i != 1:
+        return 0, 0
+    if j < 0:
+        j = msg.find(b"\x1e")
+    topic = LETTERS.find(chr(msg[0]), 2)
+    if topic < 0:
+        return 0, 0
+    code = str(msg[2:j], "utf-8")
+    if topic == _PRESENCE:  # U|Q|Q, U|S|S, U|US|US: everyone's; U|Q|<id>|[...]: some users'
+        everyone = msg[j + 1:j + 1 + len(code)] == msg[2:j] and msg[j + 1 + len(code)] == 0x1E
+        return topic, {"Q": 2 if everyone else 4, "S": 12 if everyone else 10, "US": 13 if everyone else 11}.get(code, 0)
+    return topic, action_number(topic, code)
+
+
+def key_of(msg):
+    """The name (or, for presence, the id) an encoded message is about."""
+    parts = str(msg, "utf-8").rstrip(MS).split(PS)
+    if parts[1] == "A":  # P|A|REQ|name|cid
+        return parts[4] if len(parts) > 4 else ""
+    if parts[0] == "P" and len(parts) > 3:
+        return parts[3]  # the cid of a request
+    return parts[2] if len(parts) > 2 else ""
+
+
+# ---- the rest of the codec's interface (text_codec.__getattr__) -------------------------
+
+def patch(conn, name, version, path, data):
+    """R|P without a write ack: the update a device sends most."""
+    conn.push(("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode(), _RECORD)
+
+
+def request(conn, name, cid, data):
+    """P|REQ|name|cid|typed: an RPC call of ours."""
+    conn.push(("P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, typed(data))).encode(), _RPC)
+
+
+def cid_key(cid):
+    """A correlation id as receive() compares it in place (a text frame is a str)."""
+    return cid
+
+
+def check(value):
+    """Raise TypeError/ValueError for a value a typed field cannot carry."""
+    typed(value)
+
+
+def about(msg, key):
+    """Whether encoded message msg is about key (its name, or its id)."""
+    return key_of(msg) == key
