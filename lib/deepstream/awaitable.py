@@ -24,6 +24,9 @@ result built on asyncio.Event; it works the same on CPython.
 from .compat import asyncio
 
 
+_NOTHING = object()  # "no value given" (None is a value), as record_base's
+
+
 class DeepstreamError(Exception):
     """An error answer; `.code` is the text a callback would be given."""
 
@@ -115,4 +118,33 @@ async def snapshot_async(record_handler, name):
         else:
             w.fail(RecordError(error, "snapshot of '%s' failed: %s" % (name, error)))
     record_handler.snapshot(name, done)
+    return await w.wait()
+
+
+async def set_async(record, path_or_data, value):
+    """record.set() until the server acknowledges the write; raises RecordError."""
+    w = Waiter()
+
+    def done(error):
+        if error is None:
+            w.set(None)
+        else:
+            w.fail(RecordError(error, "write to '%s' failed: %s" % (record.name, error)))
+    if value is _NOTHING:
+        record.set(path_or_data, done)
+    else:
+        record.set(path_or_data, value, done)
+    return await w.wait()
+
+
+async def notify_async(record_handler, names):
+    """client.record.notify() until the server acknowledges it; raises RecordError."""
+    w = Waiter()
+
+    def done(error):
+        if error is None:
+            w.set(None)
+        else:
+            w.fail(RecordError(error, "notify failed: %s" % error))
+    record_handler.notify(names, done)
     return await w.wait()

@@ -21,7 +21,7 @@ import time
 from . import __version__
 from .client import Client
 
-DEFAULT_URL = "ws://127.0.0.1:6020/deepstream-v3"
+DEFAULT_URL = "ws://127.0.0.1:6020/deepstream"  # a stock server: the binary protocol
 
 # exit codes (also in --help and docs/CLI.md)
 EXIT_OK = 0
@@ -56,7 +56,7 @@ class Session:
         self.args = args
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self.client = Client(args.url)
+        self.client = Client(args.url, protocol=getattr(args, "protocol", None))
         self.client.on("error", self._on_error)
         self.client.on("connectionStateChanged", self._on_state)
         self.opened = False  # logged in at least once
@@ -332,6 +332,8 @@ examples:
 
 environment:
   DEEPSTREAM_URL   server URL when --url is not given (default %s)
+  DEEPSTREAM_PROTOCOL  binary, text or auto when --protocol is not given
+                   (default: by the URL path, /deepstream-v3 is text, any other binary)
   DEEPSTREAM_AUTH  login data as a JSON object when --auth is not given (default {})
 
 exit codes:
@@ -344,7 +346,7 @@ exit codes:
 
 
 def _add_connection_options(p, suppress):
-    """--url/--auth/--timeout, accepted before and after the sub-command. On the
+    """--url/--protocol/--auth/--timeout, accepted before and after the sub-command. On the
     sub-commands their default is SUPPRESS, so they do not hide a value given earlier."""
     def default(value):
         return argparse.SUPPRESS if suppress else value
@@ -352,6 +354,10 @@ def _add_connection_options(p, suppress):
     g.add_argument("-u", "--url", default=default(os.environ.get("DEEPSTREAM_URL", DEFAULT_URL)),
                    help="server URL, ws://host:port/path or wss://... (env DEEPSTREAM_URL; "
                         "default %s)" % DEFAULT_URL)
+    g.add_argument("-p", "--protocol", choices=("binary", "text", "auto"),
+                   default=default(os.environ.get("DEEPSTREAM_PROTOCOL") or None),
+                   help="the wire protocol (env DEEPSTREAM_PROTOCOL; default: by the URL path, "
+                        "/deepstream-v3 is text, any other binary; auto: asks the endpoint)")
     g.add_argument("-a", "--auth", type=auth_arg, metavar="JSON", default=default(None),
                    help="login data, a JSON object such as '{\"username\": \"cli\", "
                         "\"password\": \"...\"}' (env DEEPSTREAM_AUTH; default {})")

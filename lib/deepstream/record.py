@@ -25,6 +25,7 @@ from .record_core import LOCAL_WINS, REMOTE_WINS, Record, T, _NOTHING  # noqa: F
 
 _RECORD = const(5)
 _RECORD_ERROR = const(1)
+_RECORD_NOTIFY = const(2)
 _RECORD_READ = const(3)
 _RECORD_READ_RESPONSE = const(4)
 _RECORD_HEAD = const(5)
@@ -45,6 +46,7 @@ _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND = const(33)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(34)
 _RECORD_VERSION_EXISTS = const(102)
 _RECORD_INVALID_VERSION = const(108)
+_RECORD_RECORD_NOTIFY_ERROR = const(113)
 _RECORD_MESSAGE_DENIED = const(115)
 
 
@@ -68,6 +70,7 @@ class RecordHandler:
         self._destroying = {}  # name -> (action, Record): UNSUBSCRIBE/DELETE sent, answer awaited
         self._requests = ordered_dict()  # chr(READ/HEAD) + name -> [(kind, callback)], oldest first
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
+        self._notifies = None  # correlation id -> callback of a notify() awaiting its ack
         self._listeners = None  # listener.Listeners, made by the first listen()
         self._restoring = None  # binary: name -> True while its version is asked after a reconnect
         # what restoring by version saved (record_restore.py): reconnects, records held
@@ -124,6 +127,18 @@ class RecordHandler:
         from .record_requests import set_data
         set_data(self, name, path_or_data, value, callback)
 
+    def notify(self, names, callback=None):
+        """Ask the server to read records `names` again from its storage (after
+        a change made there by other means); their subscribers get the stored
+        data. callback(error) once the server has done it. deepstream v4 and
+        later, binary protocol only: the text protocol has no such message."""
+        self._requests_module().notify(self, names, callback)
+
+    async def notify_async(self, names):
+        """`await client.record.notify_async(names)`; raises RecordError."""
+        from .awaitable import notify_async
+        return await notify_async(self, names)
+
     def _requests_module(self):
         import deepstream.record_requests as mod
         return mod
@@ -167,6 +182,9 @@ class RecordHandler:
         c = self._client
         action = m.action
         if m.is_ack:
+            if action == _RECORD_NOTIFY:
+                self._requests_module().notified(self, m.cid, None)
+                return
             self._on_ack(m)
         elif action == _RECORD_READ_RESPONSE or action == _RECORD_UPDATE or action == _RECORD_PATCH:
             self._on_data(m)
@@ -307,6 +325,9 @@ class RecordHandler:
         if (m.original == _RECORD_READ or m.original == _RECORD_HEAD) and self._requests:
             if self._requests_module().on_request_error(self, m) and action != _RECORD_MESSAGE_DENIED:
                 return  # a snapshot/has/head answered: RECORD_NOT_FOUND is no error then
+        if (m.original == _RECORD_NOTIFY or action == _RECORD_RECORD_NOTIFY_ERROR) and m.cid:
+            if self._requests_module().notified(self, m.cid, m.error_name()):
+                return  # the notify() callback has it
         if action == _RECORD_MESSAGE_DENIED:
             refused = m.original
             rec = self._records.get(name)

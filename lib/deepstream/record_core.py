@@ -80,6 +80,13 @@ class Record(RecordBase):
         else:
             self._set_any(path_or_data, value, callback)
 
+    async def set_async(self, path_or_data, value=_NOTHING):
+        """`await rec.set_async(data)` / `await rec.set_async(path, value)`: the
+        write, acknowledged by the server (the reference client's setWithAck);
+        raises RecordError (awaitable.py) with the error a callback would get."""
+        from .awaitable import _NOTHING as nothing, set_async
+        return await set_async(self, path_or_data, nothing if value is _NOTHING else value)
+
     def _set_any(self, path_or_data, value, callback):
         path, value, cb, toks = _split_set_args(path_or_data, value, callback, "set", self._h._client._conn.codec)
         if self._destroyed("set"):

@@ -30,6 +30,7 @@ _RECORD_READ = const(3)
 _RECORD_HEAD = const(5)
 _RECORD_CREATEANDUPDATE = const(16)
 _RECORD_CREATEANDPATCH = const(17)
+_RECORD_NOTIFY = const(2)
 
 
 def ask(h, kind, name, callback):
@@ -163,3 +164,42 @@ def pop_cu(h, name, error):
         if not cbs:
             del h._cu_cbs[name]
         h._client._call(T, cb, error)
+
+
+# ---- notify (binary protocol) -------------------------------------------------------
+
+
+def notify(h, names, callback):
+    """NOTIFY {names, cid}: the server reads these records again from storage."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
+        raise TypeError("notify: names must be a non-empty list of record names")
+    for name in names:
+        check_name(name, "record name")
+    if callback is not None and not callable(callback):
+        raise TypeError("notify: callback must be callable")
+    c = h._client
+    conn = c._conn
+    if not conn.codec.NOTIFY:
+        raise RuntimeError("notify() needs the binary protocol (deepstream v4 and later): the text protocol has no "
+                           "such message")
+    if h._notifies is None:
+        h._notifies = {}
+    cid = "n%d" % len(h._notifies)
+    while cid in h._notifies:
+        cid += "+"
+    h._notifies[cid] = callback
+    conn.send(_RECORD, _RECORD_NOTIFY, names=list(names), cid=cid)
+    c._acks.add(_RECORD, _RECORD_NOTIFY, cid, c.options["record_read_timeout"], "RESPONSE_TIMEOUT",
+                lambda entry: notified(h, entry[3], "RESPONSE_TIMEOUT"))
+
+
+def notified(h, cid, error):
+    """The answer to notify() `cid` (its ack: error None). False if none waited."""
+    if not h._notifies or cid not in h._notifies:
+        return False
+    cb = h._notifies.pop(cid)
+    c = h._client
+    c._acks.clear(_RECORD, _RECORD_NOTIFY, cid)
+    if cb is not None:
+        c._call(T, cb, error)
+    return True
