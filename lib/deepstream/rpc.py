@@ -31,8 +31,9 @@ Choices (beyond the reference client 2.3.4):
   `<ExceptionType>: <text>` (as for every callback, client._call), and the
   request is answered with `P|E|<ExceptionType: text>|name|cid` (unless
   already answered).
-* A request for a name we do not provide is rejected (`P|REJ`), as the
-  reference client does, and reported as UNSOLICITED_MESSAGE.
+* A request for a name we do not provide is rejected (`P|REJ`) and nothing
+  else, as the reference client does (_respondToRpc in its rpc-handler.js):
+  such a request is a normal race after an unprovide (issue 21).
 * 7.0.2 crashes (the whole server process) when it reroutes a rejected
   request whose data is 0, false, "", null or absent to another provider
   (it re-encodes the already encoded data). So a rejection of such a request
@@ -253,10 +254,8 @@ class RpcHandler:
         name, cid = data[0], data[1]
         field = data[2] if len(data) > 2 else ""
         callback = self._providers.get(name)
-        if callback is None:
+        if callback is None:  # rejected silently, as the reference does (issue 21)
             c._conn.send(_rejection(name, cid, field not in _NO_REROUTE))
-            c._error("request for RPC '%s', which this client does not provide: rejected" % name,
-                     "UNSOLICITED_MESSAGE", T)
             return
         response = RpcResponse(self, name, cid, field)
         value = None
