@@ -275,7 +275,8 @@ def test_out_of_memory_restoring_after_a_login_leaves_the_link_and_restores_on_t
         reconnect(link)
     relogin()
     assert link.errors == [("connectionError", "out of memory restoring the subscriptions after the login", "C")]
-    assert states == ["AWAITING_CONNECTION", "AWAITING_AUTHENTICATION", "AUTHENTICATING", "OPEN", "RECONNECTING"]
+    assert states == ["AWAITING_CONNECTION", "AWAITING_AUTHENTICATION", "AUTHENTICATING", "OPEN", "ERROR",
+                      "RECONNECTING"]
     assert link.sent()[1:] == []
     link.advance(3999)  # one reconnect interval (4000 ms, no jitter)
     assert link.conn.take_open_request() is None

@@ -35,19 +35,6 @@ HEARTBEAT = "heartbeat"
 HANDSHAKE = "handshake"  # from the websocket upgrade to the server's first C message
 
 
-def _subscribing(out, end):
-    """Issue 21: might the frame out[HEADROOM:end], which waited out an outage,
-    hold an (un)subscription that offline.restore must drop before the handlers
-    make theirs again? By action (S, US, L, UL, CR: offline._RESTORED); a
-    match inside data only takes the longer path. Without one, the login
-    answer needs no outage code: loading it then (6.6 KB of code and ~100
-    interned names) failed for lack of memory on MicroPython."""
-    for mark in (b"\x1fS\x1f", b"\x1fUS\x1f", b"\x1fL\x1f", b"\x1fUL\x1f", b"\x1fCR\x1f"):
-        if out.find(mark, HEADROOM, end) >= 0:
-            return True
-    return False
-
-
 def _encode(message):
     try:
         return message.encode()
@@ -120,10 +107,12 @@ class Connection:
                 self._on_open()
             except MemoryError:
                 # issue 21: never OPEN without the subscriptions (the error used to be
-                # caught far up as a dropped message): leave this link, the next login
-                # restores them all (_was_reconnecting), one reconnect interval from now
+                # caught far up as a dropped message): leave this link at once, the next
+                # login restores them all, one reconnect interval from now
                 self._reconnect_attempt = 1
-                self._link_lost("out of memory restoring the subscriptions after the login")
+                self.socket_error("out of memory restoring the subscriptions after the login")
+                self.link_dead = True
+                self._close_socket()
 
     # ---- user actions ---------------------------------------------------
 
@@ -470,8 +459,18 @@ class Connection:
 
     def _on_open(self):
         _unload("handshake")  # a steady link does not need it: a reconnect or a login() loads it again
-        if self._ring is not None or self._outbox is not None or self.dropped or (
-                self._was_reconnecting and self._fill and _subscribing(self.out, HEADROOM + self._fill)):  # issue 21
+        # issue 21: after an outage, does the frame that waited hold an (un)subscription
+        # that offline.restore must drop before the handlers make theirs again? (By
+        # action, S US L UL CR: offline._RESTORED; a match in data only takes the longer
+        # path.) Without one, the login answer needs no outage code: importing it here
+        # (6.6 KB, ~100 interned names) ran out of memory on MicroPython. Inline: a
+        # function's name would be one more interned string (docs/MEMORY.md).
+        subscribing = False
+        if self._was_reconnecting and self._fill:
+            for mark in (b"\x1fS\x1f", b"\x1fUS\x1f", b"\x1fL\x1f", b"\x1fUL\x1f", b"\x1fCR\x1f"):
+                if self.out.find(mark, HEADROOM, HEADROOM + self._fill) >= 0:
+                    subscribing = True
+        if self._ring is not None or self._outbox is not None or self.dropped or subscribing:
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
             if self._ring is None and self._replay is None:
@@ -488,16 +487,13 @@ class Connection:
     def _check_heartbeat(self, _):
         window = 2 * self.options["heartbeat_interval"]
         if ticks_diff(self.clock(), self._last_ping) > window:
-            self._link_lost("heartbeat not received in the last %d milliseconds" % window)
+            self.client._error("heartbeat not received in the last %d milliseconds" % window,
+                               "connectionError", T_CONNECTION)
+            # the link is dead now, not when its close handshake ends: leave
+            # OPEN so that what is sent meanwhile waits in the queue
+            self._set_state(RECONNECTING)
+            self._was_reconnecting = True
+            self.link_dead = True
+            self._close_socket()
         else:
             self._schedule_heartbeat()
-
-    def _link_lost(self, text):
-        """This link is of no more use (connectionError `text`): reconnect."""
-        self.client._error(text, "connectionError", T_CONNECTION)
-        # the link is dead now, not when its close handshake ends: leave
-        # OPEN so that what is sent meanwhile waits in the queue
-        self._set_state(RECONNECTING)
-        self._was_reconnecting = True
-        self.link_dead = True
-        self._close_socket()
