@@ -7,6 +7,7 @@ connecting and unloaded once OPEN (connection._on_open), the way
 ws_handshake.py is, so a board on a steady link does not hold this code. A
 reconnect, a login() or a stray handshake message loads it again.
 """
+from . import _unload
 from .compat import json_dumps, urandom
 from .constants import (
     AUTHENTICATING, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, CHALLENGING, CLOSED,
@@ -21,6 +22,7 @@ def authenticate(conn, params, callback):
     """client.login(): keep the credentials, and send them when it is time."""
     conn._auth_params = params
     conn._auth_callback = callback
+    conn._auth_waits = 0  # issue 21: a new login() starts the "not now" count afresh
     if conn._permanently_closed:
         conn.client._error("this client's connection was closed", "IS_CLOSED", "X")
         return
@@ -34,9 +36,16 @@ def authenticate(conn, params, callback):
 
 
 def send_auth(conn):
+    auth = conn._auth_params
+    if callable(auth):  # issue 21: fresh credentials from a function before every login
+        from . import credentials
+        auth = credentials.get(conn)  # (`get`: a name interned anyway, docs/MEMORY.md)
+        _unload("credentials")
+        if auth is None:
+            return  # not now: get() left this link, the next one asks again
     # A|REQ must travel alone: before A|A, 7.0.2 reads only the first
     # message of a frame. Auth data is raw JSON, never typed.
-    conn._send_direct(build("A", "REQ", json_dumps(conn._auth_params)))
+    conn._send_direct(build("A", "REQ", json_dumps(auth)))
     conn._set_state(AUTHENTICATING)
 
 
@@ -90,6 +99,7 @@ def on_auth(conn, action, data):
         conn.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
         return
     if action == "A":
+        conn._relogin = True  # issue 21: every later login is a re-login
         return (_decode(conn, data[0]) if data else None,)
     if action == "E":
         code = data[0] if data else ""
@@ -101,6 +111,8 @@ def on_auth(conn, action, data):
             value = "invalid authentication message"
         else:
             conn._set_state(AWAITING_AUTHENTICATION)
+            if conn._relogin:  # issue 21: a refused re-login is an error event too (JS client 7's name)
+                conn.client._error(code if value is None else str(value), "reauthenticationFailure", T_AUTH)
         cb = conn._auth_callback
         if cb is not None:
             conn.client._call(T_AUTH, cb, False, value)
@@ -134,14 +146,18 @@ def not_deepstream(conn, binary=False):
 def try_reconnect(conn):
     """The link is gone (and not on purpose): schedule the next attempt, or give up."""
     opts = conn.options
-    if conn._reconnect_attempt < opts["max_reconnect_attempts"]:
+    # issue 21: a link left unauthenticated after "not now"s from a credentials function
+    # (credentials.py): the n-th in a row waits like the n-th attempt, and counts as none
+    waits = conn._auth_waits if conn.state == AWAITING_AUTHENTICATION else 0
+    if waits or conn._reconnect_attempt < opts["max_reconnect_attempts"]:
         conn._set_state(RECONNECTING)
         conn._was_reconnecting = True
         delay = min(opts["max_reconnect_interval"],
-                    opts["reconnect_interval_increment"] * conn._reconnect_attempt)
+                    opts["reconnect_interval_increment"] * (waits or conn._reconnect_attempt))
         # jitter, so a fleet of boards does not reconnect in lockstep
         delay += delay * opts["reconnect_jitter"] * urandom(1)[0] // 25500
-        conn._reconnect_attempt += 1
+        if not waits:
+            conn._reconnect_attempt += 1
         conn.timers.add(RECONNECT, delay, _reconnect, conn)
     else:
         attempts = conn._reconnect_attempt
