@@ -125,7 +125,8 @@ Feature: Login
   Scenario: A refused re-login raises reauthenticationFailure, not only the login callback
     The client logs in again by itself after a reconnect; when the server refuses
     the credentials it kept, the application hears it as an error event too
-    (the name the JS client 7 uses). A refused first login is the callback's alone.
+    (the name the JS client 7 uses). A refused login on the first link is the
+    callback's alone (scenario "Login failed").
     When the client logs in with username "XXX" and password "YYY"
     And the server sends the message A|A+
     And the connection to the server is lost

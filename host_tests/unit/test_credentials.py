@@ -123,7 +123,7 @@ def test_a_refused_relogin_raises_reauthentication_failure_as_well():
     assert link.errors[-1] == ("reauthenticationFailure", "INVALID_AUTH_DATA", "A")
 
 
-def test_a_refused_first_login_is_the_callbacks_alone():
+def test_a_refused_login_on_the_first_link_is_the_callbacks_alone():
     link = _link()
     results = []
     link.client.login({"username": "dev1"}, lambda ok, data: results.append((ok, data)))

@@ -83,8 +83,6 @@ class Connection:
         self._soon = []  # handler hooks run once before the next frame is taken
         self._auth_params = None  # a dict, or (issue 21) a function returning one (credentials.py)
         self._auth_callback = None
-        self._auth_waits = 0  # issue 21: a credentials function's "not now"s in a row (credentials.py)
-        self._relogin = False  # issue 21: logged in before: a refusal is reauthenticationFailure
         self._deliberate_close = False
         self._redirecting = False
         self._permanently_closed = False  # C|REJ, too many auth attempts, auth timeout

@@ -27,12 +27,14 @@ def get(conn):
     got = []
     failed = conn.client._call(T_AUTH, lambda: got.append(source()))
     auth = got[0] if got else None
+    waits = getattr(conn, "_auth_waits", 0)  # "not now"s in a row (handshake.try_reconnect waits by it)
     if isinstance(auth, dict):
-        conn._auth_waits = 0
+        if waits:
+            conn._auth_waits = 0
         return auth
     if failed is None and auth is not None:
         conn.client._error("authParams is not an object", "INVALID_AUTH_MSG", "X")
-    conn._auth_waits += 1  # handshake.try_reconnect waits by it
+    conn._auth_waits = waits + 1
     conn.link_dead = True  # nothing was said on this link: no close handshake to wait for
     conn._close_socket()
     return None

@@ -22,7 +22,6 @@ def authenticate(conn, params, callback):
     """client.login(): keep the credentials, and send them when it is time."""
     conn._auth_params = params
     conn._auth_callback = callback
-    conn._auth_waits = 0  # issue 21: a new login() starts the "not now" count afresh
     if conn._permanently_closed:
         conn.client._error("this client's connection was closed", "IS_CLOSED", "X")
         return
@@ -99,7 +98,6 @@ def on_auth(conn, action, data):
         conn.client._error("A|" + action + (("|" + data[0]) if data else ""), "UNSOLICITED_MESSAGE", T_AUTH)
         return
     if action == "A":
-        conn._relogin = True  # issue 21: every later login is a re-login
         return (_decode(conn, data[0]) if data else None,)
     if action == "E":
         code = data[0] if data else ""
@@ -111,7 +109,9 @@ def on_auth(conn, action, data):
             value = "invalid authentication message"
         else:
             conn._set_state(AWAITING_AUTHENTICATION)
-            if conn._relogin:  # issue 21: a refused re-login is an error event too (JS client 7's name)
+            if conn._was_reconnecting:
+                # issue 21: a refused login on a link the client re-established (a re-login)
+                # is an error event too (JS client 7's name); no attribute of its own (heap)
                 conn.client._error(code if value is None else str(value), "reauthenticationFailure", T_AUTH)
         cb = conn._auth_callback
         if cb is not None:
@@ -148,7 +148,9 @@ def try_reconnect(conn):
     opts = conn.options
     # issue 21: a link left unauthenticated after "not now"s from a credentials function
     # (credentials.py): the n-th in a row waits like the n-th attempt, and counts as none
-    waits = conn._auth_waits if conn.state == AWAITING_AUTHENTICATION else 0
+    waits = 0
+    if conn.state == AWAITING_AUTHENTICATION and callable(conn._auth_params):
+        waits = getattr(conn, "_auth_waits", 0)  # made by credentials.py only: no heap for a dict
     if waits or conn._reconnect_attempt < opts["max_reconnect_attempts"]:
         conn._set_state(RECONNECTING)
         conn._was_reconnecting = True
