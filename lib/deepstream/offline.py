@@ -251,7 +251,7 @@ def restore(conn):
         conn._was_reconnecting = False
         conn.client._resubscribe()  # queued behind what still waits
     if conn._outbox is not None and conn._replay is None and conn._outbox.size:
-        conn._replay = conn._outbox.reader()
+        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary")
         conn._replay_after = r.queued() if r is not None else 0
     if conn.dropped:
         conn.client._error("%d messages were dropped while offline" % conn.dropped, "MESSAGE_DROPPED", "C")
