@@ -7,6 +7,13 @@ network,rp2,esp32}.py instead of the real modules (they come first on MICROPYPAT
 the real boards/<board>/board.py on top of them. The test drives the fake board
 through its control file and reads what the firmware did to it from "@fake ..." lines
 on stdout (see fakeboard/fakeboard.py).
+
+A test that takes the `protocol` fixture runs on both protocols: the device's server URL
+names the endpoint (/deepstream binary, /deepstream-v3 text) and the observer is the JS
+client of that protocol (7.0.5, 2.3.4). Those are what the protocol reaches: readings,
+the status record and a live config change, the LED RPC, a WiFi drop and a server
+restart (a new client, a reconnect), the .mpy build. The rest (board sensors, watchdog,
+reboot, config errors, deploy) is the same code on either and runs on text.
 """
 
 import json
@@ -104,11 +111,17 @@ class Device(LineLog):
 
 
 @pytest.fixture
-def device(micropython, ds_server, tmp_path):
+def wire(request):
+    """The protocol of a test that takes the `protocol` fixture, else "text"."""
+    return request.getfixturevalue("protocol") if "protocol" in request.fixturenames else "text"
+
+
+@pytest.fixture
+def device(micropython, ds_server, tmp_path, wire):
     devices = []
 
     def make(**kwargs):
-        d = Device(micropython, tmp_path, ds_server.url, **kwargs)
+        d = Device(micropython, tmp_path, ds_server.url_for(wire), **kwargs)
         devices.append(d)
         return d.start()
 
@@ -120,8 +133,8 @@ def device(micropython, ds_server, tmp_path):
 
 
 @pytest.fixture
-def observer(js_client):
-    return js_client(login=True)
+def observer(js_client, wire):
+    return js_client(protocol=wire, login=True)
 
 
 def wait_status(obs, dev, pred, timeout=10.0):
@@ -180,7 +193,7 @@ def subscribe(obs, topic):
     return topic
 
 
-def test_readings_arrive_and_follow_the_sensor(device, observer):
+def test_readings_arrive_and_follow_the_sensor(protocol, device, observer):
     dev = device(control={"adc": {"4": rp2040_adc(25.0)}})
     topic = subscribe(observer, dev.name + "/temperature")
     assert abs(observer.wait_event(topic, timeout=10) - 25.0) < 0.1
@@ -191,7 +204,7 @@ def test_readings_arrive_and_follow_the_sensor(device, observer):
     dev.check_watchdog()
 
 
-def test_status_record(device, observer):
+def test_status_record(protocol, device, observer):
     dev = device()
     data = wait_status(observer, dev, lambda d: isinstance(d, dict) and "status" in d
                        and d["status"].get("published", 0) > 0)
@@ -222,7 +235,7 @@ def set_config(obs, dev, key, value, applied=None, attempts=5):
     raise AssertionError("the device never applied config.%s = %r" % (key, value))
 
 
-def test_config_interval_changes_the_rate_live(device, observer):
+def test_config_interval_changes_the_rate_live(protocol, device, observer):
     dev = device(interval=1)
     topic = subscribe(observer, dev.name + "/temperature")
     check_rate_follows_config(observer, dev, topic)
@@ -234,7 +247,7 @@ def test_config_interval_changes_the_rate_live(device, observer):
     dev.check_watchdog()
 
 
-def test_led_rpc(device, observer):
+def test_led_rpc(protocol, device, observer):
     dev = device()
     name = dev.name + "/led"
     wait_status(observer, dev, lambda d: isinstance(d, dict) and "status" in d)  # provided by now
@@ -252,7 +265,7 @@ def test_led_rpc(device, observer):
     dev.check_watchdog()
 
 
-def test_wifi_drop_and_return(device, observer):
+def test_wifi_drop_and_return(protocol, device, observer):
     dev = device(interval=0.2)
     topic = subscribe(observer, dev.name + "/temperature")
     observer.wait_event(topic, timeout=10)
@@ -273,18 +286,18 @@ def test_wifi_drop_and_return(device, observer):
     dev.check_watchdog()
 
 
-def test_server_restart_is_survived(micropython, ds_server_factory, js_client, tmp_path):
+def test_server_restart_is_survived(protocol, micropython, ds_server_factory, js_client, tmp_path):
     srv = ds_server_factory()
-    dev = Device(micropython, tmp_path, srv.url, interval=0.2).start()
+    dev = Device(micropython, tmp_path, srv.url_for(protocol), interval=0.2).start()
     try:
-        obs = js_client(url=srv.url, login=True)
+        obs = js_client(url=srv.url_for(protocol), login=True)
         topic = subscribe(obs, dev.name + "/temperature")
         obs.wait_event(topic, timeout=10)
         obs.close()
         srv.stop()
         dev.wait_line(r"deepstream RECONNECTING", timeout=10)
         srv.start()
-        obs = js_client(url=srv.url, login=True)
+        obs = js_client(url=srv.url_for(protocol), login=True)
         subscribe(obs, topic)
         obs.wait_event(topic, timeout=20)
         dev.check_watchdog()
@@ -336,6 +349,8 @@ def test_board_without_sensor_publishes_a_labelled_simulation(device, observer):
     ({"server": {"url": "ws://x", "ca_file": "ca.der"}}, "server.ca_file: file 'ca.der' not found"),
     ({"wifi": {"ssid": "x", "pasword": "typo"}}, "unknown key 'wifi.pasword'"),
     ({"server": {"url": "ws://x", "options": {"heartbeat": 1}}}, "server.options: unknown option 'heartbeat'"),
+    ({"server": {"url": "ws://x", "options": {"protocol": "v3"}}},
+     "server.options: option 'protocol' must be one of 'binary', 'text', 'auto'"),
     ({"watchdog_ms": 500}, "watchdog_ms must be 0 (off) or milliseconds >= 1000"),
 ])
 def test_bad_config_names_the_key(micropython, tmp_path, config, message):
@@ -358,13 +373,13 @@ def build_mpy(board, out):
     return str(out)
 
 
-def test_mpy_build_runs_on_the_unix_port(micropython, ds_server, js_client, tmp_path):
+def test_mpy_build_runs_on_the_unix_port(protocol, micropython, ds_server, js_client, tmp_path):
     root = build_mpy("pico_w", tmp_path / "board")
     sources = [os.path.relpath(os.path.join(d, f), root)
                for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")]
     assert sorted(sources) == ["boot.py", "main.py"]  # everything else is bytecode
-    obs = js_client(login=True)
-    dev = Device(micropython, tmp_path, ds_server.url, mpy_root=root).start()
+    obs = js_client(protocol=protocol, login=True)
+    dev = Device(micropython, tmp_path, ds_server.url_for(protocol), mpy_root=root).start()
     try:
         topic = subscribe(obs, dev.name + "/temperature")
         obs.wait_event(topic, timeout=10)
