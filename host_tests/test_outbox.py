@@ -2,13 +2,17 @@
 server is unreachable survive the process being killed, and go out exactly
 once after the next login; a torn last record is skipped with an error.
 Both protocols (the file holds each message as its protocol encodes it), with
-the JS client of the protocol's as the subscriber."""
+the JS client of the protocol's as the subscriber; a file of the other protocol
+is skipped; protocol="auto" (CPython) on binary is a reported failure."""
 import os
 import signal
 import subprocess
 
+import pytest
+
 from support.dsserver import PATHS, free_port
 from support.mp import micropython_path, mp_lib
+from support.pyclient import pump_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "mp_outbox_peer.py")
@@ -89,3 +93,33 @@ def test_a_file_of_the_other_protocol_is_skipped_with_an_error(protocol, ds_serv
     out = send(ds_server.url_for(other), outbox)
     assert "error OUTBOX_CORRUPT" in out, out
     js.assert_none(lambda n: n["kind"] == "event", within=0.5)
+
+
+# protocol="auto" starts with the text codec and switches to binary when the endpoint stays
+# silent (handshake.py): what was encoded before that (the outbox's records, the frame
+# buffer's messages) is text on a binary link. The stored readings are skipped as corrupt;
+# queued ones, without an outbox, are sent as they are and the server drops the link (and
+# them) without a word. Reported; re-encoding them is a change of design.
+AUTO_QUEUE = pytest.mark.xfail(strict=True, reason="auto: messages encoded before the binary endpoint was found")
+
+
+@pytest.mark.parametrize("protocol", ["text", pytest.param("binary", marks=AUTO_QUEUE)])
+def test_readings_stored_before_auto_found_the_protocol_arrive(protocol, ds_server, js_client, tmp_path):
+    """A client that asks the endpoint (protocol="auto"): readings emitted before the
+    first connection go out once it knows. CPython: the queue code is the same."""
+    from deepstream import Client
+
+    outbox = str(tmp_path / "outbox.bin")
+    js = subscriber(js_client, protocol)
+    client = Client(ds_server.url_for(protocol), protocol="auto", outbox_file=outbox)
+    errors = []
+    client.on("error", lambda msg, event, topic: errors.append((event, msg)))
+    client.login({"username": "auto"})
+    client.event.emit("outbox/readings", {"i": 0})  # not connected yet: into the file
+    try:
+        assert pump_until(client, lambda: client.get_connection_state() == "OPEN" and not os.path.exists(outbox))
+        assert errors == []
+        assert received(js, 1) == [0]
+    finally:
+        client.close()
+        client.poll(20)
