@@ -457,13 +457,18 @@ def test_deploy_dry_run_lists_the_files(board, tmp_path):
     assert "mpremote connect /dev/ttyFAKE exec" in r.stdout and r.stdout.rstrip().endswith("+ reset")
 
 
-def test_deploy_refuses_a_bad_config(tmp_path):
+@pytest.mark.parametrize("config, message", [
+    ({"server": {"url": "ws://h"}, "interval": -1}, "interval must be a number of seconds"),
+    ({"server": {"url": "ws://h", "options": {"protocol": "v3"}}},  # checked by the client's own rules
+     "server.options: option 'protocol' must be one of"),
+])
+def test_deploy_refuses_a_bad_config(tmp_path, config, message):
     cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"wifi": {"ssid": "x"}, "server": {"url": "ws://h"}, "interval": -1}))
+    cfg.write_text(json.dumps(dict({"wifi": {"ssid": "x"}}, **config)))
     r = subprocess.run([sys.executable, DEPLOY, "deploy", "--board", "esp32", "--port", "/dev/null",
                         "--config", str(cfg), "--dry-run"], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
-    assert "interval must be a number of seconds" in r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def tool(name):
