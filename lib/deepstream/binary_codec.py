@@ -133,7 +133,8 @@ def _varint(buf, i, end):
     """The varint at buf[i:end]: (value, index after it). A ten-byte varint
     is a negative int32: its low 31 bits are read inverted, so that -1 and
     other small negatives need no long int on a 32-bit board (the
-    value is -1 - inverted)."""
+    value is -1 - inverted). Bits 28 and up are added last, once the
+    length is known: a ten-byte varint's would make a long int there."""
     value = 0
     shift = 0
     start = i
@@ -142,21 +143,23 @@ def _varint(buf, i, end):
             raise ParseError("truncated varint")
         b = buf[i]
         i += 1
-        if shift < 31:
+        if shift < 28:
             value |= (b & 0x7F) << shift
         if b < 0x80:
             break
         shift += 7
         if shift > 63:
             raise ParseError("varint longer than 10 bytes")
-    if i - start < 10:
+    if i - start < 5:
         return value, i
+    if i - start < 10:
+        return value | ((buf[start + 4] & 0x7F) << 28), i
     inverted = 0
     shift = 0
-    for k in range(start, start + 5):  # the low 35 bits, of which 31 count
+    for k in range(start, start + 4):  # the low 28 bits, then bits 28-30
         inverted |= (~buf[k] & 0x7F) << shift
         shift += 7
-    return -1 - (inverted & 0x7FFFFFFF), i
+    return -1 - (inverted | ((~buf[start + 4] & 0x07) << 28)), i
 
 
 # ---- encoding: the model to bytes ----------------------------------------------------
