@@ -359,7 +359,7 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
            write_ack=False, sub=None):
     """Any message of the model, as bytes (one frame)."""
     fields = _FIELDS[topic]
-    parts = []  # (field number, bytes or int), in field order
+    parts = []  # (field number, bytes, int or a list of bytes), in field order
     if data is not UNDEFINED:
         parts.append((fields[0], check_json(data).encode()))
     if cid is not None:
@@ -370,9 +370,8 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         name = None
     if name is not None:
         parts.append((fields[2], name.encode()))
-    if names is not None:
-        for n in names:
-            parts.append((fields[3], n.encode()))
+    if names is not None:  # one part: MicroPython's sort() would not keep the names in order
+        parts.append((fields[3], [n.encode() for n in names]))
     if sub is not None:
         parts.append((fields[4], sub.encode()))
     if write_ack:
@@ -389,12 +388,13 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
             tmp = bytearray(11)
             tmp[0] = number << 3
             body += tmp[:_put_int32(tmp, 1, value)]
-        else:
-            tmp = bytearray(1 + _vlen(len(value)))
+            continue
+        for item in value if isinstance(value, list) else (value,):
+            tmp = bytearray(1 + _vlen(len(item)))
             tmp[0] = (number << 3) | 2
-            _put_varint(tmp, 1, len(value))
+            _put_varint(tmp, 1, len(item))
             body += tmp
-            body += value
+            body += item
     buf = bytearray(_size(_payload(len(body))))
     i = _header(buf, 0, topic, len(body))
     buf[i:] = body
