@@ -1,9 +1,10 @@
-"""Varints of the binary codec: lengths, int32 versions (negative ones are
-ten bytes), bad input, and decoding small negatives without long ints.
+"""Varints of the binary codec: int32 versions (negative ones are ten bytes),
+message lengths of one to three bytes, bad input, and decoding small
+negatives without long ints.
 
 Also run on a 32-bit MicroPython VM (host_tests/test_binary_varint_32bit.py):
 there small ints end at 2**30, where the 64-bit unix port has 2**62 of room."""
-from deepstream.binary_codec import ParseError, _int32_len, _put_int32, _varint
+from deepstream.binary_codec import ParseError, _decode, _frame_at, _int32_len, _put_int32, _varint, encode
 
 INT32 = (0, 1, 127, 128, 300, 16383, 16384, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1,
          -1, -2, -127, -128, -1000, -2 ** 28, -2 ** 30, -2 ** 30 - 1, -2 ** 31)
@@ -48,6 +49,18 @@ def test_decoding_in_the_middle_of_a_buffer():
     assert _varint(data, 1, len(data)) == (300, 3)
     assert _varint(data, 3, len(data)) == (-1, 13)
     assert _varint(data, 13, len(data)) == (5, 14)
+
+
+def test_message_lengths_of_one_two_and_three_bytes():
+    # (a module of few imports: a 16 KB message leaves room for nothing else at 144K)
+    for size, prefix in ((100, 1), (200, 2), (16400, 3)):
+        wire = encode(4, 2, "big", "x" * size)
+        start, n = _frame_at(wire, 0)
+        length, i = _varint(wire, start, start + n)
+        assert i - start == prefix and length == n - prefix, size
+        m = _decode(wire, start, start + n)
+        assert (m.topic, m.action, m.name, m.data.count("x")) == (4, 2, "big", size), size
+        wire = m = None
 
 
 def test_bad_varints_are_parse_errors():
