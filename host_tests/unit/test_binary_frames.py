@@ -78,3 +78,21 @@ def test_parser_unknown_topic_is_an_error_event():
     link.receive("0610011a020801")
     assert [e[0] for e in link.errors] == ["UNKNOWN_TOPIC"]
     assert link.client.get_connection_state() == "OPEN"
+
+
+def test_a_bad_frame_is_reported_when_the_heap_has_no_room_for_its_text():
+    # found by tools/fuzz_mp_bin.py at a 176K heap: the text of the error event
+    # (the frame in hex) could not be made, and that MemoryError left receive()
+    from deepstream import binary_codec
+
+    def no_heap(frame):
+        raise MemoryError("memory allocation failed")
+    link = open_binary_link()
+    hex_text = binary_codec._hex
+    binary_codec._hex = no_heap
+    try:
+        link.receive("ffffff")
+    finally:
+        binary_codec._hex = hex_text
+    assert [e[:2] for e in link.errors] == [("MESSAGE_PARSE_ERROR", "ParseError")]
+    assert link.client.get_connection_state() == "OPEN"

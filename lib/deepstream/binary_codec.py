@@ -492,9 +492,19 @@ def receive(conn, frame):
     except MemoryError:
         client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
     except (ParseError, ValueError, IndexError, UnicodeError) as err:
-        client._error("%s: %s (frame %s)" % (type(err).__name__, err, _hex(frame)), "MESSAGE_PARSE_ERROR", "X")
+        client._error(_why(err, frame), "MESSAGE_PARSE_ERROR", "X")
     except Exception as err:  # a user callback or a bug: never kill the client
-        client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", "X")
+        client._error(_why(err, None), "CALLBACK_ERROR", "X")
+
+
+def _why(err, frame):
+    """The text of an error event about err (and the frame it came with):
+    the error's name alone when the heap has no room for more."""
+    try:
+        text = "%s: %s" % (type(err).__name__, err)
+        return text if frame is None else "%s (frame %s)" % (text, _hex(frame))
+    except Exception:  # MemoryError, or a __str__ that raises
+        return type(err).__name__
 
 
 def _hex(frame):
