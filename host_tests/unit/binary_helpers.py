@@ -17,7 +17,7 @@ import json
 
 from deepstream import binary_codec
 from deepstream.message import UNDEFINED
-from deepstream.testing import FakeLink
+from deepstream.testing import FakeLink, open_link
 from deepstream.ws import mask_in_place
 
 ACCEPT = bytes.fromhex("0610021a020804")  # CONNECTION ACCEPT
@@ -77,11 +77,7 @@ def unframe(data):
 
 def open_binary_link(**options):
     """A BinaryLink that is connected and logged in, what it sent so far cleared."""
-    link = BinaryLink(**options)
-    link.open()
-    link.login()
-    link.sent()
-    return link
+    return open_link(BinaryLink, **options)
 
 
 def decode(payload):
