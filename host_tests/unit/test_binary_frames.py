@@ -96,3 +96,20 @@ def test_a_bad_frame_is_reported_when_the_heap_has_no_room_for_its_text():
         binary_codec._hex = hex_text
     assert [e[:2] for e in link.errors] == [("MESSAGE_PARSE_ERROR", "ParseError")]
     assert link.client.get_connection_state() == "OPEN"
+
+
+def test_acks_of_listen_and_unlisten_name_the_pattern():
+    # 7.0.2 acks a LISTEN with its pattern in `name` (no names, no correlation id): found
+    # by host_tests/test_binary_server_safety.py, it was "ack without a name" and, once
+    # subscription_timeout had passed, an ACK_TIMEOUT
+    link = open_binary_link(subscription_timeout=100)
+    link.client.event.listen("weather/.*", lambda name, found, response: None)
+    link.client.record.listen("dev/.*", lambda name, found, response: None)
+    link.receive("1410041a1008052801320a776561746865722f2e2a")  # EVENT LISTEN ack
+    link.receive("1010051a0c081b280132066465762f2e2a")  # RECORD LISTEN ack
+    link.client.event.unlisten("weather/.*")
+    link.client.record.unlisten("dev/.*")
+    link.receive("1410041a1008062801320a776561746865722f2e2a")  # EVENT UNLISTEN ack
+    link.receive("1010051a0c081c280132066465762f2e2a")  # RECORD UNLISTEN ack
+    link.advance(200)
+    assert link.errors == []
