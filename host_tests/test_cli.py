@@ -134,6 +134,7 @@ def test_ctrl_c_ends_sub_cleanly(protocol, ds_server, js_client):
     js.event_listen("cli/ctrlc")
     with CliProcess(["sub", "cli/ctrlc"], url=ds_server.url_for(protocol)) as p:
         wait_listen(js, "cli/ctrlc")
+        js.sync()  # our accept has reached the server: only an accepted listener is told of the end
         assert p.interrupt() == 0
         assert p.stderr == ""
         # our close reached the server: the subscription went away with the client
