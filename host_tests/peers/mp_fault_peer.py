@@ -52,13 +52,15 @@ def unconfirmed():
     """The stream events the send queue still keeps for confirm_events. Either
     protocol carries an event's data as JSON text ({"s": seq}): read from there."""
     ring = client._conn._ring
-    seqs = []
+    first = last = None  # no list: this runs where the heap is tightest
     if ring is not None:
         for msg, queued in ring.messages():
             if not queued and b"fault/stream/" in msg:
                 i = msg.find(b":", msg.find(b'{"s"')) + 1
-                seqs.append(int(msg[i:msg.find(b"}", i)]))
-    return "%d %d" % (seqs[0], seqs[-1]) if seqs else "none"
+                last = int(msg[i:msg.find(b"}", i)])
+                if first is None:
+                    first = last
+    return "none" if first is None else "%d %d" % (first, last)
 
 
 def on_state(state):
