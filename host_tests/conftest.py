@@ -18,6 +18,10 @@ js_client          make(url=None, options=None, login=None, protocol=None) -> Js
                    ds_server.url_for(protocol). options: in 2.3.4's names (jsclient.js maps
                    them). login: dict of auth data (or True for {}) -> logged in, success
                    asserted
+py_client          make(url, login=True, **options) -> (client, errors): our Client on CPython,
+                   its error events in `errors` as (event, message, topic); closed (socket
+                   too) at teardown. login: True = {"username": "py-client"}, a dict of
+                   auth data, or None (not logged in): logged in, success asserted
 micropython        absolute path of the unix-port binary
 run_micropython    run_micropython(code_or_script, heap="96K", timeout=60, args=()) ->
                    (rc, stdout, stderr), with lib/ on the path (see support/mp.py)
@@ -30,6 +34,7 @@ import pytest
 from support.dsserver import DeepstreamServer
 from support.jsclient import JsClient
 from support.mp import micropython_path, run_micropython as _run_micropython
+from support.pyclient import close, login as _login, new_client
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +88,23 @@ def js_client(request):
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def py_client():
+    clients = []
+
+    def make(url, login=True, **options):
+        client, errors = new_client(url, **options)
+        clients.append(client)
+        if login:
+            result = _login(client, {"username": "py-client"} if login is True else login)
+            assert result[0] is True, (result, errors)
+        return client, errors
+
+    yield make
+    for client in clients:
+        close(client)
 
 
 @pytest.fixture(scope="session")

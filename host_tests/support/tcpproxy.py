@@ -14,6 +14,9 @@
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
+With ``record=True`` the proxy keeps what each client sent: ``proxy.streams`` holds one
+bytearray per connection, in the order they were accepted (support/wire.py reads them).
+
 With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
 terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
 Failed TLS handshakes are kept in ``proxy.tls_errors``.
@@ -43,6 +46,10 @@ class _Conn:
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
+        self.stream = None  # record=True: every byte the client sent
+        if proxy.record:
+            self.stream = bytearray()
+            proxy.streams.append(self.stream)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -111,6 +118,8 @@ class _Conn:
                         return
                     reading.remove(s)  # black-holed: the server hung up, the client must not see it
                     continue
+                if s is self.client and self.stream is not None:
+                    self.stream += data
                 if self.dead or self.dead_now():
                     continue
                 self.queues[peers[s]].append((time.monotonic() + p.delay, data))
@@ -161,7 +170,7 @@ def _close(s):
 
 
 class TcpProxy:
-    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0):
+    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, record=False):
         self.upstream_host = upstream_host
         self.upstream_port = upstream_port
         self.tls_context = tls_context
@@ -172,6 +181,8 @@ class TcpProxy:
         self.accepted = 0  # connections accepted so far
         self.errors = []  # exceptions inside connection threads (should stay empty)
         self.tls_errors = []  # failed TLS handshakes (client refused our certificate, ...)
+        self.record = record
+        self.streams = []  # record=True: per connection, what the client sent
         self._blackholed_gen = 0
         self._stalled_gen = 0
         self._conns = []
