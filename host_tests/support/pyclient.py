@@ -1,4 +1,5 @@
 """Our client on CPython in end-to-end tests: drive it until a condition holds."""
+import threading
 import time
 
 from deepstream import Client
@@ -17,6 +18,17 @@ def pump_until(client, cond, timeout=5.0):
 def pump(client, ms):
     """Poll `client` for `ms` milliseconds."""
     pump_until(client, lambda: False, ms / 1000)
+
+
+def pump_during(client, fn, timeout=5.0):
+    """fn() in a thread while `client` is polled (a JS call our client must answer, say):
+    what fn returned."""
+    box = []
+    thread = threading.Thread(target=lambda: box.append(fn()), daemon=True)
+    thread.start()
+    assert pump_until(client, lambda: box, timeout), "%r did not return within %.1fs" % (fn, timeout)
+    thread.join()
+    return box[0]
 
 
 def new_client(url, **options):
