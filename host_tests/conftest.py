@@ -5,6 +5,8 @@ ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions
                    .binary_url = ws://127.0.0.1:PORT/deepstream (binary), .url_for(protocol).
                    Restarted if a test stopped it.
                    Tests that kill/pause/restart a server should use ds_server_factory.
+stock_server       session-wide 7.0.2 in the configuration its npm package ships
+                   (DeepstreamServer(default_config=True)): binary only, at /deepstream
 ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
                    extra_config=None) -> a started DeepstreamServer of your own,
                    closed at teardown
@@ -50,6 +52,14 @@ def ds_server(_session_server):
     if not _session_server.running:
         _session_server.start()
     return _session_server
+
+
+@pytest.fixture(scope="session")
+def stock_server():
+    srv = DeepstreamServer(default_config=True)
+    srv.start()
+    yield srv
+    srv.close()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """First contact, end to end: which protocol a URL gets, and what the client says when
 the endpoint speaks the other one (the texts: lib/deepstream/first_contact.py).
 
-@deepstream/server 7.0.2 in the configuration its npm package ships (DeepstreamServer
-(default_config=True): only httpServer's host/port changed) serves the binary protocol at
+@deepstream/server 7.0.2 in the configuration its npm package ships (the stock_server
+fixture: only httpServer's host/port changed) serves the binary protocol at
 /deepstream and no text endpoint. What it does, and what the client must do:
 * a bare host:port URL gets the path /deepstream, which means the binary protocol: it logs in;
 * a text client there (protocol="text") meets silence (the server waits for a binary
@@ -27,7 +27,6 @@ import threading
 
 import pytest
 
-from support.dsserver import DeepstreamServer
 from support.mp import mp_lib, micropython_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,14 +61,6 @@ def run_peer(runtime, driver, url, mode="listen", ms=8000, options=None):
     return lines[:-1], json.loads(lines[-1])
 
 
-@pytest.fixture(scope="module")
-def shipped_server():
-    srv = DeepstreamServer(default_config=True)
-    srv.start()
-    yield srv
-    srv.close()
-
-
 def base(srv):
     return "ws://%s:%d" % (srv.host, srv.port)
 
@@ -77,15 +68,15 @@ def base(srv):
 # ---- the shipped configuration ---------------------------------------------------------------
 
 @pytest.mark.parametrize("runtime,driver", RUNS)
-def test_bare_url_logs_in_to_the_shipped_config(shipped_server, runtime, driver):
-    _, got = run_peer(runtime, driver, base(shipped_server))
+def test_bare_url_logs_in_to_the_shipped_config(stock_server, runtime, driver):
+    _, got = run_peer(runtime, driver, base(stock_server))
     assert got == {"states": OPENED["binary"], "errors": []}, got
 
 
 @pytest.mark.parametrize("runtime,driver", RUNS)
-def test_text_client_on_the_binary_endpoint_is_told_to_use_binary(shipped_server, runtime, driver):
-    _, got = run_peer(runtime, driver, base(shipped_server), options={"protocol": "text"})
-    url = base(shipped_server) + "/deepstream"
+def test_text_client_on_the_binary_endpoint_is_told_to_use_binary(stock_server, runtime, driver):
+    _, got = run_peer(runtime, driver, base(stock_server), options={"protocol": "text"})
+    url = base(stock_server) + "/deepstream"
     assert [e[0] for e in got["errors"]] == ["connectionError", "connectionError",
                                              "MAX_RECONNECTION_ATTEMPTS_REACHED"], got
     text = got["errors"][0][1]
@@ -96,8 +87,8 @@ def test_text_client_on_the_binary_endpoint_is_told_to_use_binary(shipped_server
 
 
 @pytest.mark.parametrize("runtime,driver", RUNS)
-def test_text_path_on_the_shipped_config_is_closed_unanswered(shipped_server, runtime, driver):
-    url = base(shipped_server) + "/deepstream-v3"
+def test_text_path_on_the_shipped_config_is_closed_unanswered(stock_server, runtime, driver):
+    url = base(stock_server) + "/deepstream-v3"
     _, got = run_peer(runtime, driver, url)
     text = got["errors"][0][1]
     assert got["errors"][0][0] == "connectionError", got
@@ -109,11 +100,11 @@ def test_text_path_on_the_shipped_config_is_closed_unanswered(shipped_server, ru
 
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])
-def test_without_a_listener_the_error_is_printed(shipped_server, runtime):
-    printed, got = run_peer(runtime, "poll", base(shipped_server), mode="print", options={"protocol": "text"})
+def test_without_a_listener_the_error_is_printed(stock_server, runtime):
+    printed, got = run_peer(runtime, "poll", base(stock_server), mode="print", options={"protocol": "text"})
     assert len(printed) == 3, printed  # the second connectionError is a repeat, printed with its count
     assert printed[0].startswith("deepstream: connectionError (C): %s/deepstream: no deepstream message"
-                                 % base(shipped_server)), printed
+                                 % base(stock_server)), printed
     assert printed[1].endswith("(seen 2 times)"), printed
     assert printed[2] == "deepstream: MAX_RECONNECTION_ATTEMPTS_REACHED (C): gave up after 1 reconnection attempts"
 
