@@ -85,7 +85,7 @@ _SLOTS = (
     ".adceknNs..o",  # EVENT
     ".adceknN.sowpvV",  # RECORD
     ".adcekNn.o",  # RPC
-    ".a.odcekn",  # PRESENCE: data 4, cid 5, name 8, names 9
+    ".a.odceknN",  # PRESENCE: data 4, cid 5, name 8, names 9
 )
 
 
