@@ -6,6 +6,7 @@ Where the two protocols differ by design, the tests say so: what goes on the wir
 back through a recording proxy, support/wire.py): one (un)subscription per name on text,
 the names of one tick in one message with a correlation id on binary.
 """
+import json
 import os
 import subprocess
 
@@ -50,12 +51,19 @@ def hb_server():
     srv.close()
 
 
-def test_login_and_state(ds_server, py_client, protocol):
-    client, errors = py_client(ds_server.url_for(protocol))
+def test_login_and_state(recorder, py_client, protocol):
+    client, errors = py_client(recorder.url_for(protocol))
     assert client.get_connection_state() == "OPEN"
     assert close(client)  # the socket is closed too
     assert client.get_connection_state() == "CLOSED"
     assert errors == []
+    first = [m for m in recorder.sent(protocol) if m != "C|PO"][:2]
+    if protocol == "binary":  # the client speaks first: CHALLENGE, then (after ACCEPT) AUTH
+        assert [(m["topic"], m["action"]) for m in first] == [(2, 5), (3, 2)], first
+        assert first[0]["fields"]["url"] == recorder.url_for(protocol)
+        assert json.loads(first[1]["fields"]["data"]) == {"username": "py-client"}
+    else:  # the server speaks first (C|A)
+        assert first[0] == 'A|REQ|{"username":"py-client"}', first
 
 
 @pytest.mark.parametrize("value", ["text", "", 42, 3.5, -1, True, False, None,
