@@ -56,10 +56,8 @@ def ds_server(_session_server):
 
 @pytest.fixture(scope="session")
 def stock_server():
-    srv = DeepstreamServer(default_config=True)
-    srv.start()
-    yield srv
-    srv.close()
+    with DeepstreamServer(default_config=True) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from deepstream import UNDEFINED
 from support.dsserver import PATHS, DeepstreamServer
 from support.mp import mp_lib
 from support.pyclient import close, login, pump, pump_during, pump_until
@@ -22,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HEARTBEAT = 300  # ms: the heartbeat server's interval, and its clients'
 USERS = {"dev1": {"password": "secret", "clientData": {"role": "device"}}}
 DEV1 = {"username": "dev1", "password": "secret"}
-_EVENT, _SUBSCRIBE, _UNSUBSCRIBE, _EMIT = 4, 3, 4, 2
+_EVENT, _SUBSCRIBE, _UNSUBSCRIBE = 4, 3, 4
 
 
 def acked(client):
@@ -45,10 +46,8 @@ def recorder(ds_server):
 def hb_server():
     """File auth and a short heartbeat on both endpoints: a binary client that does
     not ping is closed after 2-3 intervals, a text one that does not answer pings too."""
-    srv = DeepstreamServer(auth=USERS, heartbeat_interval=HEARTBEAT)
-    srv.start()
-    yield srv
-    srv.close()
+    with DeepstreamServer(auth=USERS, heartbeat_interval=HEARTBEAT) as srv:
+        yield srv
 
 
 def test_login_and_state(recorder, py_client, protocol):
@@ -66,43 +65,31 @@ def test_login_and_state(recorder, py_client, protocol):
         assert first[0] == 'A|REQ|{"username":"py-client"}', first
 
 
-@pytest.mark.parametrize("value", ["text", "", 42, 3.5, -1, True, False, None,
+@pytest.mark.parametrize("value", ["text", "", 42, 3.5, -1, True, False, None, UNDEFINED,
                                    {"a": [1, 2, {"b": "c"}]}, [1, "x"]])
-def test_js_to_python_and_back(ds_server, js_client, protocol, value, py_client):
+def test_js_to_python_and_back(recorder, js_client, py_client, protocol, value):
+    """UNDEFINED: emit(name) without data (the JS client's emit(name) for None too):
+    a subscriber gets None; on binary the message has no data field, on text U."""
     js = js_client(login={"username": "js"}, protocol=protocol)
-    client, errors = py_client(ds_server.url_for(protocol))
+    client, errors = py_client(recorder.url_for(protocol))
     got = []
     client.event.subscribe("interop/to-py", got.append)
     js.event_subscribe("interop/to-js")
     assert acked(client)
     js.sync()
-    js.event_emit("interop/to-py", value)
+    received = None if value is UNDEFINED else value
+    js.event_emit("interop/to-py", received)
     assert pump_until(client, lambda: got), errors
-    assert got == [value]
+    assert got == [received]
     client.event.emit("interop/to-js", value)
     client.poll(0)
-    assert js.wait_event("interop/to-js") == value
-    assert errors == []
-
-
-def test_emit_without_data_both_ways(recorder, js_client, protocol, py_client):
-    js = js_client(login={"username": "js"}, protocol=protocol)
-    client, errors = py_client(recorder.url_for(protocol))
-    got = []
-    client.event.subscribe("nodata/to-py", got.append)
-    js.event_subscribe("nodata/to-js")
-    assert acked(client)
-    js.sync()
-    js.event_emit("nodata/to-py")
-    assert pump_until(client, lambda: got) and got == [None]
-    client.event.emit("nodata/to-js")
-    client.poll(0)
-    assert js.wait_event("nodata/to-js") is None
-    emits = [m for m in recorder.sent(protocol) if "nodata/to-js" in str(m)]
-    if protocol == "binary":  # no data field at all
-        assert [m["fields"] for m in emits] == [{"action": _EMIT, "name": "nodata/to-js"}], emits
-    else:  # the typed value U (undefined)
-        assert emits == ["E|EVT|nodata/to-js|U"], emits
+    assert js.wait_event("interop/to-js") == received
+    (emit,) = [m for m in recorder.sent(protocol) if "interop/to-js" in str(m)]
+    if protocol == "binary":
+        data = emit["fields"].get("data")
+        assert (data is None) if value is UNDEFINED else (json.loads(data) == value), emit
+    else:
+        assert emit.endswith("|U") == (value is UNDEFINED), emit
     assert errors == []
 
 
