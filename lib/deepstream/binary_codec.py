@@ -23,7 +23,7 @@ but CHALLENGE, AUTH and PING before the login is answered.
 """
 from . import __version__
 from .compat import const, json_loads
-from .message import UNDEFINED, Message, ParseError, check_json
+from .message import RESTORED, UNDEFINED, Message, ParseError, check_json
 from .ws import _fresh_key, mask_in_place
 
 _PARSER = const(1)
@@ -443,6 +443,18 @@ def unseal(buf, start, n):
         i = j + m
 
 
+def restorable(buf, start, end):
+    """Whether the messages in buf[start:end] hold one a reconnect makes again
+    (message.RESTORED: an (un)subscription, a listen, a record read)."""
+    while start < end:
+        stop = message_end(buf, start, end)
+        topic, action = kind(bytes(buf[start:stop]))
+        if topic * 256 + action in RESTORED:
+            return True
+        start = stop
+    return False
+
+
 def count(buf, start, end):
     """How many messages (frames) buf[start:end] holds."""
     n = 0
@@ -462,13 +474,15 @@ def kind(msg):
     return (0, 0) if m is None else (m.topic, m.action)
 
 
-def about(msg, key):
-    """Whether encoded message msg is about key (a name, one of its names, or its id)."""
+def matches(msg, topic, action, key):
+    """Whether encoded message msg is (topic, action) about key (its name, one
+    of its names, or its id; None: any)."""
     try:
         m = _decode(msg, _frame_at(msg, 0)[0], len(msg))
     except (ParseError, IndexError):
         return False
-    return m is not None and (m.name == key or m.cid == key or (m.names is not None and key in m.names))
+    return m.topic == topic and m.action == action and (
+        key is None or m.name == key or m.cid == key or (m.names is not None and key in m.names))
 
 
 # ---- decoding: frames to the model ----------------------------------------------------------

@@ -456,6 +456,7 @@ def check(value):
     typed(value)
 
 
-def about(msg, key):
-    """Whether encoded message msg is about key (its name, or its id)."""
-    return key_of(msg) == key
+def matches(msg, topic, action, key):
+    """Whether encoded message msg is (topic, action) about key (its name or
+    its id; None: any)."""
+    return kind(msg) == (topic, action) and (key is None or key_of(msg) == key)
