@@ -16,8 +16,6 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from deepstream import Client, RpcError
 from support.mp import mp_lib
 from support.pyclient import close, pump_during, pump_until
