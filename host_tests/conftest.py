@@ -5,6 +5,8 @@ ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions
                    .binary_url = ws://127.0.0.1:PORT/deepstream (binary), .url_for(protocol).
                    Restarted if a test stopped it.
                    Tests that kill/pause/restart a server should use ds_server_factory.
+stock_server       session-wide 7.0.2 with the configuration its npm package ships
+                   (DeepstreamServer(default_config=True)): binary only, at .binary_url
 ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
                    extra_config=None) -> a started DeepstreamServer of your own,
                    closed at teardown
@@ -18,6 +20,10 @@ js_client          make(url=None, options=None, login=None, protocol=None) -> Js
                    ds_server.url_for(protocol). options: in 2.3.4's names (jsclient.js maps
                    them). login: dict of auth data (or True for {}) -> logged in, success
                    asserted
+runtime            "cpython" or "micropython" (ids the same): a test that takes it runs
+                   once per runtime of our client; device() follows it
+device             make(url, username="device", **options) -> support.device.Device: our
+                   client on `runtime`, logged in; closed at teardown
 micropython        absolute path of the unix-port binary
 run_micropython    run_micropython(code_or_script, heap="96K", timeout=60, args=()) ->
                    (rc, stdout, stderr), with lib/ on the path (see support/mp.py)
@@ -27,6 +33,7 @@ import os
 
 import pytest
 
+from support.device import RUNTIMES, Device
 from support.dsserver import DeepstreamServer
 from support.jsclient import JsClient
 from support.mp import micropython_path, run_micropython as _run_micropython
@@ -47,6 +54,14 @@ def ds_server(_session_server):
     return _session_server
 
 
+@pytest.fixture(scope="session")
+def stock_server():
+    srv = DeepstreamServer(default_config=True)
+    srv.start()
+    yield srv
+    srv.close()
+
+
 @pytest.fixture
 def ds_server_factory():
     servers = []
@@ -64,6 +79,25 @@ def ds_server_factory():
 @pytest.fixture(params=["text", "binary"], ids=["text", "binary"])
 def protocol(request):
     return request.param
+
+
+@pytest.fixture(params=RUNTIMES, ids=RUNTIMES)
+def runtime(request):
+    return request.param
+
+
+@pytest.fixture
+def device(runtime):
+    devices = []
+
+    def make(url, username="device", **options):
+        dev = Device(runtime, url, username, **options)
+        devices.append(dev)
+        return dev
+
+    yield make
+    for dev in devices:
+        dev.close()
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ Arguments and results are JSON values; a `Callback(name)` argument becomes a
 function that records every call as `recorder.record(name, args)`; any value
 that is not JSON (a listen response, a record, an RPC response...) comes back
 as a `Handle`, on which `handle.call(method_path, *args)` / `handle.get(path)`
-work the same way. Both adapters convert values identically (tuples become
-lists), so step code never knows which runtime runs.
+work the same way (`handle.call("", *args)` calls a handle that is a function,
+e.g. the `done` a merge strategy gets). `UNDEFINED` as an argument is
+deepstream.UNDEFINED (e.g. to erase a record path). Both adapters convert values
+identically (tuples become lists), so step code never knows which runtime runs.
 """
 import atexit
 import json
@@ -53,6 +55,14 @@ class Callback:
 
     def __repr__(self):
         return f"Callback({self.name!r})"
+
+
+class _Undefined:
+    def __repr__(self):
+        return "UNDEFINED"
+
+
+UNDEFINED = _Undefined()  # stands for deepstream.UNDEFINED in arguments
 
 
 class Handle:
@@ -133,6 +143,9 @@ class CPythonAdapter:
             return lambda *args: rec.record(name, [out(a) for a in args])
         if isinstance(v, Handle):
             return v.ref
+        if v is UNDEFINED:
+            from deepstream import UNDEFINED as undefined
+            return undefined
         if isinstance(v, (list, tuple)):
             return [self._in(x) for x in v]
         if isinstance(v, dict):
@@ -141,7 +154,7 @@ class CPythonAdapter:
 
     def _resolve(self, target, path):
         obj = self.client if target is None else target.ref
-        for part in path.split("."):
+        for part in path.split(".") if path else ():  # "": the handle itself (a function)
             obj = getattr(obj, part)
         return obj
 
@@ -339,6 +352,8 @@ class MicroPythonAdapter:
             return {"$cb": v.name}
         if isinstance(v, Handle):
             return {"$h": v.ref}
+        if v is UNDEFINED:
+            return {"$undefined": 1}
         if isinstance(v, (list, tuple)):
             return [self._encode(x) for x in v]
         if isinstance(v, dict):

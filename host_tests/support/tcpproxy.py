@@ -14,6 +14,10 @@
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
+With ``keep_sent=True`` the proxy keeps a copy of what clients send:
+``proxy.sent_payloads()`` -> per connection (in the order they were accepted) the
+websocket payloads the client sent, unmasked (support/wire.py decodes them).
+
 With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
 terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
 Failed TLS handshakes are kept in ``proxy.tls_errors``.
@@ -43,6 +47,7 @@ class _Conn:
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
+        self.sent = bytearray() if proxy.keep_sent else None  # what the client sent (keep_sent)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -113,6 +118,8 @@ class _Conn:
                     continue
                 if self.dead or self.dead_now():
                     continue
+                if s is self.client and self.sent is not None:
+                    self.sent += data
                 self.queues[peers[s]].append((time.monotonic() + p.delay, data))
             self._flush()
 
@@ -147,6 +154,27 @@ class _Conn:
             time.sleep(0.001)
 
 
+def _client_payloads(stream):
+    """The payloads of the (masked) websocket frames a client sent after its upgrade
+    request; control frames (close, ping, pong) and an incomplete last frame left out."""
+    out = []
+    i = stream.find(b"\r\n\r\n") + 4
+    while i > 3 and i + 6 <= len(stream):
+        opcode, n = stream[i] & 0x0F, stream[i + 1] & 0x7F
+        i += 2
+        if n >= 126:
+            size = 2 if n == 126 else 8
+            n = int.from_bytes(stream[i:i + size], "big")
+            i += size
+        mask, start = stream[i:i + 4], i + 4
+        i = start + n
+        if i > len(stream):
+            break
+        if opcode < 8:
+            out.append(bytes(b ^ mask[k % 4] for k, b in enumerate(stream[start:i])))
+    return out
+
+
 def _close(s):
     if s is None:
         return
@@ -161,8 +189,10 @@ def _close(s):
 
 
 class TcpProxy:
-    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0):
+    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, keep_sent=False):
         self.upstream_host = upstream_host
+        self.keep_sent = keep_sent
+        self._kept = []  # the connections' copies of what their clients sent (keep_sent)
         self.upstream_port = upstream_port
         self.tls_context = tls_context
         self.mode = "pass"  # for new connections: pass, reject, hold (black hole)
@@ -206,6 +236,8 @@ class TcpProxy:
             conn = _Conn(self, sock, dead=self.mode == "hold")
             with self._lock:
                 self._conns.append(conn)
+                if conn.sent is not None:
+                    self._kept.append(conn.sent)
             conn.thread.start()
 
     def _forget(self, conn):
@@ -217,6 +249,11 @@ class TcpProxy:
         """Connections currently open (forwarding or black-holed)."""
         with self._lock:
             return list(self._conns)
+
+    def sent_payloads(self):
+        """keep_sent: per connection, the websocket payloads its client sent so far."""
+        with self._lock:
+            return [_client_payloads(bytes(sent)) for sent in self._kept]
 
     # ---- faults --------------------------------------------------------
 
