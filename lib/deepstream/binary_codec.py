@@ -485,6 +485,8 @@ def receive(conn, frame):
                 names = conn.acked_names.pop(chr(m.topic) + m.cid, None)
                 if m.names is None:
                     m.names = names
+            elif m.is_ack and m.names is None and m.name is not None:
+                m.names = (m.name,)  # a (un)listen ack names its pattern
             conn.dispatch(m)
     except MemoryError:
         client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
