@@ -13,6 +13,10 @@ ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
 protocol           "text" or "binary" (ids text/binary): a test that takes it runs once per
                    wire protocol; pass it on, e.g. js_client(protocol=protocol),
                    ds_server.url_for(protocol)
+protocol_server    the server for `protocol`: binary, stock_server (what a new user runs);
+                   text, ds_server (its ws-text endpoint)
+names              names("x", under="e2e") -> "e2e/<this test and parametrisation>/x": names
+                   no other test uses (the servers live for the session)
 js_client          make(url=None, options=None, login=None, protocol=None) -> JsClient (an
                    official JS client in node), closed at teardown. protocol "text": 2.3.4,
                    "binary": 7.0.5; None: from url's path (/deepstream-v3 is text, else
@@ -30,6 +34,7 @@ run_micropython    run_micropython(code_or_script, heap="96K", timeout=60, args=
 """
 
 import os
+import re
 
 import pytest
 
@@ -79,6 +84,17 @@ def ds_server_factory():
 @pytest.fixture(params=["text", "binary"], ids=["text", "binary"])
 def protocol(request):
     return request.param
+
+
+@pytest.fixture
+def protocol_server(protocol, request):
+    return request.getfixturevalue("stock_server" if protocol == "binary" else "ds_server")
+
+
+@pytest.fixture
+def names(request):
+    prefix = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")
+    return lambda suffix, under="e2e": "%s/%s/%s" % (under, prefix, suffix)
 
 
 @pytest.fixture(params=RUNTIMES, ids=RUNTIMES)

@@ -14,13 +14,8 @@ from support.wire import WireTap
 
 
 @pytest.fixture
-def server(protocol, request):
-    return request.getfixturevalue("stock_server" if protocol == "binary" else "ds_server")
-
-
-@pytest.fixture
-def url(server, protocol):
-    return server.url_for(protocol)
+def url(protocol_server, protocol):
+    return protocol_server.url_for(protocol)
 
 
 @pytest.fixture
@@ -30,40 +25,18 @@ def js(js_client, url):
 
 
 @pytest.fixture
-def names(request):
-    """names("x"): a record name of this test and parametrisation only (the servers
-    live for the whole session)."""
-    prefix = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")
-    return lambda suffix: "e2e/%s/%s" % (prefix, suffix)
-
-
-@pytest.fixture
-def tap(server, protocol):
+def tap(protocol_server, protocol):
     """tap.url: the server's endpoint through a proxy; tap.sent(): the record messages
     sent through it (support/wire.py)."""
-    tap = WireTap(server, protocol)
+    tap = WireTap(protocol_server, protocol)
     yield tap
     tap.close()
-
-
-def ready(dev, name):
-    """The record `name`, held by our client and loaded."""
-    rec = dev.call("record.get_record", name)
-    dev.until(lambda: rec.get("is_ready"), name + " ready")
-    return rec
-
-
-def sync(dev):
-    """A round trip of our client's (a head): what it sent before has been answered."""
-    calls = len(dev.calls("sync"))
-    dev.call("record.head", "e2e/sync", dev.cb("sync"))
-    dev.until(lambda: len(dev.calls("sync")) > calls, "a round trip")
 
 
 def test_get_set_path_set_and_erase_both_ways(device, url, js, names):
     name = names("rec")
     dev = device(url)
-    rec = ready(dev, name)
+    rec = dev.ready_record(name)
     rec.call("subscribe", dev.cb("data"))
     js.record_get(name)
     # ours -> JS: a whole set, a path set, an erase
@@ -91,7 +64,7 @@ def test_falsy_path_sets(device, url, protocol, js, names, tap):
     FALSY_PATH_SET); the binary endpoint takes the path set as it is."""
     name = names("zero")
     dev = device(tap.url)
-    rec = ready(dev, name)
+    rec = dev.ready_record(name)
     rec.call("set", "count", 5)
     for path, value in (("count", 0), ("flag", False), ("s", "")):
         rec.call("set", path, value, dev.cb("ack"))
@@ -110,7 +83,7 @@ def test_paths_as_written_and_rewritten_build_our_document(device, url, js, name
     reads `fresh.0.x` as an object key on either endpoint (the next test)."""
     dev = device(tap.url)
     name = names("paths")
-    rec = ready(dev, name)
+    rec = dev.ready_record(name)
     rec.call("set", {"pets": [{"name": "Ruffles"}], "o": {"0": "a"}}, dev.cb("ack"))
     rec.call("set", "pets.0.name", "Max", dev.cb("ack"))  # into the existing list: sent as written
     rec.call("set", "o[0]", "b", dev.cb("ack"))  # a numeric key of an object: as written
@@ -145,7 +118,7 @@ def test_concurrent_edits_by_path_and_whole_converge(device, url, js, names):
     name = names("shared")
     js.record_get(name)
     dev = device(url)
-    rec = ready(dev, name)
+    rec = dev.ready_record(name)
     for i in range(10):
         # both sides write at once, by path and whole, without waiting for each other
         rec.call("set", "py.n", i)
@@ -170,7 +143,7 @@ def test_write_acks_and_set_data(device, url, protocol, js, names, tap):
     CREATEANDUPDATE / CREATEANDPATCH with version -1, with and without a write ack;
     set_data on a held record goes through the record (its version + 1)."""
     dev = device(tap.url)
-    rec = ready(dev, names("held"))
+    rec = dev.ready_record(names("held"))
     rec.call("set", "a.b", 1, dev.cb("ack"))
     rec.call("set", {"whole": [1, 2]}, dev.cb("ack"))
     rec.call("set", "whole", UNDEFINED, dev.cb("ack"))
@@ -200,7 +173,7 @@ def test_snapshot_head_and_has(device, url, js, names, tap):
     there, missing, held = names("there"), names("missing"), names("held")
     assert js.record_set_data(there, {"a": 1}) is None
     dev = device(tap.url)
-    rec = ready(dev, held)
+    rec = dev.ready_record(held)
     rec.call("set", {"h": 1}, dev.cb("ack"))
     dev.until(lambda: dev.calls("ack"), "write ack")
     asked = len(tap.sent())
@@ -229,19 +202,19 @@ def test_delete_and_discard(device, url, js, names):
     dev = device(url)
     mine, theirs, dropped = names("del-mine"), names("del-theirs"), names("discarded")
     js.record_get(mine)
-    rec = ready(dev, mine)
+    rec = dev.ready_record(mine)
     rec.call("on", "delete", dev.cb("deleted mine"))
     rec.call("delete")
     dev.until(lambda: dev.calls("deleted mine"), "our delete event")
     js.wait_for(lambda n: n["kind"] == "record_event" and n["name"] == mine and n["event"] == "delete")
     assert rec.get("is_destroyed") and mine not in dev.call("record.record_names")
-    rec2 = ready(dev, theirs)
+    rec2 = dev.ready_record(theirs)
     js.record_get(theirs)
     rec2.call("on", "delete", dev.cb("deleted theirs"))
     assert js.record_delete(theirs)[0]
     dev.until(lambda: dev.calls("deleted theirs"), "JS's delete")
     assert rec2.get("is_destroyed")
-    rec3 = ready(dev, dropped)
+    rec3 = dev.ready_record(dropped)
     rec3.call("on", "discard", dev.cb("discarded"))
     rec3.call("discard")
     dev.until(lambda: dev.calls("discarded"), "discard event")
@@ -310,5 +283,5 @@ def test_listen_and_providers(device, url, protocol, js, names):
     dev.until(lambda: not rec.get("has_provider"), "no provider")
     assert dev.calls("provider") == [[True], [False]]
     dev.call("record.unlisten", re.escape(ours) + "/.*")
-    sync(dev)  # the listen and unlisten acks have arrived
+    dev.sync()  # the listen and unlisten acks have arrived
     assert dev.errors() == []

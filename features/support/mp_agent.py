@@ -20,10 +20,10 @@ or {"ok":false,"kind":"call"|"pump"|"agent","error":"...","trace":"..."}.
 Before it, any number of callback reports: {"cb":"event:news","args":[...]}.
 
 Values: JSON as is (tuples become lists); {"$cb":name} in arguments becomes a
-function reporting its calls; {"$undefined":1} is deepstream.UNDEFINED; every
-other object (listen response, record, RPC response, ...) is kept in a table and
-sent as {"$h":id,"$t":type name}; {"$h":id} in arguments stands for that object
-again.
+function reporting its calls; {"$lib":"deepstream.UNDEFINED"} is that object of
+the library; every other object (listen response, record, RPC response, ...) is
+kept in a table and sent as {"$h":id,"$t":type name}; {"$h":id} in arguments
+stands for that object again.
 Runs on CPython too (for debugging the agent itself).
 """
 import gc
@@ -114,9 +114,9 @@ def dec(v):
             return make_cb(v["$cb"])
         if len(v) == 1 and "$h" in v:
             return handles[v["$h"]]
-        if len(v) == 1 and "$undefined" in v:
-            from deepstream import UNDEFINED
-            return UNDEFINED
+        if len(v) == 1 and "$lib" in v:
+            module, _, name = v["$lib"].rpartition(".")
+            return getattr(__import__(module, None, None, [name]), name)
         d = {}
         for k in v:
             d[k] = dec(v[k])

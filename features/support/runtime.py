@@ -14,11 +14,13 @@ function that records every call as `recorder.record(name, args)`; any value
 that is not JSON (a listen response, a record, an RPC response...) comes back
 as a `Handle`, on which `handle.call(method_path, *args)` / `handle.get(path)`
 work the same way (`handle.call("", *args)` calls a handle that is a function,
-e.g. the `done` a merge strategy gets). `UNDEFINED` as an argument is
-deepstream.UNDEFINED (e.g. to erase a record path). Both adapters convert values
-identically (tuples become lists), so step code never knows which runtime runs.
+e.g. the `done` a merge strategy gets). `Library("deepstream.record.LOCAL_WINS")`
+as an argument is that object of the library (`UNDEFINED` is
+Library("deepstream.UNDEFINED"), e.g. to erase a record path). Both adapters convert
+values identically (tuples become lists), so step code never knows which runtime runs.
 """
 import atexit
+import importlib
 import json
 import os
 import queue
@@ -57,12 +59,19 @@ class Callback:
         return f"Callback({self.name!r})"
 
 
-class _Undefined:
+class Library:
+    """An argument that stands for an object of the library, by its dotted path."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
     def __repr__(self):
-        return "UNDEFINED"
+        return self.path
 
 
-UNDEFINED = _Undefined()  # stands for deepstream.UNDEFINED in arguments
+UNDEFINED = Library("deepstream.UNDEFINED")
 
 
 class Handle:
@@ -143,9 +152,9 @@ class CPythonAdapter:
             return lambda *args: rec.record(name, [out(a) for a in args])
         if isinstance(v, Handle):
             return v.ref
-        if v is UNDEFINED:
-            from deepstream import UNDEFINED as undefined
-            return undefined
+        if isinstance(v, Library):
+            module, _, name = v.path.rpartition(".")
+            return getattr(importlib.import_module(module), name)
         if isinstance(v, (list, tuple)):
             return [self._in(x) for x in v]
         if isinstance(v, dict):
@@ -352,8 +361,8 @@ class MicroPythonAdapter:
             return {"$cb": v.name}
         if isinstance(v, Handle):
             return {"$h": v.ref}
-        if v is UNDEFINED:
-            return {"$undefined": 1}
+        if isinstance(v, Library):
+            return {"$lib": v.path}
         if isinstance(v, (list, tuple)):
             return [self._encode(x) for x in v]
         if isinstance(v, dict):

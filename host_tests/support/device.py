@@ -5,10 +5,12 @@ code drives both.
 
     dev = Device("micropython", url, "dev-1", heartbeat_interval=1000)   # logged in
     rec = dev.call("record.get_record", "r/1")       # a Handle: rec.call(...), rec.get(...)
-    dev.until(lambda: rec.get("is_ready"), "r/1 ready")
+    dev.until(lambda: rec.get("is_ready"), "r/1 ready")   # (or: rec = dev.ready_record("r/1"))
     rec.call("set", "a", 1, dev.cb("ack"))            # the callback's calls are recorded
+    rec.call("set", "a", UNDEFINED)                   # deepstream.UNDEFINED there
     dev.until(lambda: dev.calls("ack"))               # -> [[None]]: one list of args per call
     dev.errors()                                      # [(event, message, topic)]
+    dev.sync()                                        # a round trip through the server
     dev.close()
 
 until() lets the client run (client.poll) between checks of its condition and fails
@@ -20,7 +22,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "features", "support"))
-from runtime import UNDEFINED, Callback, Recorder, make_adapter  # noqa: E402,F401 (UNDEFINED for tests)
+from runtime import UNDEFINED, CallError, Callback, Library, Recorder, make_adapter  # noqa: E402,F401 (for tests)
 
 RUNTIMES = ("cpython", "micropython")
 HEAP = "160K"  # MicroPython heap (see the note below)
@@ -57,7 +59,7 @@ class Device:
         return self.recorder.calls(name)
 
     def errors(self):
-        return [tuple(args) for args in self.calls("error")]
+        return [(event, message, topic) for message, event, topic in self.calls("error")]
 
     def run(self, ms):
         """Let the client run for `ms` milliseconds."""
@@ -70,6 +72,18 @@ class Device:
             assert time.monotonic() < deadline, "%s: no %s within %.1f s; errors %r" % (
                 self.runtime, what, timeout, self.errors())
             self.adapter.wait(20)
+
+    def ready_record(self, name):
+        """The record `name`, got (a Handle) and loaded."""
+        rec = self.call("record.get_record", name)
+        self.until(lambda: rec.get("is_ready"), name + " ready")
+        return rec
+
+    def sync(self):
+        """A round trip (a record head): what the client sent before is answered."""
+        calls = len(self.calls("sync"))
+        self.call("record.head", "device/sync", self.cb("sync"))
+        self.until(lambda: len(self.calls("sync")) > calls, "round trip")
 
     def close(self):
         self.adapter.shutdown()

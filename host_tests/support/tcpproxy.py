@@ -14,9 +14,12 @@
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
-With ``keep_sent=True`` the proxy keeps a copy of what clients send:
-``proxy.sent_payloads()`` -> per connection (in the order they were accepted) the
-websocket payloads the client sent, unmasked (support/wire.py decodes them).
+With ``keep_sent=True`` the proxy reads what clients send as websocket frames (and
+forwards only whole frames):
+    proxy.sent_payloads()   # per connection (in the order they were accepted) the
+                            # payloads its client sent, unmasked (support/wire.py reads them)
+    proxy.drop_next(pred)   # the next client frame whose payload pred() accepts is not
+                            # forwarded (a lost message); proxy.dropped lists such payloads
 
 With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
 terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
@@ -47,7 +50,9 @@ class _Conn:
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
-        self.sent = bytearray() if proxy.keep_sent else None  # what the client sent (keep_sent)
+        self.sent = [] if proxy.keep_sent else None  # payloads the client sent (keep_sent)
+        self._unframed = bytearray()  # keep_sent: client bytes not forwarded yet (part of a frame)
+        self._upgraded = False
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -119,9 +124,41 @@ class _Conn:
                 if self.dead or self.dead_now():
                     continue
                 if s is self.client and self.sent is not None:
-                    self.sent += data
+                    data = self._frames_from_client(data)
+                    if not data:
+                        continue
                 self.queues[peers[s]].append((time.monotonic() + p.delay, data))
             self._flush()
+
+    def _frames_from_client(self, data):
+        """keep_sent: the client's bytes cut into websocket frames; each payload is kept,
+        whole frames go upstream (except one drop_next() picked). Returns those bytes."""
+        buf = self._unframed
+        buf += data
+        i = 0
+        if not self._upgraded:  # the upgrade request goes on as it is
+            i = buf.find(b"\r\n\r\n") + 4
+            if i < 4:
+                return b""
+            self._upgraded = True
+        out = bytearray(buf[:i])
+        while True:
+            frame = _frame_at(buf, i)
+            if frame is None:
+                break
+            end, opcode, payload = frame
+            drop = self.proxy._drop
+            if opcode < 8:  # not close, ping, pong
+                self.sent.append(payload)
+                if drop is not None and drop(payload):
+                    self.proxy._drop = None
+                    self.proxy.dropped.append(payload)
+                    i = end
+                    continue
+            out += buf[i:end]
+            i = end
+        del buf[:i]
+        return bytes(out)
 
     def dead_now(self):
         if self.dead:
@@ -154,25 +191,24 @@ class _Conn:
             time.sleep(0.001)
 
 
-def _client_payloads(stream):
-    """The payloads of the (masked) websocket frames a client sent after its upgrade
-    request; control frames (close, ping, pong) and an incomplete last frame left out."""
-    out = []
-    i = stream.find(b"\r\n\r\n") + 4
-    while i > 3 and i + 6 <= len(stream):
-        opcode, n = stream[i] & 0x0F, stream[i + 1] & 0x7F
-        i += 2
-        if n >= 126:
-            size = 2 if n == 126 else 8
-            n = int.from_bytes(stream[i:i + size], "big")
-            i += size
-        mask, start = stream[i:i + 4], i + 4
-        i = start + n
-        if i > len(stream):
-            break
-        if opcode < 8:
-            out.append(bytes(b ^ mask[k % 4] for k, b in enumerate(stream[start:i])))
-    return out
+def _frame_at(buf, i):
+    """The (masked) client frame at buf[i]: (index after it, opcode, unmasked payload),
+    or None while it is incomplete."""
+    if i + 2 > len(buf):
+        return None
+    opcode, n = buf[i] & 0x0F, buf[i + 1] & 0x7F
+    i += 2
+    if n >= 126:
+        size = 2 if n == 126 else 8
+        if i + size > len(buf):
+            return None
+        n = int.from_bytes(buf[i:i + size], "big")
+        i += size
+    start = i + 4
+    if start + n > len(buf):
+        return None
+    mask = buf[i:start]
+    return start + n, opcode, bytes(b ^ mask[k % 4] for k, b in enumerate(buf[start:start + n]))
 
 
 def _close(s):
@@ -192,7 +228,9 @@ class TcpProxy:
     def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, keep_sent=False):
         self.upstream_host = upstream_host
         self.keep_sent = keep_sent
-        self._kept = []  # the connections' copies of what their clients sent (keep_sent)
+        self._kept = []  # each connection's payloads from its client (keep_sent)
+        self._drop = None  # drop_next's predicate, until a frame matched it
+        self.dropped = []
         self.upstream_port = upstream_port
         self.tls_context = tls_context
         self.mode = "pass"  # for new connections: pass, reject, hold (black hole)
@@ -253,7 +291,12 @@ class TcpProxy:
     def sent_payloads(self):
         """keep_sent: per connection, the websocket payloads its client sent so far."""
         with self._lock:
-            return [_client_payloads(bytes(sent)) for sent in self._kept]
+            return [list(sent) for sent in self._kept]
+
+    def drop_next(self, predicate):
+        """keep_sent: do not forward the next client frame whose payload predicate() accepts."""
+        assert self.keep_sent, "drop_next needs keep_sent=True"
+        self._drop = predicate
 
     # ---- faults --------------------------------------------------------
 
