@@ -114,6 +114,23 @@ def test_the_reference_clients_verbatim_path_creates_an_object(js_client, url, n
     assert other.record_snapshot(name) == (None, {"fresh": {"0": {"x": 1}}})
 
 
+def test_the_reference_clients_falsy_path_set(js_client, url, protocol, names):
+    """Why the codecs' FALSY_PATH_SET differ: a path set of 0 as the reference clients
+    send it, as written. 7.0.2's text endpoint refuses it (INVALID_MESSAGE_DATA; 2.3.4's
+    write is never acknowledged), its binary endpoint takes it (7.0.5)."""
+    name = names("falsy")
+    js = js_client(url, login=True)
+    js.record_get(name)
+    other = js_client(url, login=True)
+    if protocol == "text":
+        js.record_set(name, 0, path="n")
+        assert js.wait_error("INVALID_MESSAGE_DATA")["message"] == "0"
+        assert other.record_snapshot(name) == (None, {})
+    else:
+        assert js.record_set(name, 0, path="n", ack=True) is None
+        assert other.record_snapshot(name) == (None, {"n": 0})
+
+
 def test_concurrent_edits_by_path_and_whole_converge(device, url, js, names):
     name = names("shared")
     js.record_get(name)
