@@ -15,6 +15,10 @@ protocol           "text" or "binary" (ids text/binary): a test that takes it ru
                    ds_server.url_for(protocol)
 protocol_server    the server for `protocol`: binary, stock_server (what a new user runs);
                    text, ds_server (its ws-text endpoint)
+protocol_url       protocol_server's endpoint of `protocol`
+js                 the JS client of `protocol` on protocol_url, logged in as "js"
+tap                support.wire.WireTap: protocol_url through a proxy that keeps what
+                   clients send (.url, .sent(), .proxy)
 names              names("x", under="e2e") -> "e2e/<this test and parametrisation>/x": names
                    no other test uses (the servers live for the session)
 js_client          make(url=None, options=None, login=None, protocol=None) -> JsClient (an
@@ -42,6 +46,7 @@ from support.device import RUNTIMES, Device
 from support.dsserver import DeepstreamServer
 from support.jsclient import JsClient
 from support.mp import micropython_path, run_micropython as _run_micropython
+from support.wire import WireTap
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +94,23 @@ def protocol(request):
 @pytest.fixture
 def protocol_server(protocol, request):
     return request.getfixturevalue("stock_server" if protocol == "binary" else "ds_server")
+
+
+@pytest.fixture
+def protocol_url(protocol_server, protocol):
+    return protocol_server.url_for(protocol)
+
+
+@pytest.fixture
+def js(js_client, protocol_url):
+    return js_client(protocol_url, login={"username": "js"})
+
+
+@pytest.fixture
+def tap(protocol_server, protocol):
+    tap = WireTap(protocol_server, protocol)
+    yield tap
+    tap.close()
 
 
 @pytest.fixture

@@ -7,35 +7,12 @@ ws-text endpoint. What goes on the wire is read through a TcpProxy where it matt
 """
 import re
 
-import pytest
-
 from support.device import UNDEFINED
-from support.wire import WireTap
 
 
-@pytest.fixture
-def url(protocol_server, protocol):
-    return protocol_server.url_for(protocol)
-
-
-@pytest.fixture
-def js(js_client, url):
-    """The JS client of the protocol, logged in."""
-    return js_client(url, login={"username": "js"})
-
-
-@pytest.fixture
-def tap(protocol_server, protocol):
-    """tap.url: the server's endpoint through a proxy; tap.sent(): the record messages
-    sent through it (support/wire.py)."""
-    tap = WireTap(protocol_server, protocol)
-    yield tap
-    tap.close()
-
-
-def test_get_set_path_set_and_erase_both_ways(device, url, js, names):
+def test_get_set_path_set_and_erase_both_ways(device, protocol_url, js, names):
     name = names("rec")
-    dev = device(url)
+    dev = device(protocol_url)
     rec = dev.ready_record(name)
     rec.call("subscribe", dev.cb("data"))
     js.record_get(name)
@@ -58,7 +35,7 @@ def test_get_set_path_set_and_erase_both_ways(device, url, js, names):
     assert dev.errors() == [] and js.errors == []
 
 
-def test_falsy_path_sets(device, url, protocol, js, names, tap):
+def test_falsy_path_sets(device, protocol_url, protocol, js, names, tap):
     """0, false and "" set by path. 7.0.2's text endpoint refuses them as a path set
     (INVALID_MESSAGE_DATA), so on text they go out as a whole update (the codec's
     FALSY_PATH_SET); the binary endpoint takes the path set as it is."""
@@ -78,7 +55,7 @@ def test_falsy_path_sets(device, url, protocol, js, names, tap):
         assert writes == [("PATCH", "count"), ("UPDATE", None), ("UPDATE", None), ("UPDATE", None)]
 
 
-def test_paths_as_written_and_rewritten_build_our_document(device, url, js, names, tap):
+def test_paths_as_written_and_rewritten_build_our_document(device, protocol_url, js, names, tap):
     """A path that creates a list goes out in bracket form on both protocols: 7.0.2
     reads `fresh.0.x` as an object key on either endpoint (the next test)."""
     dev = device(tap.url)
@@ -100,28 +77,28 @@ def test_paths_as_written_and_rewritten_build_our_document(device, url, js, name
     assert js.record_snapshot(names("paths-cu")) == (None, {"l": ["x"]})
 
 
-def test_the_reference_clients_verbatim_path_creates_an_object(js_client, url, names):
+def test_the_reference_clients_verbatim_path_creates_an_object(js_client, protocol_url, names):
     """Why we rewrite a path that creates a list: sent as written (2.3.4 and 7.0.5 do),
     the server builds an object, on both endpoints; 2.3.4 itself builds a list (its
     copy then differs from the server's), 7.0.5 an object as the server does."""
     name = names("verbatim")
-    js = js_client(url, login=True)
+    js = js_client(protocol_url, login=True)
     js.record_get(name)
     assert js.record_set(name, 1, path="fresh.0.x", ack=True) is None
     mine = {"fresh": [{"x": 1}]} if js.protocol == "text" else {"fresh": {"0": {"x": 1}}}
     assert js.record_data(name) == mine
-    other = js_client(url, login=True)
+    other = js_client(protocol_url, login=True)
     assert other.record_snapshot(name) == (None, {"fresh": {"0": {"x": 1}}})
 
 
-def test_the_reference_clients_falsy_path_set(js_client, url, protocol, names):
+def test_the_reference_clients_falsy_path_set(js_client, protocol_url, protocol, names):
     """Why the codecs' FALSY_PATH_SET differ: a path set of 0 as the reference clients
     send it, as written. 7.0.2's text endpoint refuses it (INVALID_MESSAGE_DATA; 2.3.4's
     write is never acknowledged), its binary endpoint takes it (7.0.5)."""
     name = names("falsy")
-    js = js_client(url, login=True)
+    js = js_client(protocol_url, login=True)
     js.record_get(name)
-    other = js_client(url, login=True)
+    other = js_client(protocol_url, login=True)
     if protocol == "text":
         js.record_set(name, 0, path="n")
         assert js.wait_error("INVALID_MESSAGE_DATA")["message"] == "0"
@@ -131,10 +108,10 @@ def test_the_reference_clients_falsy_path_set(js_client, url, protocol, names):
         assert other.record_snapshot(name) == (None, {"n": 0})
 
 
-def test_concurrent_edits_by_path_and_whole_converge(device, url, js, names):
+def test_concurrent_edits_by_path_and_whole_converge(device, protocol_url, js, names):
     name = names("shared")
     js.record_get(name)
-    dev = device(url)
+    dev = device(protocol_url)
     rec = dev.ready_record(name)
     for i in range(10):
         # both sides write at once, by path and whole, without waiting for each other
@@ -155,7 +132,7 @@ def test_concurrent_edits_by_path_and_whole_converge(device, url, js, names):
     assert [e for e in dev.errors() if e[0] != "VERSION_EXISTS"] == []
 
 
-def test_write_acks_and_set_data(device, url, protocol, js, names, tap):
+def test_write_acks_and_set_data(device, protocol_url, protocol, js, names, tap):
     """Write acks of every kind of write; set_data without holding the record:
     CREATEANDUPDATE / CREATEANDPATCH with version -1, with and without a write ack;
     set_data on a held record goes through the record (its version + 1)."""
@@ -184,7 +161,7 @@ def test_write_acks_and_set_data(device, url, protocol, js, names, tap):
     assert js.record_snapshot(names("held")) == (None, {"c": 3})
 
 
-def test_snapshot_head_and_has(device, url, js, names, tap):
+def test_snapshot_head_and_has(device, protocol_url, js, names, tap):
     """For a record on the server, a missing one, and one we hold (answered at
     once, nothing sent)."""
     there, missing, held = names("there"), names("missing"), names("held")
@@ -213,10 +190,10 @@ def test_snapshot_head_and_has(device, url, js, names, tap):
     assert dev.errors() == []
 
 
-def test_delete_and_discard(device, url, js, names):
+def test_delete_and_discard(device, protocol_url, js, names):
     """Each side sees the other's delete; the deleter gets its own delete event.
     A discarded record hears nothing more."""
-    dev = device(url)
+    dev = device(protocol_url)
     mine, theirs, dropped = names("del-mine"), names("del-theirs"), names("discarded")
     js.record_get(mine)
     rec = dev.ready_record(mine)
@@ -240,10 +217,10 @@ def test_delete_and_discard(device, url, js, names):
     assert rec3.get("is_destroyed") and dev.errors() == []
 
 
-def test_lists(device, url, js, names):
+def test_lists(device, protocol_url, js, names):
     name = names("list")
     js.record_get(name)
-    dev = device(url)
+    dev = device(protocol_url)
     lst = dev.call("record.get_list", name)
     dev.until(lambda: lst.get("is_ready"), "list ready")
     for event in ("entry-added", "entry-removed", "entry-moved"):
@@ -269,10 +246,10 @@ def test_lists(device, url, js, names):
     assert dev.errors() == []
 
 
-def test_listen_and_providers(device, url, protocol, js, names):
+def test_listen_and_providers(device, protocol_url, protocol, js, names):
     """Our listener: matches found and removed, accepted or rejected. Theirs: our
     record learns whether it has a provider (has_provider, "hasProviderChanged")."""
-    dev = device(url)
+    dev = device(protocol_url)
     ours = names("ours")
     dev.call("record.listen", re.escape(ours) + "/.*", dev.cb("match"))
     js.record_get(ours + "/1")

@@ -25,11 +25,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "feature
 from runtime import UNDEFINED, CallError, Callback, Library, Recorder, make_adapter  # noqa: E402,F401 (for tests)
 
 RUNTIMES = ("cpython", "micropython")
-# MicroPython's heap (64-bit unix port, library as .mpy, the agent resident): 128K runs
-# every record test here (measured 2026-12); at 112K (the behave runs') loading the
+# MicroPython's heap (64-bit unix port, library as .mpy, the agent resident): 160K runs
+# every record test here (3 of 3 runs, 2026-12); 128K passes most runs but the agent now
+# and then finds no block of a few hundred bytes; at 112K (the behave runs') loading the
 # record modules after the agent fails since the seam grew the client (the lead's open
 # item on the resident heap)
-HEAP = "128K"
+HEAP = "160K"
 
 
 class Device:
