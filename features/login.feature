@@ -121,3 +121,19 @@ Feature: Login
     When the server sends the message A|A+
     Then the client throws a "UNSOLICITED_MESSAGE" error with message "A|A"
     And the clients connection state is "OPEN"
+
+  Scenario: A refused re-login raises reauthenticationFailure, not only the login callback
+    The client logs in again by itself after a reconnect; when the server refuses
+    the credentials it kept, the application hears it as an error event too
+    (the name the JS client 7 uses). A refused login on the first link is the
+    callback's alone (scenario "Login failed").
+    When the client logs in with username "XXX" and password "YYY"
+    And the server sends the message A|A+
+    And the connection to the server is lost
+    And the connection to the server is reestablished
+    And the server sends the message C|A+
+    Then the last message the server recieved is A|REQ|{"username":"XXX","password":"YYY"}+
+    When the server sends the message A|E|INVALID_AUTH_DATA|Spassword expired+
+    Then the client throws a "reauthenticationFailure" error with message "password expired"
+    And the last login failed with error message "password expired"
+    And the clients connection state is "AWAITING_AUTHENTICATION"

@@ -22,23 +22,23 @@ CONNECTED = """
     And the client logs in with username "XXX" and password "YYY"
     And the server sends the message A|A+
 """
-UNPROVIDED = "When the server sends the message P|REQ|unSupported|<UID>|Sabc+"
-LOOKED_AT = ('Then the client throws a "UNSOLICITED_MESSAGE" error with message '
-             '"request for RPC \'unSupported\', which this client does not provide: rejected"')
+# a listen match for a pattern nobody listens to: an UNSOLICITED_MESSAGE error each time
+STRAY = "When the server sends the message E|SP|unSupported|unSupported/1+"
+LOOKED_AT = 'Then the client throws a "UNSOLICITED_MESSAGE" error with message "unSupported"'
 
 FEATURE = f"""Feature: error bookkeeping
 
   Scenario: unseen
-{CONNECTED}    {UNPROVIDED}
+{CONNECTED}    {STRAY}
 
   Scenario: looked at
-{CONNECTED}    {UNPROVIDED}
+{CONNECTED}    {STRAY}
     {LOOKED_AT}
 
   Scenario: raised after the last look
-{CONNECTED}    {UNPROVIDED}
+{CONNECTED}    {STRAY}
     {LOOKED_AT}
-    When the server sends the message P|REQ|unSupported|<UID>|Sdef+
+    When the server sends the message E|SP|unSupported|unSupported/2+
 """
 
 

@@ -16,6 +16,8 @@ TARGET
   presence the same with presence subscriptions and a query
            (messages of topics a target does not use are turned into
            topic Z: see UNUSED)
+  binary   binary-protocol frames, documented, built at random and mutated,
+           fed to a client logged in over binary (tools/fuzz_mp_bin.py)
 
 Checks for every input: nothing but WebSocketError (ws) escapes, nothing at
 all escapes the client (problems become error events), error events carry
@@ -270,6 +272,9 @@ def main(argv):
     if target == "ws":
         from fuzz_mp_ws import run_ws  # a module of its own: less heap for the core targets
         return run_ws(seed, count)
+    if target == "binary":
+        from fuzz_mp_bin import run_binary
+        return run_binary(seed, count)
     return run_core(target, seed, count)
 
 

@@ -87,6 +87,14 @@ def client_throws_only(context, event):
     assert not other, f"expected only {event} errors, got {describe_errors(new)}"
 
 
+@step(r"^the client throws no errors$")
+def client_throws_no_errors(context):
+    """No error event since the last check (the scenario's end checks the same;
+    this says where)."""
+    new = unseen_errors(context)
+    assert not new, f"expected no errors, got {describe_errors(new)}"
+
+
 @step(r'^the last error was on topic "(\w*)"$')
 def last_error_topic(context, topic):
     errs = errors(context)

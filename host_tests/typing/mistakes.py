@@ -13,6 +13,7 @@ Client("localhost:6020", max_queued_messages=200)  # E: call-arg
 Client(6020)  # E: arg-type
 client = Client("localhost:6020")
 client.login("device-1")  # E: arg-type
+client.login(lambda: "token")  # E: arg-type return-value
 client.poll("100")  # E: arg-type
 client.flush(timeout=100)  # E: call-arg
 client.on("error", lambda message: print(message))  # E: misc arg-type

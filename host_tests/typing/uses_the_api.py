@@ -42,6 +42,14 @@ client.on("error", on_error).on("connectionStateChanged", on_state)
 client.on(errors.MESSAGE_DENIED, lambda topic, message: print(topic, message))
 client.off("error", on_error).off("connectionStateChanged").off()
 client.login({"username": "device-1"}, on_login).login()
+
+
+def fresh_token() -> Optional[dict[str, str]]:  # called before every login; None: not now
+    return {"token": "abc"}
+
+
+client.login(fresh_token, on_login)
+client.on(errors.REAUTHENTICATION_FAILURE, lambda topic, message: print(topic, message))
 state: ConnectionState = client.get_connection_state()
 last: Optional[tuple[str, str, str]] = client.last_error
 timeout: Any = client.options["subscription_timeout"]

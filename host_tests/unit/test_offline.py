@@ -211,3 +211,79 @@ def test_queued_sees_the_frame_buffer_and_the_ring_whole_messages_only():
     assert conn.queued(*emit, None) == 14
     assert conn.queued(*emit, "none") == 0
     assert conn.queued(4, 3, None) == 0  # no subscription waits
+
+
+class _NoRoom:
+    """Stands in for deepstream.offline in sys.modules: importing anything from it
+    fails as MicroPython's import did at 112K (issue 21: the interned-name table
+    had to grow by a 7 KB block the scattered heap no longer had)."""
+
+    def __getattr__(self, name):
+        raise MemoryError("memory allocation failed (simulated)")
+
+
+def _without_room_for_offline(test):
+    def run():
+        import sys
+        before = sys.modules.get("deepstream.offline")
+        sys.modules["deepstream.offline"] = _NoRoom()
+        try:
+            test()
+        finally:
+            if before is None:
+                sys.modules.pop("deepstream.offline", None)
+            else:
+                sys.modules["deepstream.offline"] = before
+    return run
+
+
+def test_login_answer_loads_no_outage_code_when_only_a_path_set_waited():
+    # issue 21: the published "Record Connectivity" sequence; the frame that waited
+    # holds no (un)subscription, so the login answer restores without offline.py
+    link = online()
+    rec = link.client.record.get_record("connectionRecord")
+    link.receive("R|A|S|connectionRecord+")
+    link.receive('R|R|connectionRecord|100|{"pets":[{"name":"Ruffles"}]}+')
+    link.client.record.listen("recordPrefix/.*", lambda name, found, response: None)
+    link.receive("R|A|L|recordPrefix/.*+")
+    link.sent()
+    link.drop()
+    rec.set("pets.0.name", "Max")
+
+    @_without_room_for_offline
+    def relogin():
+        reconnect(link)
+    relogin()
+    assert link.client.get_connection_state() == "OPEN"
+    assert link.sent()[1:] == ["R|P|connectionRecord|101|pets.0.name|SMax+R|CR|connectionRecord+"
+                               "R|L|recordPrefix/.*+"]
+    assert link.errors == []
+
+
+def test_out_of_memory_restoring_after_a_login_leaves_the_link_and_restores_on_the_next():
+    # issue 21: the MemoryError used to end as "out of memory handling a message",
+    # the client OPEN without the subscriptions made before the outage
+    link = online()
+    link.client.event.subscribe("a", lambda data: None)
+    link.receive("E|A|S|a+")
+    link.sent()
+    link.drop()
+    link.client.event.subscribe("b", lambda data: None)  # queued: restore must drop this copy
+    states = []
+    link.client.on("connectionStateChanged", states.append)
+
+    @_without_room_for_offline
+    def relogin():
+        reconnect(link)
+    relogin()
+    assert link.errors == [("connectionError", "out of memory restoring the subscriptions after the login", "C")]
+    assert states == ["AWAITING_CONNECTION", "AWAITING_AUTHENTICATION", "AUTHENTICATING", "OPEN", "ERROR",
+                      "RECONNECTING"]
+    assert link.sent()[1:] == []
+    link.advance(3999)  # one reconnect interval (4000 ms, no jitter)
+    assert link.conn.take_open_request() is None
+    link.advance(1)
+    link.open()
+    link.receive("A|A+")
+    assert link.sent()[1:] == ["E|S|a+E|S|b+"]
+    assert link.client.get_connection_state() == "OPEN"

@@ -1,6 +1,7 @@
 """Presence: queries (everyone / some users), subscriptions, bulk ids, bad input."""
 import json
 
+from binary_helpers import open_binary_link
 from deepstream.testing import open_link
 
 
@@ -14,6 +15,15 @@ def test_query_everyone():
     link.client.presence.get_all(got.append)
     link.receive("U|Q+")  # nobody (7.0.2 leaves the asker out)
     assert got[1] == []
+
+
+def test_query_everyone_over_binary():
+    link = open_binary_link()
+    got = []
+    link.client.presence.get_all(got.append)
+    assert link.sent() == [bytes.fromhex("0610071a020802")]  # QUERY_ALL
+    link.receive("0b10071a0708034a03626f62")  # QUERY_ALL_RESPONSE, names (field 9) ["bob"]
+    assert got == [["bob"]] and link.errors == []
 
 
 def test_query_users():

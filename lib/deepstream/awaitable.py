@@ -86,8 +86,8 @@ class Waiter:
 
 async def login_async(client, auth=None):
     """Log in; returns the server's login data, raises LoginError."""
-    if auth is not None and not isinstance(auth, dict):
-        raise TypeError("auth must be a dict")
+    if auth is not None and not isinstance(auth, dict) and not callable(auth):
+        raise TypeError("auth must be a dict or a function returning one")
     w = Waiter()
 
     def done(success, data):

@@ -23,7 +23,7 @@ but CHALLENGE, AUTH and PING before the login is answered.
 """
 from . import __version__
 from .compat import const, json_loads
-from .message import UNDEFINED, Message, ParseError, check_json
+from .message import RESTORED, UNDEFINED, Message, ParseError, check_json
 from .ws import _fresh_key, mask_in_place
 
 _PARSER = const(1)
@@ -85,7 +85,7 @@ _SLOTS = (
     ".adceknNs..o",  # EVENT
     ".adceknN.sowpvV",  # RECORD
     ".adcekNn.o",  # RPC
-    ".a.odcekn",  # PRESENCE: data 4, cid 5, name 8, names 9
+    ".a.odceknN",  # PRESENCE: data 4, cid 5, name 8, names 9
 )
 
 
@@ -133,7 +133,8 @@ def _varint(buf, i, end):
     """The varint at buf[i:end]: (value, index after it). A ten-byte varint
     is a negative int32: its low 31 bits are read inverted, so that -1 and
     other small negatives need no long int on a 32-bit board (the
-    value is -1 - inverted)."""
+    value is -1 - inverted). Bits 28 and up are added last, once the
+    length is known: a ten-byte varint's would make a long int there."""
     value = 0
     shift = 0
     start = i
@@ -142,21 +143,23 @@ def _varint(buf, i, end):
             raise ParseError("truncated varint")
         b = buf[i]
         i += 1
-        if shift < 31:
+        if shift < 28:
             value |= (b & 0x7F) << shift
         if b < 0x80:
             break
         shift += 7
         if shift > 63:
             raise ParseError("varint longer than 10 bytes")
-    if i - start < 10:
+    if i - start < 5:
         return value, i
+    if i - start < 10:
+        return value | ((buf[start + 4] & 0x7F) << 28), i
     inverted = 0
     shift = 0
-    for k in range(start, start + 5):  # the low 35 bits, of which 31 count
+    for k in range(start, start + 4):  # the low 28 bits, then bits 28-30
         inverted |= (~buf[k] & 0x7F) << shift
         shift += 7
-    return -1 - (inverted & 0x7FFFFFFF), i
+    return -1 - (inverted | ((~buf[start + 4] & 0x07) << 28)), i
 
 
 # ---- encoding: the model to bytes ----------------------------------------------------
@@ -356,7 +359,7 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
            write_ack=False, sub=None):
     """Any message of the model, as bytes (one frame)."""
     fields = _FIELDS[topic]
-    parts = []  # (field number, bytes or int), in field order
+    parts = []  # (field number, bytes, int or a list of bytes), in field order
     if data is not UNDEFINED:
         parts.append((fields[0], check_json(data).encode()))
     if cid is not None:
@@ -367,9 +370,8 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         name = None
     if name is not None:
         parts.append((fields[2], name.encode()))
-    if names is not None:
-        for n in names:
-            parts.append((fields[3], n.encode()))
+    if names is not None:  # one part: MicroPython's sort() would not keep the names in order
+        parts.append((fields[3], [n.encode() for n in names]))
     if sub is not None:
         parts.append((fields[4], sub.encode()))
     if write_ack:
@@ -386,12 +388,13 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
             tmp = bytearray(11)
             tmp[0] = number << 3
             body += tmp[:_put_int32(tmp, 1, value)]
-        else:
-            tmp = bytearray(1 + _vlen(len(value)))
+            continue
+        for item in value if isinstance(value, list) else (value,):
+            tmp = bytearray(1 + _vlen(len(item)))
             tmp[0] = (number << 3) | 2
-            _put_varint(tmp, 1, len(value))
+            _put_varint(tmp, 1, len(item))
             body += tmp
-            body += value
+            body += item
     buf = bytearray(_size(_payload(len(body))))
     i = _header(buf, 0, topic, len(body))
     buf[i:] = body
@@ -443,6 +446,18 @@ def unseal(buf, start, n):
         i = j + m
 
 
+def restorable(buf, start, end):
+    """Whether the messages in buf[start:end] hold one a reconnect makes again
+    (message.RESTORED: an (un)subscription, a listen, a record read)."""
+    while start < end:
+        stop = message_end(buf, start, end)
+        topic, action = kind(bytes(buf[start:stop]))
+        if topic * 256 + action in RESTORED:
+            return True
+        start = stop
+    return False
+
+
 def count(buf, start, end):
     """How many messages (frames) buf[start:end] holds."""
     n = 0
@@ -462,13 +477,15 @@ def kind(msg):
     return (0, 0) if m is None else (m.topic, m.action)
 
 
-def about(msg, key):
-    """Whether encoded message msg is about key (a name, one of its names, or its id)."""
+def matches(msg, topic, action, key):
+    """Whether encoded message msg is (topic, action) about key (its name, one
+    of its names, or its id; None: any)."""
     try:
         m = _decode(msg, _frame_at(msg, 0)[0], len(msg))
     except (ParseError, IndexError):
         return False
-    return m is not None and (m.name == key or m.cid == key or (m.names is not None and key in m.names))
+    return m.topic == topic and m.action == action and (
+        key is None or m.name == key or m.cid == key or (m.names is not None and key in m.names))
 
 
 # ---- decoding: frames to the model ----------------------------------------------------------
@@ -485,15 +502,25 @@ def receive(conn, frame):
                 names = conn.acked_names.pop(chr(m.topic) + m.cid, None)
                 if m.names is None:
                     m.names = names
-            elif m.is_ack and m.names is None and m.name is not None:
-                m.names = (m.name,)  # a (un)listen ack names its pattern
+            elif m.is_ack and m.names is None and m.name is not None:  # a (un)listen's: its pattern
+                m.names = [m.name]
             conn.dispatch(m)
     except MemoryError:
         client._error("out of memory handling a message (dropped)", "MESSAGE_PARSE_ERROR", "X")
     except (ParseError, ValueError, IndexError, UnicodeError) as err:
-        client._error("%s: %s (frame %s)" % (type(err).__name__, err, _hex(frame)), "MESSAGE_PARSE_ERROR", "X")
+        client._error(_why(err, frame), "MESSAGE_PARSE_ERROR", "X")
     except Exception as err:  # a user callback or a bug: never kill the client
-        client._error("%s: %s" % (type(err).__name__, err), "CALLBACK_ERROR", "X")
+        client._error(_why(err, None), "CALLBACK_ERROR", "X")
+
+
+def _why(err, frame):
+    """The text of an error event about err (and the frame it came with):
+    the error's name alone when the heap has no room for more."""
+    try:
+        text = "%s: %s" % (type(err).__name__, err)
+        return text if frame is None else "%s (frame %s)" % (text, _hex(frame))
+    except Exception:  # MemoryError, or a __str__ that raises
+        return type(err).__name__
 
 
 def _hex(frame):

@@ -68,10 +68,12 @@ class Client:
     # ---- connection -----------------------------------------------------
 
     def login(self, auth=None, callback=None):
-        """Log in with `auth` (a dict, sent as JSON); callback(success, data)."""
+        """Log in with `auth` (a dict, sent as JSON); callback(success, data).
+        `auth` may be a function returning that dict, called before every
+        login, re-logins included; None from it means "not now" (credentials.py)."""
         if auth is None:
             auth = {}
-        if not isinstance(auth, dict):
+        if not isinstance(auth, dict) and not callable(auth):  # issue 21: or a function
             self._error("authParams is not an object", "INVALID_AUTH_MSG", "X")
             return self
         from .handshake import authenticate

@@ -89,7 +89,7 @@ class Connection:
             from .outbox import Outbox
             self._outbox = Outbox(options["outbox_file"], options["outbox_max_bytes"])
         self._soon = []  # handler hooks run once before the next frame is taken
-        self._auth_params = None
+        self._auth_params = None  # a dict, or (issue 21) a function returning one (credentials.py)
         self._auth_callback = None
         self._deliberate_close = False
         self._redirecting = False
@@ -113,7 +113,16 @@ class Connection:
             self.client._acks.cancel_all()
         self.client._emit("connectionStateChanged", "C", state)
         if state == OPEN:  # listeners are isolated (client._call): a raising one cannot skip this
-            self._on_open()
+            try:
+                self._on_open()
+            except MemoryError:
+                # issue 21: never OPEN without the subscriptions (the error used to be
+                # caught far up as a dropped message): leave this link at once, the next
+                # login restores them all, one reconnect interval from now
+                self._reconnect_attempt = 1
+                self.socket_error("out of memory restoring the subscriptions after the login")
+                self.link_dead = True
+                self._close_socket()
 
     # ---- user actions ---------------------------------------------------
 
@@ -389,13 +398,24 @@ class Connection:
             self.frame_unsent(n, False)
 
     def queued(self, topic, action, key):
-        """How many messages (topic, action) about `key` (a name, or an id)
-        wait to be sent: handlers ask after a reconnect (what is still queued
-        needs no second copy). offline.py does the looking."""
-        if not (self._fill and not self._lent) and self._ring is None:
-            return 0
-        from .offline import count_queued
-        return count_queued(self, topic, action, key)
+        """How many messages (topic, action) about `key` (a name, an id; None:
+        any) wait to be sent: handlers ask after a reconnect (what is still
+        queued needs no second copy). The frame buffer is searched here;
+        offline.py is loaded only if the ring exists."""
+        n = 0
+        if self._fill and not self._lent:
+            codec = self.codec
+            i = HEADROOM
+            end = HEADROOM + self._fill
+            while i < end:
+                stop = codec.message_end(self.out, i, end)
+                if codec.matches(bytes(self.out[i:stop]), topic, action, key):
+                    n += 1
+                i = stop
+        if self._ring is not None:
+            from .offline import ring_count
+            n += ring_count(self, topic, action, key)
+        return n
 
     def stopped(self):
         """CLOSED with no reconnect or reopen coming: nothing more will be sent."""
@@ -485,12 +505,18 @@ class Connection:
         _unload("handshake")  # a steady link does not need it: a reconnect or a login() loads it again
         if self._was_reconnecting and self.codec.BULK:
             self.acked_names = {}  # the acks of the dead link's bulk messages never come
-        if self._ring is not None or self._outbox is not None or self.dropped or (self._was_reconnecting and self._fill):
+        # after an outage, does the frame that waited hold an (un)subscription that
+        # offline.restore must drop before the handlers make theirs again? Without
+        # one, the login answer needs no outage code: importing it here (6.6 KB,
+        # ~100 interned names) ran out of memory on MicroPython (issue 21)
+        subscribing = self._was_reconnecting and self._fill and self.codec.restorable(
+            self.out, HEADROOM, HEADROOM + self._fill)
+        if self._ring is not None or self._outbox is not None or self.dropped or subscribing:
             from .offline import restore
             restore(self)  # resubscribe, resend, replay the outbox, report drops
             if self._ring is None and self._replay is None:
                 _unload("offline")  # likewise: loaded again by the next outage
-        elif self._was_reconnecting:  # nothing waits: only the handlers' state to send again
+        elif self._was_reconnecting:  # nothing waits that they make again: only the handlers' state to send
             self._was_reconnecting = False
             self.client._resubscribe()
         if self.pending():

@@ -14,6 +14,7 @@ every name the library raises is here.
 
 # raised by this client (the reference client's names where it has one)
 CONNECTION_ERROR = "connectionError"
+REAUTHENTICATION_FAILURE = "reauthenticationFailure"  # a re-login refused (the JS client 7's name)
 MESSAGE_PARSE_ERROR = "MESSAGE_PARSE_ERROR"
 UNSOLICITED_MESSAGE = "UNSOLICITED_MESSAGE"
 ACK_TIMEOUT = "ACK_TIMEOUT"

@@ -3,6 +3,7 @@ from typing import Final, Literal
 from typing_extensions import TypeAlias
 
 CONNECTION_ERROR: Final = "connectionError"
+REAUTHENTICATION_FAILURE: Final = "reauthenticationFailure"
 MESSAGE_PARSE_ERROR: Final = "MESSAGE_PARSE_ERROR"
 UNSOLICITED_MESSAGE: Final = "UNSOLICITED_MESSAGE"
 ACK_TIMEOUT: Final = "ACK_TIMEOUT"
@@ -39,6 +40,7 @@ REJECTED: Final = "REJECTED"
 # stub only (no runtime name): any of the above
 ErrorEvent: TypeAlias = Literal[
     "connectionError",
+    "reauthenticationFailure",
     "MESSAGE_PARSE_ERROR",
     "UNSOLICITED_MESSAGE",
     "ACK_TIMEOUT",

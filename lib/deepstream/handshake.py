@@ -12,6 +12,7 @@ connecting and unloaded once OPEN (connection._on_open), the way
 ws_handshake.py is, so a board on a steady link does not hold this code. A
 reconnect, a login() or a stray handshake message loads it again.
 """
+from . import _unload
 from .compat import const, urandom
 from .constants import (
     AUTHENTICATING, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, CHALLENGING, CLOSED,
@@ -52,9 +53,16 @@ def authenticate(conn, params, callback):
 
 
 def send_auth(conn):
+    auth = conn._auth_params
+    if callable(auth):  # fresh credentials from a function before every login
+        from . import credentials
+        auth = credentials.get(conn)  # (`get`: a name interned anyway, docs/MEMORY.md)
+        _unload("credentials")
+        if auth is None:
+            return  # not now: get() left this link, the next one asks again
     # the login travels alone: before it is answered, 7.0.2 reads only the first
     # message of a frame. Auth data is the JSON of a dict (never typed, never empty)
-    conn.send_direct(conn.codec.encode(_AUTH, _AUTH_REQUEST, data=conn._auth_params))
+    conn.send_direct(conn.codec.encode(_AUTH, _AUTH_REQUEST, data=auth))
     conn._set_state(AUTHENTICATING)
 
 
@@ -160,6 +168,11 @@ def on_auth(conn, m):
         value = "invalid authentication message"
     else:
         conn._set_state(AWAITING_AUTHENTICATION)
+        if conn._was_reconnecting:
+            # a refused login on a link the client re-established (a re-login) is an
+            # error event too (the JS client 7's name); no attribute of its own (heap)
+            conn.client._error(str(value) if value is not None else m.code or "INVALID_AUTH_DATA",
+                               "reauthenticationFailure", "A")
     cb = conn._auth_callback
     if cb is not None:
         conn.client._call("A", cb, False, value)
@@ -195,14 +208,20 @@ def try_reconnect(conn):
         from .first_contact import explain
         conn.client._error(explain("closed-challenge", conn.url), "connectionError", "C")
     opts = conn.options
-    if conn._reconnect_attempt < opts["max_reconnect_attempts"]:
+    # issue 21: a link left unauthenticated after "not now"s from a credentials function
+    # (credentials.py): the n-th in a row waits like the n-th attempt, and counts as none
+    waits = 0
+    if conn.state == AWAITING_AUTHENTICATION and callable(conn._auth_params):
+        waits = getattr(conn, "_auth_waits", 0)  # made by credentials.py only: no heap for a dict
+    if waits or conn._reconnect_attempt < opts["max_reconnect_attempts"]:
         conn._set_state(RECONNECTING)
         conn._was_reconnecting = True
         delay = min(opts["max_reconnect_interval"],
-                    opts["reconnect_interval_increment"] * conn._reconnect_attempt)
+                    opts["reconnect_interval_increment"] * (waits or conn._reconnect_attempt))
         # jitter, so a fleet of boards does not reconnect in lockstep
         delay += delay * opts["reconnect_jitter"] * urandom(1)[0] // 25500
-        conn._reconnect_attempt += 1
+        if not waits:
+            conn._reconnect_attempt += 1
         conn.timers.add(RECONNECT, delay, _reconnect, conn)
     else:
         attempts = conn._reconnect_attempt

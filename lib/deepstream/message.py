@@ -123,6 +123,14 @@ _PRESENCE_UNSUBSCRIBE_ALL = const(13)
 
 _PARSER_UNKNOWN_TOPIC = const(1)
 
+# The messages a reconnect makes again from the handlers' state, as topic * 256
+# + action: EVENT (un)subscribe and (un)listen, RPC (un)provide, RECORD
+# read-and-subscribe, unsubscribe, subscribe-and-head and (un)listen, PRESENCE
+# (un)subscribe (one user's and everyone's). Copies queued during an outage
+# are dropped then (offline.py), so nothing is subscribed twice.
+RESTORED = (0x403, 0x404, 0x405, 0x406, 0x608, 0x609, 0x517, 0x51A, 0x515, 0x51B, 0x51C,
+            0x70A, 0x70B, 0x70C, 0x70D)
+
 # The letter each topic is reported under in error events (`topic` of
 # `error(message, event, topic)`): the text protocol's, on both protocols.
 TOPIC_LETTERS = "?XCAERPU"  # index = topic number; X: the parser (a message nobody could read)

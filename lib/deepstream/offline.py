@@ -13,19 +13,11 @@ back, replaying the durable outbox.
 """
 from .compat import const
 from .connection import HEADROOM, OPEN
+from .message import RESTORED
 
 _CONNECTION = const(2)
 _EVENT = const(4)
 _EVENT_EMIT = const(2)
-
-# messages a handler's resubscribe() recreates after a reconnect: queued
-# copies from the outage are dropped so nothing is subscribed twice.
-# (topic, action) as topic * 256 + action: EVENT (un)subscribe and (un)listen,
-# RPC (un)provide, RECORD read-and-subscribe, unsubscribe, subscribe-and-head
-# and (un)listen, PRESENCE (un)subscribe (one user's and everyone's)
-_RESTORED = (0x403, 0x404, 0x405, 0x406, 0x608, 0x609, 0x517, 0x51A, 0x515, 0x51B, 0x51C,
-             0x70A, 0x70B, 0x70C, 0x70D)
-
 
 def _kind(conn, msg):
     topic, action = conn.codec.kind(msg)
@@ -33,7 +25,7 @@ def _kind(conn, msg):
 
 
 def _restored(conn, msg):
-    return _kind(conn, msg) in _RESTORED
+    return _kind(conn, msg) in RESTORED
 
 
 def _is_event(conn, msg):
@@ -310,31 +302,12 @@ def replay_done(conn):
 # ---- looking into the queue (reconnects, timeouts) ---------------------------
 
 
-def _matches(conn, msg, topic, action, key):
-    """Whether encoded message msg is (topic, action) about key (None: any)."""
-    codec = conn.codec
-    if codec.kind(msg) != (topic, action):
-        return False
-    return key is None or codec.about(msg, key)
-
-
-def count_queued(conn, topic, action, key):
-    """How many queued messages (topic, action) about key wait (frame buffer and ring)."""
+def ring_count(conn, topic, action, key):
+    """How many queued messages (topic, action) about key the ring holds."""
     n = 0
-    if conn._fill and not conn._lent:
-        out = conn.out
-        i = HEADROOM
-        end = HEADROOM + conn._fill
-        message_end = conn.codec.message_end
-        while i < end:
-            stop = message_end(out, i, end)
-            if _matches(conn, bytes(out[i:stop]), topic, action, key):
-                n += 1
-            i = stop
-    if conn._ring is not None:
-        for msg, queued in conn._ring.messages():
-            if queued and _matches(conn, msg, topic, action, key):
-                n += 1
+    for msg, queued in conn._ring.messages():
+        if queued and conn.codec.matches(msg, topic, action, key):
+            n += 1
     return n
 
 
@@ -343,7 +316,7 @@ def unqueue(conn, topic, action, key):
     found = [False]
 
     def keep(msg, queued=True):
-        if queued and not found[0] and _matches(conn, msg, topic, action, key):
+        if queued and not found[0] and conn.codec.matches(msg, topic, action, key):
             found[0] = True
             return False
         return True

@@ -31,8 +31,9 @@ Choices (beyond the reference client 2.3.4):
   `<ExceptionType>: <text>` (as for every callback, client._call), and the
   request is answered with the error `<ExceptionType>: <text>` (unless
   already answered).
-* A request for a name we do not provide is rejected (`P|REJ`), as the
-  reference client does, and reported as UNSOLICITED_MESSAGE.
+* A request for a name we do not provide is rejected (REJECT) and nothing
+  else, as the reference client does (_respondToRpc in its rpc-handler.js):
+  such a request is a normal race after an unprovide.
 * On the text endpoint, 7.0.2 crashes (the whole server process) when it
   reroutes a rejected request whose data is 0, false, "", null or absent to
   another provider (it re-encodes the already encoded data). So there a
@@ -244,10 +245,8 @@ class RpcHandler:
             return
         value = None if m.data is UNDEFINED else m.data
         callback = self._providers.get(name)
-        if callback is None:
+        if callback is None:  # rejected silently, as the reference does
             _reject(c._conn, name, cid, not _falsy(m.data))
-            c._error("request for RPC '%s', which this client does not provide: rejected" % name,
-                     "UNSOLICITED_MESSAGE", T)
             return
         response = RpcResponse(self, name, cid, m.data)
         if m.bad is not None:

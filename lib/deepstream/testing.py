@@ -100,9 +100,10 @@ class FakeLink:
         self.receive(reply)
 
 
-def open_link(**options):
-    """A FakeLink that is connected and logged in, with what it sent so far cleared."""
-    link = FakeLink(**options)
+def open_link(link_class=FakeLink, **options):
+    """A FakeLink (or link_class, a subclass) that is connected and logged in,
+    with what it sent so far cleared."""
+    link = link_class(**options)
     link.open()
     link.login()
     link.sent()

@@ -1,5 +1,5 @@
 """Test helpers for code that uses the client (testing.py): no sockets, no waiting."""
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple, Type, TypeVar, overload
 
 from typing_extensions import Unpack
 
@@ -32,5 +32,10 @@ class FakeLink:
     def sent(self) -> List[str]: ...
     def login(self, auth: Optional[Mapping[str, Any]] = None, reply: str = "A|A+") -> None: ...
 
+_Link = TypeVar("_Link", bound=FakeLink)
+
+@overload
 def open_link(**options: Unpack[Options]) -> FakeLink: ...
+@overload
+def open_link(link_class: Type[_Link], **options: Unpack[Options]) -> _Link: ...
 def ready_record(link: FakeLink, name: str = "rec", version: int = 1, data: str = '{"a":1}') -> Record: ...

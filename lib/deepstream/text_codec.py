@@ -231,6 +231,17 @@ def message_end(buf, i, end):
     return buf.find(b"\x1e", i, end) + 1 or end
 
 
+def restorable(buf, start, end):
+    """Whether the messages in buf[start:end] hold one a reconnect makes again
+    (message.RESTORED: an (un)subscription, a listen, a record read), by its
+    action code; a match inside data only takes the longer way. No queue
+    code is loaded for this (connection._on_open)."""
+    for mark in (b"\x1fS\x1f", b"\x1fUS\x1f", b"\x1fL\x1f", b"\x1fUL\x1f", b"\x1fCR\x1f"):
+        if buf.find(mark, start, end) >= 0:
+            return True
+    return False
+
+
 def count(buf, start, end):
     """How many messages buf[start:end] holds (for drop counts)."""
     return buf.count(b"\x1e", start, end)

@@ -10,8 +10,9 @@ send queue.
     R|P|rec|5|a.b|N1 -> RECORD PATCH, name rec, version 5, path a.b, data 1
     P|E|NO_RPC_PROVIDER|name|cid -> RPC NO_RPC_PROVIDER, name, cid
 
-Errors (`T|E|CODE|...`) become the topic's error action (codes.py: number)
-and keep CODE as `code`, which is what the user's error event is named.
+Errors (`T|E|CODE|...`) keep CODE as `code`, which is what the user's error
+event is named; the ones a handler acts on get their number (_ERRORS), the
+others the topic's generic ERROR.
 """
 from .compat import const, json_loads
 from .message import UNDEFINED, Message, ParseError
@@ -77,6 +78,27 @@ def _json_into(m, field):
         m.data = json_loads(field)
     except ValueError as err:
         m.bad = "%s: %s(%s)" % (type(err).__name__, err, field[:40])
+
+
+# the error codes a handler acts on, by topic: (topic, code, action number)
+_ERRORS = (
+    (_EVENT, "NOT_SUBSCRIBED", 107), (_EVENT, "MESSAGE_DENIED", 104),
+    (_RECORD, "VERSION_EXISTS", 102), (_RECORD, "RECORD_NOT_FOUND", 107), (_RECORD, "INVALID_VERSION", 108),
+    (_RECORD, "MESSAGE_DENIED", 115), (_RECORD, "NOT_SUBSCRIBED", 118),
+    (_RPC, "NO_RPC_PROVIDER", 100), (_RPC, "ACCEPT_TIMEOUT", 101), (_RPC, "MULTIPLE_ACCEPT", 102),
+    (_RPC, "INVALID_RPC_CORRELATION_ID", 103), (_RPC, "RESPONSE_TIMEOUT", 104), (_RPC, "MULTIPLE_RESPONSE", 105),
+    (_RPC, "MESSAGE_PERMISSION_ERROR", 106), (_RPC, "MESSAGE_DENIED", 107), (_RPC, "INVALID_MESSAGE_DATA", 108),
+    (_AUTH, "TOO_MANY_AUTH_ATTEMPTS", 100), (_PRESENCE, "MESSAGE_DENIED", 102),
+)
+
+
+def _error_number(topic, code):
+    """The action of error `code` on `topic` (1, the topic's generic ERROR,
+    for one no handler tells apart: its code still names the error event)."""
+    for t, name, number in _ERRORS:
+        if t == topic and name == code:
+            return number
+    return 1
 
 
 def into(topic, code, data):
@@ -148,8 +170,7 @@ def _ack(topic, data):
 def _error(topic, data):
     """T|E|CODE|name|...: an error about one of our messages."""
     code = data[0] if data else ""
-    from .codes import number
-    m = Message(topic, number(topic, code) if topic != _PARSER else 6)
+    m = Message(topic, _error_number(topic, code) if topic != _PARSER else 6)
     m.code = code
     m.text = data[1] if len(data) > 1 else code
     if len(data) > 1:
@@ -184,9 +205,8 @@ def _record_error(m, code, data):
             _json_into(m, data[3])
         m.is_write_ack = len(data) > 4 and data[4] == '{"writeSuccess":true}'
     elif code in ("SN", "HD", "H") and len(data) > 2:  # v3: R|E|SN|name|RECORD_NOT_FOUND
-        from .codes import number
         m.code = data[2]
-        m.action = number(_RECORD, data[2])
+        m.action = _error_number(_RECORD, data[2])
         m.original = 3 if code == "SN" else 5  # READ, HEAD
     elif code == "MESSAGE_DENIED" and len(data) > 2:  # R|E|MESSAGE_DENIED|name|<refused action>[|version]
         m.original = action_number(_RECORD, data[2])
@@ -460,6 +480,7 @@ def check(value):
     typed(value)
 
 
-def about(msg, key):
-    """Whether encoded message msg is about key (its name, or its id)."""
-    return key_of(msg) == key
+def matches(msg, topic, action, key):
+    """Whether encoded message msg is (topic, action) about key (its name or
+    its id; None: any)."""
+    return kind(msg) == (topic, action) and (key is None or key_of(msg) == key)
