@@ -1,6 +1,6 @@
 """Flood: 100,000 incoming events into MicroPython with a small heap.
 
-* core (FakeLink), -X heapsize=64K: no MemoryError, every event delivered,
+* core (FakeLink), -X heapsize=CORE_HEAP (76K): no MemoryError, every event delivered,
   gc.mem_alloc() after gc.collect() back within 1 KB of its level before.
 * real socket from a local sender (a minimal websocket server thread here),
   poll driver: same checks. The whole stack (core + ws + transport + poll,
@@ -22,7 +22,7 @@ from support.mp import micropython_path
 from support.mpybuild import build_mpy
 
 N = 100000
-SOCKET_HEAP = "80K"
+SOCKET_HEAP = "88K"
 LINE = re.compile(r"^flood (\w+) events=(\d+) before=(\d+) after=(\d+) peak=(\d+)$")
 
 
@@ -44,9 +44,12 @@ def run_peer(mpy_dir, heap, *args):
     return events, before, after, peak
 
 
-def test_flood_core_64k(mpy_dir):
-    events, before, after, peak = run_peer(mpy_dir, "64K", "fake", str(N))
-    print("core flood at 64K: %d events, heap before %d, after %d (delta %+d), peak %d"
+CORE_HEAP = "76K"  # 64K until the message model and the codec seam (docs/MEMORY.md)
+
+
+def test_flood_core(mpy_dir):
+    events, before, after, peak = run_peer(mpy_dir, CORE_HEAP, "fake", str(N))
+    print("core flood at " + CORE_HEAP + ": %d events, heap before %d, after %d (delta %+d), peak %d"
           % (events, before, after, after - before, peak))
     assert events == N
     assert abs(after - before) <= 1024

@@ -75,7 +75,7 @@ else:
     load(CORE + ("ws", "transport", "poll"))
     from deepstream.client import Client
     url = sys.argv[3]
-    client = Client(url, heartbeat_interval=600000, max_message_size=8192)
+    client = Client(url, heartbeat_interval=600000, max_message_size=8192, protocol="text")  # the test's sender speaks text
     state = {"before": None}
     client.on("error", lambda msg, event, topic: print("error", event, msg))
     client.event.subscribe("flood", on_flood)
