@@ -25,11 +25,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "feature
 from runtime import UNDEFINED, CallError, Callback, Library, Recorder, make_adapter  # noqa: E402,F401 (for tests)
 
 RUNTIMES = ("cpython", "micropython")
-# MicroPython's heap (64-bit unix port, library as .mpy, the agent resident): 160K runs
-# every record test here (3 of 3 runs, 2026-12); 128K passes most runs but the agent now
-# and then finds no block of a few hundred bytes; at 112K (the behave runs') loading the
-# record modules after the agent fails since the seam grew the client (the lead's open
-# item on the resident heap)
+# MicroPython's heap (64-bit unix port, library as .mpy, the agent resident): 160K, as
+# the behave runs; it runs every record test here (3 of 3 runs, 2026-12). 128K passes
+# most runs but the agent now and then finds no block of a few hundred bytes; at 112K
+# the record modules no longer load after the agent.
 HEAP = "160K"
 
 
