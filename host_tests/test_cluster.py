@@ -1,7 +1,8 @@
 """Failover on a real deepstream cluster: two @deepstream/server 7.0.2 nodes
 sharing one Redis (support/dscluster.py), a device (peers/mp_cluster_peer.py,
 on MicroPython with the library as .mpy, and on CPython) given both nodes'
-URLs, and the official JS client 2.3.4 on the other node.
+URLs, and the official JS client 2.3.4 on the other node (the SIGKILL test runs on
+both protocols: binary with the nodes' /deepstream endpoints and JS 7.0.5).
 
 The device publishes at 100 Hz with confirm_events, holds a record, provides
 an RPC and logs in (presence). When its node dies (SIGKILL) or hangs
@@ -29,6 +30,7 @@ import pytest
 
 from support.dscluster import ClusterDevice, DeepstreamCluster
 from support.dsserver import free_port
+from support.jsclient import protocol_of
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "features", "support"))
@@ -87,7 +89,9 @@ def start_device(devices, runtime, urls, name, heap=HEAP, **options):
 
 
 def subscriber(js_client, url, name):
-    js = js_client(url, login={"username": "js-" + name})
+    # 7.0.5 pings, and a node closes a client silent for 2-3 of its heartbeats
+    options = {"heartbeatInterval": HEARTBEAT} if protocol_of(url) == "binary" else None
+    js = js_client(url, options=options, login={"username": "js-" + name})
     js.event_subscribe("cluster/out/" + name)
     js.presence_subscribe()
     js.sync()
@@ -107,9 +111,9 @@ def wait_events(js, name, count, timeout=10.0):
         time.sleep(0.02)  # poll interval while events arrive
 
 
-def wait_open_on(dev, node, after, timeout):
-    line = dev.wait_line(r"^@open %s$" % node.url, timeout=timeout, after=after)
-    return [t for t, url in dev.opened() if url == node.url and t >= after][0], line
+def wait_open_on(dev, url, after, timeout):
+    line = dev.wait_line(r"^@open %s$" % url, timeout=timeout, after=after)
+    return [t for t, opened in dev.opened() if opened == url and t >= after][0], line
 
 
 def retry(fn, ok, timeout=10.0):
@@ -122,8 +126,8 @@ def retry(fn, ok, timeout=10.0):
         time.sleep(0.1)  # between attempts: the cluster registry catches up
 
 
-def kill_and_check(cluster, dead, alive, js, dev, name, outage):
-    """SIGKILL node `dead` under the device; check the failover to `alive`.
+def kill_and_check(cluster, urls, dead, alive, js, dev, name, outage):
+    """SIGKILL node `dead` under the device (at urls[dead]); check the failover to `alive`.
     Returns how many events had reached `js` SETTLED seconds before the kill."""
     settled = len(received(js, name))
     time.sleep(SETTLED)
@@ -132,11 +136,11 @@ def kill_and_check(cluster, dead, alive, js, dev, name, outage):
     # an edit on the JS side during the failover (the device makes its own when it sees
     # the link go: peer's `dev` = "dev-<outage>")
     js_edit(js, "cluster/rec/" + name, "js", "js-%d" % outage)
-    wait_open_on(dev, cluster.nodes[alive], t_kill, timeout=10)
+    wait_open_on(dev, urls[alive], t_kill, timeout=10)
     # the RPC answers again, from the device's new node
     rpc = retry(lambda: js.rpc_make("cluster/rpc/" + name, outage, timeout=10),
                 lambda r: r[0] is None)
-    assert rpc == (None, {"node": cluster.nodes[alive].url, "echo": outage}), rpc
+    assert rpc == (None, {"node": urls[alive], "echo": outage}), rpc
     # presence lists the device again
     users = retry(lambda: js.presence_get_all(), lambda u: "dev-" + name in u)
     assert "dev-" + name in users, users
@@ -152,17 +156,20 @@ def js_edit(js, record, path, value, timeout=10.0):
     """setData(record, path, value) from the JS side (no version: no conflict of its own).
     7.0.2 can refuse a versionless write that meets a read of the same record on the same
     node ("BUG CAUGHT! ... updated during permission" in its log) with VERSION_EXISTS, which
-    2.3.4 takes for unsolicited and never answers: then the write is made again."""
+    2.3.4 takes for unsolicited and never answers (7.0.5 answers it as an error): then the
+    write is made again."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            assert js.record_set_data(record, value, path=path, timeout=2) is None
-            return
+            refused = js.record_set_data(record, value, path=path, timeout=2)
         except TimeoutError:
-            error, data = js.record_snapshot(record)
-            if error is None and data.get(path) == value:
-                return
-            assert time.monotonic() < deadline, "JS edit of %s never made: %r" % (record, data)
+            refused = "no answer"
+        if refused is None:
+            return
+        error, data = js.record_snapshot(record)
+        if error is None and data.get(path) == value:
+            return
+        assert time.monotonic() < deadline, "JS edit of %s never made: %r (%s)" % (record, data, refused)
 
 
 def device_record(dev, want, after, timeout=10.0):
@@ -206,31 +213,33 @@ def stop_device(js, dev, name):
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_sigkill_failover_and_failback(runtime, fresh, devices, js_client):
+def test_sigkill_failover_and_failback(runtime, protocol, fresh, devices, js_client):
+    """On both protocols: the device and the JS clients on the nodes' endpoints of one."""
     cluster = fresh
-    name = "kill-" + runtime
-    js_b = subscriber(js_client, cluster.urls[1], name)
-    dev = start_device(devices, runtime, cluster.urls, name)
-    dev.wait_line(r"^@open %s$" % cluster.urls[0], timeout=15)
+    urls = cluster.urls_for(protocol)
+    name = "kill-%s-%s" % (runtime, protocol)
+    js_b = subscriber(js_client, urls[1], name)
+    dev = start_device(devices, runtime, urls, name)
+    dev.wait_line(r"^@open %s$" % urls[0], timeout=15)
     # the record exists before anyone writes to it: 7.0.2 nodes that create the same record
     # at once may leave the cache with the empty one (no cluster-wide lock on create)
     dev.wait_line(r"^@ready ", timeout=10)
     js_b.wait_presence("dev-" + name, True)
     js_edit(js_b, "cluster/rec/" + name, "js", "js-0")
     dev.wait_line(r'^@rec \{"js": "js-0"\}$', timeout=10)
-    assert js_b.rpc_make("cluster/rpc/" + name, 0) == (None, {"node": cluster.urls[0], "echo": 0})
+    assert js_b.rpc_make("cluster/rpc/" + name, 0) == (None, {"node": urls[0], "echo": 0})
     wait_events(js_b, name, 100)
 
-    settled = kill_and_check(cluster, 0, 1, js_b, dev, name, 1)
+    settled = kill_and_check(cluster, urls, 0, 1, js_b, dev, name, 1)
     wait_events(js_b, name, len(received(js_b, name)) + 100)
     dups = check_events(js_b, name, settled)
-    print("%s SIGKILL: %d events, duplicates %r" % (runtime, len(received(js_b, name)), dups))
+    print("%s %s SIGKILL: %d events, duplicates %r" % (runtime, protocol, len(received(js_b, name)), dups))
 
     # fail back: node 0 returns, node 1 dies (taking js_b with it)
     cluster.revive()
-    js_a = subscriber(js_client, cluster.urls[0], name)
+    js_a = subscriber(js_client, urls[0], name)
     wait_events(js_a, name, 100)
-    settled = kill_and_check(cluster, 1, 0, js_a, dev, name, 2)
+    settled = kill_and_check(cluster, urls, 1, 0, js_a, dev, name, 2)
     wait_events(js_a, name, len(received(js_a, name)) + 100)
     done = stop_device(js_a, dev, name)
     got = received(js_a, name)
@@ -241,7 +250,7 @@ def test_sigkill_failover_and_failback(runtime, fresh, devices, js_client):
     dups = sorted(i for i, n in counts.items() if n > 1)
     assert not [i for i in dups if i in early], (dups, settled)
     assert done["outages"] == 2, done
-    print("%s failback: %d events, duplicates %r" % (runtime, len(got), dups))
+    print("%s %s failback: %d events, duplicates %r" % (runtime, protocol, len(got), dups))
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -256,7 +265,7 @@ def test_sigstop_hung_node_is_left_within_the_heartbeat_window(runtime, fresh, d
     time.sleep(SETTLED)
     t_stop = time.monotonic()
     cluster.pause(0)  # sockets stay open: only the heartbeat check can tell
-    t_open, _ = wait_open_on(dev, cluster.nodes[1], t_stop, timeout=15)
+    t_open, _ = wait_open_on(dev, cluster.urls[1], t_stop, timeout=15)
     moved = t_open - t_stop
     # the verdict comes 2-3 heartbeats after the last ping; the driver then drops the
     # socket at once (a hung node would never answer a close frame: waiting 2 s for
@@ -291,7 +300,7 @@ def test_unreachable_first_node_costs_at_most_one_connect_timeout(
     dead = silent_listener if first == "silent" else "ws://127.0.0.1:%d/deepstream-v3" % free_port()
     js = subscriber(js_client, cluster.urls[1], name)
     dev = start_device(devices, runtime, [dead, cluster.urls[1]], name)
-    t_open, _ = wait_open_on(dev, cluster.nodes[1], 0, timeout=15)
+    t_open, _ = wait_open_on(dev, cluster.urls[1], 0, timeout=15)
     waited = t_open - dev.lines[0][0] if dev.lines[0][1] == "@start" else None
     # refused: the reference client's text; a silent listener: the upgrade times out
     assert dev.matching(r"^@error connectionError (cannot connect to|Can't connect! Deepstream server "
@@ -311,7 +320,7 @@ def test_node_that_never_says_hello_is_skipped_after_handshake_timeout(runtime, 
     try:
         js = subscriber(js_client, cluster.urls[1], name)
         dev = start_device(devices, runtime, [mute.url, cluster.urls[1]], name, handshake_timeout=500)
-        t_open, _ = wait_open_on(dev, cluster.nodes[1], 0, timeout=15)
+        t_open, _ = wait_open_on(dev, cluster.urls[1], 0, timeout=15)
         assert mute.connect_count >= 1
         assert dev.matching(r"^@error "), dev.output()  # the timeout is reported
         waited = t_open - dev.lines[0][0]

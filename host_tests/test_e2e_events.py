@@ -35,9 +35,9 @@ def acked(client):
 def recorder(ds_server):
     """A proxy in front of the session's server that keeps what each client sent:
     recorder.url(protocol), recorder.sent(protocol, connection=0)."""
-    proxy = TcpProxy(ds_server.port, record=True).start()
+    proxy = TcpProxy(ds_server.port, keep_sent=True).start()
     proxy.url_for = lambda protocol: proxy.url(PATHS[protocol])
-    proxy.sent = lambda protocol, connection=0: sent(proxy.streams[connection], protocol)
+    proxy.sent = lambda protocol, connection=0: sent(proxy.sent_payloads()[connection], protocol)
     yield proxy
     proxy.close()
 

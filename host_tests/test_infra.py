@@ -207,11 +207,11 @@ def test_options_without_a_7_0_5_equivalent_are_refused(js_client):
 
 
 def test_recording_proxy_gives_back_what_a_client_sent(ds_server, js_client, protocol):
-    with TcpProxy(ds_server.port, record=True) as proxy:
+    with TcpProxy(ds_server.port, keep_sent=True) as proxy:
         c = js_client(proxy.url(PATHS[protocol]), login={"username": "infra-rec"})
         c.event_subscribe("infra/rec")
         c.sync()
-        messages = sent(proxy.streams[0], protocol)
+        messages = sent(proxy.sent_payloads()[0], protocol)
     if protocol == "binary":  # CHALLENGE, AUTH, the subscription (7.0.5: one name, a correlation id)
         assert [(m["topic"], m["action"]) for m in messages[:2]] == [(2, 5), (3, 2)], messages
         assert messages[0]["fields"]["url"] == proxy.url(PATHS[protocol])

@@ -4,12 +4,13 @@ N deepstream 7.0.2 nodes (support/dsserver.py) that share it through npm
 @deepstream/cache-redis 2.0.9 (the record cache).
 
     with DeepstreamCluster(nodes=2) as cluster:
-        cluster.urls           # one ws://127.0.0.1:PORT/deepstream-v3 per node
+        cluster.urls           # one ws://127.0.0.1:PORT/deepstream-v3 per node (text)
+        cluster.urls_for("binary")   # one ws://127.0.0.1:PORT/deepstream per node
         cluster.nodes[0]       # a DeepstreamServer: kill(), pause(), resume(), start()
         cluster.redis.port
 
-Each node has its own serverName (dsserver.py names it after its port), the ws-text
-endpoint only, and cluster-registry timers shortened from 7.0.2's defaults
+Each node has its own serverName (dsserver.py names it after its port), dsserver.py's
+two endpoints (ws-text and ws-binary), and cluster-registry timers shortened from 7.0.2's defaults
 (keep-alive 5 s, a node is dead after 6 s of silence) so that the survivors
 drop a killed node's subscriptions, providers and presence within about a
 second. Redis listens on 127.0.0.1 on a free port, keeps nothing on disk, and
@@ -135,6 +136,10 @@ class DeepstreamCluster:
     @property
     def urls(self):
         return [node.url for node in self.nodes]
+
+    def urls_for(self, protocol):
+        """Each node's endpoint of `protocol` ("text" is .urls, "binary" /deepstream)."""
+        return [node.url_for(protocol) for node in self.nodes]
 
     def start(self):
         try:

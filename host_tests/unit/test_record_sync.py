@@ -102,6 +102,21 @@ def test_remote_wins_with_later_writes_in_flight_resyncs():
     assert rec.get() == {"a": 9, "b": 2} and rec.version == 6
 
 
+def test_a_denied_write_answers_its_own_write_ack():
+    """7.0.2 names the refused write's version (-1: set_data's): each callback once."""
+    link = open_link()
+    rec = ready_record(link, version=2)
+    acks = []
+    rec.set("a", 5, acks.append)
+    link.client.record.set_data("other", {"x": 1}, lambda e: acks.append(("first", e)))
+    link.client.record.set_data("other", {"y": 1}, lambda e: acks.append(("second", e)))
+    link.sent()
+    link.receive("R|E|MESSAGE_DENIED|rec|P|3+")
+    link.receive("R|E|MESSAGE_DENIED|other|CU|-1+")
+    link.receive("R|WA|other|[-1]|L+")
+    assert acks == ["MESSAGE_DENIED", ("first", "MESSAGE_DENIED"), ("second", None)]
+
+
 def test_merge_strategies_exported():
     out = []
     REMOTE_WINS(None, {"r": 1}, 2, lambda e, d: out.append(d))

@@ -35,7 +35,6 @@ _RECORD_DELETE = const(9)
 _RECORD_DELETE_SUCCESS = const(10)
 _RECORD_DELETED = const(13)
 _RECORD_WRITE_ACKNOWLEDGEMENT = const(14)
-_RECORD_CREATEANDUPDATE = const(16)
 _RECORD_UPDATE = const(18)
 _RECORD_PATCH = const(19)
 _RECORD_SUBSCRIBECREATEANDREAD = const(23)
@@ -337,9 +336,7 @@ class RecordHandler:
                     c._acks.clear(_RECORD, _RECORD_READ_RESPONSE, name)
                 elif (refused == _RECORD_UPDATE or refused == _RECORD_PATCH) and rec.is_ready:
                     rec._resync()  # our version went up but the server's did not
-            if refused == _RECORD_CREATEANDUPDATE and name in self._cu_cbs:
-                self._requests_module().pop_cu(self, name, "MESSAGE_DENIED")
-        if m.is_write_ack and m.cid:  # a write of ours with a callback was refused
+        if m.is_write_ack and m.cid:  # a write of ours with a callback was refused (set_data's: cid -1)
             self._write_acked(name, [int(m.cid)] if m.cid.lstrip("-").isdigit() else [], m.error_name())
         c._report(m)
 

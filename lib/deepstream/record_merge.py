@@ -29,8 +29,11 @@ def _recovered(rec, remote_version, remote_data, write_ack, error, merged):
     if rec.is_destroyed:
         return
     if error is not None:
-        rec._h._client._error("received update for %s but version is %s (merge failed: %s)"
-                              % (remote_version, rec.version, error), "VERSION_EXISTS", T)
+        c = rec._h._client
+        c._error("received update for %s but version is %s (merge failed: %s)"
+                 % (remote_version, rec.version, error), "VERSION_EXISTS", T)
+        for cb in _take_refused(rec, remote_version) or ():
+            c._call(T, cb, "VERSION_EXISTS")  # writes the server refused, nothing merged
         return
     old_version = rec.version
     rec.version = remote_version
