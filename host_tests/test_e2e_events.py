@@ -237,11 +237,6 @@ def test_server_restart_reconnects_and_resubscribes(hb_server, py_client, protoc
     assert got[0] == "hi"
 
 
-RESTORE_ORDER_BUG = ("binary: a bulk (un)subscription waits for the end of the tick (codec.bulk, call_soon) "
-                     "while other messages go at once, so LISTEN overtakes the event subscriptions asked "
-                     "before it, and the presence users overtake the RPC provides")
-
-
 def brief(message, protocol):
     """A sent message in short: text as it is; binary as (topic letter, action, names or name)."""
     if protocol == "text":
@@ -272,8 +267,6 @@ def test_after_a_reconnect_everything_is_restored_in_the_order_asked(recorder, p
     js.event_emit("restore/e2", "again")
     assert pump_during(client, lambda: js.rpc_make("restore/p1", 1)) == (None, 1)
     assert pump_until(client, lambda: got and seen) and got == ["again"] and set(seen) == {("restore-u2", True)}
-    if protocol == "binary":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=RESTORE_ORDER_BUG))
     assert restored == {
         "text": ["E|S|restore/e1", "E|S|restore/e2", "E|S|restore/e3", "E|L|restore/l/.*", "P|S|restore/p1",
                  "P|S|restore/p2", "U|S|S", 'U|S|2|["restore-u1","restore-u2"]'],

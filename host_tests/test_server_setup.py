@@ -199,15 +199,7 @@ def test_each_message_in_its_own_frame_so_only_the_big_one_is_skipped(srv, proto
         c.poll(20)
 
 
-NO_PING_BEFORE_LOGIN = ("binary: the client pings only once OPEN, and 7.0.2 closes a binary connection "
-                        "silent for 2-3 heartbeat intervals, logged in or not: a client that has not logged in "
-                        "is cut and reconnects (each new connection restarts unauthenticatedClientTimeout) "
-                        "before the server's CONNECTION_AUTHENTICATION_TIMEOUT can come")
-
-
-def test_no_login_in_time_closes_for_good(srv, protocol, request):
-    if protocol == "binary":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NO_PING_BEFORE_LOGIN))
+def test_no_login_in_time_closes_for_good(srv, protocol):
     client = Client(srv.url_for(protocol), heartbeat_interval=HEARTBEAT)
     errors = []
     client.on("error", lambda msg, event, topic: errors.append(event))

@@ -16,6 +16,16 @@ def test_remote_update_and_patch_in_order():
     assert link.sent() == [] and link.errors == []
 
 
+def test_a_remote_patch_far_past_a_lists_end_is_refused_not_built():
+    link = open_link()
+    rec = ready_record(link, version=1, data='{"l":[]}')
+    link.receive("R|P|rec|2|l[10000000]|N1+")  # ten million holes: more than any heap
+    assert rec.version == 1 and rec.get() == {"l": []}
+    assert [e[0] for e in link.errors] == ["MESSAGE_PARSE_ERROR"] and "list index" in link.errors[0][1]
+    link.receive("R|P|rec|2|l[0]|N1+")
+    assert rec.version == 2 and rec.get() == {"l": [1]}
+
+
 def test_out_of_order_patch_fetches_the_full_state():
     link = open_link()
     rec = ready_record(link, version=1)

@@ -131,6 +131,8 @@ class Connection:
         """Send one message of the model: the codec encodes it (raising
         TypeError/ValueError for data it cannot carry, before anything is
         sent), push() puts it into the frame buffer or the queue."""
+        if self.codec.BULK:  # a bulk (un)subscription asked for before this goes first
+            self.codec.flush_bulk(self)
         try:
             wire = self.codec.encode(topic, action, name, data, cid, names, path, version, write_ack, sub)
         except MemoryError:  # dropped, never the caller's loop
@@ -534,7 +536,9 @@ class Connection:
         if self.heard:
             self.heard = False
             self._last_ping = now
-        if ticks_diff(now, self._last_ping) > window:
+        # binary: before login the server answers no ping, so silence proves
+        # nothing then (the handshake timer and the server's login deadline cover it)
+        if ticks_diff(now, self._last_ping) > window and (self.state == OPEN or not self.codec.CLIENT_PINGS):
             self.client._error("heartbeat not received in the last %d milliseconds" % window,
                                "connectionError", "C")
             # the link is dead now, not when its close handshake ends: leave
@@ -544,6 +548,6 @@ class Connection:
             self.link_dead = True
             self._close_socket()
             return
-        if self.codec.CLIENT_PINGS and self.state == OPEN:
+        if self.codec.CLIENT_PINGS:  # from the socket's start: the server closes a link silent for 2 intervals
             self.send_direct(self.codec.PING)
         self._schedule_heartbeat()
