@@ -335,16 +335,19 @@ class Connection:
 
     def _framed(self, n):
         """Frame and mask what _seal() lent (the codec's seal()); returns the
-        bytes to write. Out of heap for the masking: the frame is lost, and
-        counted."""
-        try:
-            start = self.codec.seal(self.frame, HEADROOM, n)
-        except MemoryError:
-            self.frame_unsent(n, False)
+        bytes to write (from frame_start), 0 if none."""
+        start = self._masked(n)
+        if start < 0:
             return 0
-        n += HEADROOM - start
         self.frame_start = start
-        return n
+        return n + HEADROOM - start
+
+    def _masked(self, n):
+        # out of heap for the masking: the frame is lost, and counted
+        try:
+            return self.codec.seal(self.frame, HEADROOM, n)
+        except MemoryError:
+            return self._lost()
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the
@@ -387,17 +390,23 @@ class Connection:
         if self.frame is not self.out:
             return  # a handshake message: it belonged to that socket
         self._lent = False
-        fill = self._fill
         if not intact:
-            self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
-            self._fill = 0
-            self.client._error("out of memory framing %d bytes: their messages are lost" % fill,
-                               "MESSAGE_DROPPED", "C")
+            self._lost()
             return
         try:
-            self.codec.unseal(self.out, HEADROOM, fill)
+            self.codec.unseal(self.out, HEADROOM, self._fill)
         except MemoryError:
-            self.frame_unsent(n, False)
+            self._lost()
+
+    def _lost(self):
+        """Masking the frame buffer failed midway (out of heap): its messages
+        are lost, and counted. Returns -1 (no frame)."""
+        fill = self._fill
+        self._lent = False
+        self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
+        self._fill = 0
+        self.client._error("out of memory framing %d bytes: their messages are lost" % fill, "MESSAGE_DROPPED", "C")
+        return -1
 
     def queued(self, topic, action, key):
         """How many messages (topic, action) about `key` (a name, an id; None:
