@@ -2,9 +2,11 @@
 fake core. Runs in-process under CPython (imported by test_drivers.py) and as
 a script under MicroPython:
 
-    micropython host_tests/drivers_scenario.py poll|aio ws://127.0.0.1:PORT
+    micropython host_tests/drivers_scenario.py poll|aio ws://127.0.0.1:PORT text|binary [insecure|CA_FILE]
 
-prints one JSON line with what the fake core saw.
+prints one JSON line with what the fake core saw. The protocol says which kind of
+websocket frame the fake core sends and expects (text, or binary as the binary
+protocol's are); the echo server answers in kind.
 """
 import json
 import sys
@@ -14,14 +16,16 @@ if __name__ == "__main__":
 
 from deepstream.compat import ticks_diff, ticks_ms  # noqa: E402
 from deepstream.connection import HEADROOM  # noqa: E402
+from deepstream.ws import frame_in_place  # noqa: E402
 
 
 class FakeConn:
     """The core's driver interface (docs/ARCHITECTURE.md), recording calls."""
 
-    def __init__(self, url, **options):
+    def __init__(self, url, protocol="text", **options):
         self.options = {"max_message_size": 16384, "connect_timeout": 3000}
         self.options.update(options)
+        self.opcode = 2 if protocol == "binary" else 1
         self.clock = ticks_ms
         self.state = "CLOSED"
         self.want_close = False
@@ -29,6 +33,7 @@ class FakeConn:
         self.on_output = None
         self.write_through = None
         self.out = self.frame = bytearray(HEADROOM + 32768)
+        self.frame_start = 0
         self._open = url
         self.frames = []
         self.got = []  # text messages received
@@ -44,6 +49,12 @@ class FakeConn:
         self.log.append(["opened"])
 
     def receive_text(self, text):
+        self._received(text if self.opcode == 1 else "text frame: " + text)  # the wrong kind shows
+
+    def receive_binary(self, data):
+        self._received(str(data, "utf-8") if self.opcode == 2 else "binary frame")
+
+    def _received(self, text):
         self.got.append(text)
         if text.startswith("echo:reply:"):  # answered from inside the callback
             self.send("re:" + text[11:])
@@ -66,7 +77,9 @@ class FakeConn:
         if self.state == "OPEN" and self.frames:
             data = self.frames.pop(0).encode()
             self.out[HEADROOM:HEADROOM + len(data)] = data
-            return len(data)
+            framed = len(frame_in_place(self.out, HEADROOM, len(data), self.opcode))
+            self.frame_start = HEADROOM + len(data) - framed
+            return framed
         return 0
 
     def frame_unsent(self, n, intact=True):
@@ -110,11 +123,11 @@ STEPS = (
 )
 
 
-def scenarios(base, **opts):
+def scenarios(base, protocol, **opts):
     """Generator: yields (conn, condition) and resumes once the condition holds;
     finally yields ("done", results)."""
     out = {}
-    conn = FakeConn(base + "/echo", **opts)
+    conn = FakeConn(base + "/echo", protocol, **opts)
     for msg, expect in STEPS:
         yield conn, lambda: conn.state == "OPEN"
         conn.send(msg)
@@ -123,7 +136,7 @@ def scenarios(base, **opts):
     yield conn, conn.closed
     out["main"] = conn.result()
 
-    conn = FakeConn(base + "/echo", **opts)
+    conn = FakeConn(base + "/echo", protocol, **opts)
     yield conn, lambda: conn.state == "OPEN"
     conn.send("close-me")
     yield conn, conn.closed
@@ -143,11 +156,11 @@ def _timeout(conn):
     return AssertionError("timed out; log=%r got=%r" % (conn.log, conn.got))
 
 
-def run_poll(base, timeout_ms=5000, **opts):
+def run_poll(base, protocol="text", timeout_ms=5000, **opts):
     from deepstream.poll import PollDriver
 
     drivers = {}
-    for conn, cond in scenarios(base, **opts):
+    for conn, cond in scenarios(base, protocol, **opts):
         if conn == "done":
             return cond
         # keyed by the object, not id(): a finished conn's id can come back for the next one
@@ -159,14 +172,14 @@ def run_poll(base, timeout_ms=5000, **opts):
             d.poll(20)
 
 
-def run_aio(base, timeout_ms=5000, **opts):
+def run_aio(base, protocol="text", timeout_ms=5000, **opts):
     import asyncio
     from deepstream.aio import run
     from deepstream.compat import wait_for_ms
 
     async def main():
         tasks = {}
-        for conn, cond in scenarios(base, **opts):
+        for conn, cond in scenarios(base, protocol, **opts):
             if conn == "done":
                 for t in tasks.values():  # run() must have ended by itself
                     await wait_for_ms(t, 2000)
@@ -211,9 +224,9 @@ def run_aio_no_memory(base, timeout_ms=5000):
 if __name__ == "__main__" and sys.argv[1] == "aio-no-memory":
     print(json.dumps(run_aio_no_memory(sys.argv[2])))
 elif __name__ == "__main__":
-    mode, base = sys.argv[1], sys.argv[2]
+    mode, base, protocol = sys.argv[1], sys.argv[2], sys.argv[3]
     opts = {}
-    if len(sys.argv) > 3:
-        opts = {"verify": False} if sys.argv[3] == "insecure" else {"ca_file": sys.argv[3]}
-    res = run_poll(base, **opts) if mode == "poll" else run_aio(base, **opts)
+    if len(sys.argv) > 4:
+        opts = {"verify": False} if sys.argv[4] == "insecure" else {"ca_file": sys.argv[4]}
+    res = (run_poll if mode == "poll" else run_aio)(base, protocol, **opts)
     print(json.dumps(res))

@@ -133,8 +133,8 @@ def retry(fn, ok, timeout=10.0):
 
 
 def kill_and_check(cluster, urls, dead, alive, js, dev, name, outage):
-    """SIGKILL node `dead` under the device; check the failover to `alive` (its
-    URL in `urls`). Returns how many events had reached `js` SETTLED seconds before the kill."""
+    """SIGKILL node `dead` under the device (at urls[dead]); check the failover to `alive`.
+    Returns how many events had reached `js` SETTLED seconds before the kill."""
     settled = len(received(js, name))
     time.sleep(SETTLED)
     t_kill = time.monotonic()
@@ -162,17 +162,20 @@ def js_edit(js, record, path, value, timeout=10.0):
     """setData(record, path, value) from the JS side (no version: no conflict of its own).
     7.0.2 can refuse a versionless write that meets a read of the same record on the same
     node ("BUG CAUGHT! ... updated during permission" in its log) with VERSION_EXISTS, which
-    2.3.4 takes for unsolicited and never answers: then the write is made again."""
+    2.3.4 takes for unsolicited and never answers (7.0.5 answers it as an error): then the
+    write is made again."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            assert js.record_set_data(record, value, path=path, timeout=2) is None
-            return
+            refused = js.record_set_data(record, value, path=path, timeout=2)
         except TimeoutError:
-            error, data = js.record_snapshot(record)
-            if error is None and data.get(path) == value:
-                return
-            assert time.monotonic() < deadline, "JS edit of %s never made: %r" % (record, data)
+            refused = "no answer"
+        if refused is None:
+            return
+        error, data = js.record_snapshot(record)
+        if error is None and data.get(path) == value:
+            return
+        assert time.monotonic() < deadline, "JS edit of %s never made: %r (%s)" % (record, data, refused)
 
 
 def device_record(dev, want, after, timeout=10.0):
@@ -217,6 +220,7 @@ def stop_device(js, dev, name):
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_sigkill_failover_and_failback(runtime, protocol, fresh, devices, js_client):
+    """On both protocols: the device and the JS clients on the nodes' endpoints of one."""
     cluster = fresh
     urls = cluster.urls_for(protocol)
     name = "kill-%s-%s" % (runtime, protocol)
@@ -235,7 +239,7 @@ def test_sigkill_failover_and_failback(runtime, protocol, fresh, devices, js_cli
     settled = kill_and_check(cluster, urls, 0, 1, js_b, dev, name, 1)
     wait_events(js_b, name, len(received(js_b, name)) + 100)
     dups = check_events(js_b, name, settled)
-    print("%s SIGKILL: %d events, duplicates %r" % (runtime, len(received(js_b, name)), dups))
+    print("%s %s SIGKILL: %d events, duplicates %r" % (runtime, protocol, len(received(js_b, name)), dups))
 
     # fail back: node 0 returns, node 1 dies (taking js_b with it)
     cluster.revive()
@@ -252,7 +256,7 @@ def test_sigkill_failover_and_failback(runtime, protocol, fresh, devices, js_cli
     dups = sorted(i for i, n in counts.items() if n > 1)
     assert not [i for i in dups if i in early], (dups, settled)
     assert done["outages"] == 2, done
-    print("%s failback: %d events, duplicates %r" % (runtime, len(got), dups))
+    print("%s %s failback: %d events, duplicates %r" % (runtime, protocol, len(got), dups))
 
 
 MICROPYTHON_ON_BINARY = [(runtime, "text") for runtime in RUNTIMES] + [("micropython", "binary")]

@@ -8,9 +8,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from support.dsserver import ServerError, handshake
+from support.dsserver import PATHS, ServerError, handshake
 from support.jsclient import JsClientError, protocol_of
 from support.pbdecode import decode_frames
+from support.tcpproxy import TcpProxy
+from support.wire import sent
 
 US = "\x1f"
 RS = "\x1e"
@@ -202,6 +204,21 @@ def test_shipped_config_serves_the_binary_client_only(ds_server_factory, js_clie
 def test_options_without_a_7_0_5_equivalent_are_refused(js_client):
     with pytest.raises(JsClientError, match="rpcAckTimeout .* no equivalent"):
         js_client(protocol="binary", options={"rpcAckTimeout": 100})
+
+
+def test_recording_proxy_gives_back_what_a_client_sent(ds_server, js_client, protocol):
+    with TcpProxy(ds_server.port, keep_sent=True) as proxy:
+        c = js_client(proxy.url(PATHS[protocol]), login={"username": "infra-rec"})
+        c.event_subscribe("infra/rec")
+        c.sync()
+        messages = sent(proxy.sent_payloads()[0], protocol)
+    if protocol == "binary":  # CHALLENGE, AUTH, the subscription (7.0.5: one name, a correlation id)
+        assert [(m["topic"], m["action"]) for m in messages[:2]] == [(2, 5), (3, 2)], messages
+        assert messages[0]["fields"]["url"] == proxy.url(PATHS[protocol])
+        assert {"action": 3, "correlationId": "0", "names": ["infra/rec"]} in [m["fields"] for m in messages]
+    else:
+        messages = [m for m in messages if m != "C|PO"]  # answers to the server's pings, at any time
+        assert messages[0] == 'A|REQ|{"username":"infra-rec"}' and "E|S|infra/rec" in messages, messages
 
 
 def test_micropython_runs_with_lib_on_path(run_micropython):

@@ -7,9 +7,10 @@
   that sends nothing is closed after two to three intervals;
 * maxMessageSize: a bigger message from a client closes the connection with 1009; the
   server sends each message in a frame of its own, so one too big for the client's
-  max_message_size is skipped and the next one arrives;
+  max_message_size is skipped and the next one arrives (on both endpoints);
 * unauthenticatedClientTimeout, maxAuthAttempts: the connection is closed, the client
-  stays CLOSED.
+  stays CLOSED (on both endpoints: CONNECTION AUTHENTICATION_TIMEOUT and AUTH
+  TOO_MANY_AUTH_ATTEMPTS are numbers on binary, the same error names to the client).
 """
 import base64
 import os
@@ -19,7 +20,7 @@ import time
 
 import pytest
 
-from support.dsserver import URL_PATH, DeepstreamServer
+from support.dsserver import PATHS, URL_PATH, DeepstreamServer
 from support.pyclient import pump_until
 
 from deepstream import Client
@@ -132,10 +133,10 @@ class RawSocket:
 
 @pytest.fixture(scope="module")
 def srv():
-    options = {"urlPath": URL_PATH, "heartbeatInterval": HEARTBEAT, "maxMessageSize": MAX_MESSAGE,
+    options = {"heartbeatInterval": HEARTBEAT, "maxMessageSize": MAX_MESSAGE,
                "unauthenticatedClientTimeout": UNAUTH_TIMEOUT, "maxAuthAttempts": 3}
-    server = DeepstreamServer(auth=USERS, extra_config={
-        "connectionEndpoints": [{"type": "ws-text", "options": options}]})
+    server = DeepstreamServer(auth=USERS, extra_config={"connectionEndpoints": [
+        {"type": "ws-" + protocol, "options": dict(options, urlPath=path)} for protocol, path in PATHS.items()]})
     server.start()
     yield server
     server.close()
@@ -174,9 +175,9 @@ def test_a_message_over_max_message_size_closes_with_1009(srv):
     assert sock.closed_at is not None
 
 
-def test_each_message_in_its_own_frame_so_only_the_big_one_is_skipped(srv):
-    receiver = Client(srv.url, max_message_size=1024, heartbeat_interval=HEARTBEAT)
-    sender = Client(srv.url, heartbeat_interval=HEARTBEAT)
+def test_each_message_in_its_own_frame_so_only_the_big_one_is_skipped(srv, protocol):
+    receiver = Client(srv.url_for(protocol), max_message_size=1024, heartbeat_interval=HEARTBEAT)
+    sender = Client(srv.url_for(protocol), heartbeat_interval=HEARTBEAT)
     errors, got, ok = [], [], []
     receiver.on("error", lambda msg, event, topic: errors.append(event))
     for c in (receiver, sender):
@@ -198,8 +199,8 @@ def test_each_message_in_its_own_frame_so_only_the_big_one_is_skipped(srv):
         c.poll(20)
 
 
-def test_no_login_in_time_closes_for_good(srv):
-    client = Client(srv.url, heartbeat_interval=HEARTBEAT)
+def test_no_login_in_time_closes_for_good(srv, protocol):
+    client = Client(srv.url_for(protocol), heartbeat_interval=HEARTBEAT)
     errors = []
     client.on("error", lambda msg, event, topic: errors.append(event))
     assert pump_until(client, lambda: client.get_connection_state() == "CLOSED", UNAUTH_TIMEOUT / 1000 + 3)
@@ -208,8 +209,8 @@ def test_no_login_in_time_closes_for_good(srv):
     assert errors[-1] == "IS_CLOSED" and client.get_connection_state() == "CLOSED"
 
 
-def test_too_many_failed_logins_close_for_good(srv):
-    client = Client(srv.url, heartbeat_interval=HEARTBEAT)
+def test_too_many_failed_logins_close_for_good(srv, protocol):
+    client = Client(srv.url_for(protocol), heartbeat_interval=HEARTBEAT)
     results = []
     for attempt in range(3):
         client.login({"username": "dev", "password": "wrong"}, lambda ok, data: results.append((ok, data)))

@@ -7,7 +7,7 @@ both runtimes, with the poll and the asyncio driver.
 
 Proven here:
 * with the CA given (PEM or DER), for an IP or a DNS host name: connects,
-  logs in and events flow both ways;
+  logs in and events flow both ways (with PEM: on both protocols);
 * a certificate for another host name is refused (hostname checking is on
   by default, also on MicroPython's mbedtls, which checks DNS and IP
   subjectAltNames: verified for real in test_mbedtls_hostname_checking);
@@ -25,6 +25,7 @@ import sys
 
 import pytest
 
+from support.dsserver import PATHS
 from support.mp import LIB, micropython_path
 from support.tcpproxy import TcpProxy
 
@@ -116,8 +117,10 @@ def answer_rounds(js, rounds, between=None):
 
 
 @pytest.fixture
-def js(js_client, _session_server):
-    c = js_client(_session_server.url, login={"username": "js-tls"})
+def js(js_client, _session_server, request):
+    """The JS client of the test's protocol (text if it has none), subscribed to the peer's events."""
+    protocol = request.getfixturevalue("protocol") if "protocol" in request.fixturenames else "text"
+    c = js_client(_session_server.url_for(protocol), login={"username": "js-tls"})
     c.event_subscribe("tls/out")
     c.event_subscribe("tls/got")
     c.sync()
@@ -137,8 +140,8 @@ def refused(res, *texts):
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("mode", ["poll", "aio"])
-def test_verified_with_pem_ca(runtime, mode, endpoints, certs, js):
-    res = run_peer(runtime, endpoints["good"].url(), mode, on_line=answer_rounds(js, 1),
+def test_verified_with_pem_ca(runtime, mode, endpoints, certs, protocol, js):
+    res = run_peer(runtime, endpoints["good"].url(PATHS[protocol]), mode, on_line=answer_rounds(js, 1),
                    ca_file=certs("ca.pem"))
     assert res["rounds"] == 1 and res["errors"] == [], res
     assert "OPEN" in res["states"]

@@ -8,6 +8,7 @@ command at a time and only runs the client (client.poll) during "pump".
     {"op":"init","url":"localhost:7777","options":{...}}  -> Client(url, **options)
     {"op":"call","method":"event.subscribe","args":["news",{"$cb":"event:news"}]}
     {"op":"call","target":3,"method":"accept","args":[]}   (method of handle 3)
+    {"op":"call","target":4,"method":"","args":[null,{}]}  (handle 4 is a function)
     {"op":"get","path":"last_error"}                      ("target" allowed too)
     {"op":"pump","ms":20}                                 poll the client for 20 ms
     {"op":"release","target":3}                           forget a handle
@@ -19,9 +20,10 @@ or {"ok":false,"kind":"call"|"pump"|"agent","error":"...","trace":"..."}.
 Before it, any number of callback reports: {"cb":"event:news","args":[...]}.
 
 Values: JSON as is (tuples become lists); {"$cb":name} in arguments becomes a
-function reporting its calls; every other object (listen response, record,
-RPC response, ...) is kept in a table and sent as {"$h":id,"$t":type name};
-{"$h":id} in arguments stands for that object again.
+function reporting its calls; {"$lib":"deepstream.UNDEFINED"} is that object of
+the library; every other object (listen response, record, RPC response, ...) is
+kept in a table and sent as {"$h":id,"$t":type name}; {"$h":id} in arguments
+stands for that object again.
 Runs on CPython too (for debugging the agent itself).
 """
 import gc
@@ -112,6 +114,9 @@ def dec(v):
             return make_cb(v["$cb"])
         if len(v) == 1 and "$h" in v:
             return handles[v["$h"]]
+        if len(v) == 1 and "$lib" in v:
+            module, _, name = v["$lib"].rpartition(".")
+            return getattr(__import__(module, None, None, [name]), name)
         d = {}
         for k in v:
             d[k] = dec(v[k])
@@ -123,7 +128,7 @@ def resolve(cmd, path):
     obj = handles[cmd["target"]] if cmd.get("target") is not None else client
     if obj is None:
         raise RuntimeError("no client: send init first")
-    for part in path.split("."):
+    for part in path.split(".") if path else ():  # "": the handle itself (a function)
         obj = getattr(obj, part)
     return obj
 

@@ -13,10 +13,14 @@ Arguments and results are JSON values; a `Callback(name)` argument becomes a
 function that records every call as `recorder.record(name, args)`; any value
 that is not JSON (a listen response, a record, an RPC response...) comes back
 as a `Handle`, on which `handle.call(method_path, *args)` / `handle.get(path)`
-work the same way. Both adapters convert values identically (tuples become
-lists), so step code never knows which runtime runs.
+work the same way (`handle.call("", *args)` calls a handle that is a function,
+e.g. the `done` a merge strategy gets). `Library("deepstream.record.LOCAL_WINS")`
+as an argument is that object of the library (`UNDEFINED` is
+Library("deepstream.UNDEFINED"), e.g. to erase a record path). Both adapters convert
+values identically (tuples become lists), so step code never knows which runtime runs.
 """
 import atexit
+import importlib
 import json
 import os
 import queue
@@ -53,6 +57,21 @@ class Callback:
 
     def __repr__(self):
         return f"Callback({self.name!r})"
+
+
+class Library:
+    """An argument that stands for an object of the library, by its dotted path."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+    def __repr__(self):
+        return self.path
+
+
+UNDEFINED = Library("deepstream.UNDEFINED")
 
 
 class Handle:
@@ -133,6 +152,9 @@ class CPythonAdapter:
             return lambda *args: rec.record(name, [out(a) for a in args])
         if isinstance(v, Handle):
             return v.ref
+        if isinstance(v, Library):
+            module, _, name = v.path.rpartition(".")
+            return getattr(importlib.import_module(module), name)
         if isinstance(v, (list, tuple)):
             return [self._in(x) for x in v]
         if isinstance(v, dict):
@@ -141,7 +163,7 @@ class CPythonAdapter:
 
     def _resolve(self, target, path):
         obj = self.client if target is None else target.ref
-        for part in path.split("."):
+        for part in path.split(".") if path else ():  # "": the handle itself (a function)
             obj = getattr(obj, part)
         return obj
 
@@ -340,6 +362,8 @@ class MicroPythonAdapter:
             return {"$cb": v.name}
         if isinstance(v, Handle):
             return {"$h": v.ref}
+        if isinstance(v, Library):
+            return {"$lib": v.path}
         if isinstance(v, (list, tuple)):
             return [self._encode(x) for x in v]
         if isinstance(v, dict):

@@ -2,7 +2,7 @@
 
     python|micropython first_contact_peer.py URL poll|aio listen|print MS [OPTIONS_JSON]
 
-Creates a client for URL, logs in, and drives it with the polling or the asyncio driver
+URL may be a JSON list of URLs (cluster nodes, tried in turn). Creates a client for URL, logs in, and drives it with the polling or the asyncio driver
 until it is OPEN or CLOSED, or MS milliseconds passed. `listen`: error events go to a
 listener; `print`: there is none (the client prints them itself). The last line is JSON:
 {"states": [...], "errors": [[event, message, topic], ...]}.
@@ -14,6 +14,8 @@ from deepstream import Client
 from deepstream.compat import ticks_diff, ticks_ms
 
 url, driver, mode, ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if url.startswith("["):
+    url = json.loads(url)
 options = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
 client = Client(url, **options)
 states, errors = [], []

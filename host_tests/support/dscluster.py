@@ -136,10 +136,10 @@ class DeepstreamCluster:
 
     @property
     def urls(self):
-        return self.urls_for("text")
+        return [node.url for node in self.nodes]
 
     def urls_for(self, protocol):
-        """Every node's URL of the endpoint of `protocol`: "text" or "binary"."""
+        """Each node's endpoint of `protocol` ("text" is .urls, "binary" /deepstream)."""
         return [node.url_for(protocol) for node in self.nodes]
 
     def start(self):

@@ -251,13 +251,14 @@ const commands = {
   'record.set' (c, reply) {
     const rec = getRecord(c.name)
     const hasPath = c.path !== null && c.path !== undefined
+    const data = c.erase ? undefined : c.data  // a path set to undefined erases it
     if (c.ack) {
       const cb = (err) => reply({ error: errText(err) })
-      if (hasPath) rec.set(c.path, c.data, cb)
-      else rec.set(c.data, cb)
+      if (hasPath) rec.set(c.path, data, cb)
+      else rec.set(data, cb)
     } else {
-      if (hasPath) rec.set(c.path, c.data)
-      else rec.set(c.data)
+      if (hasPath) rec.set(c.path, data)
+      else rec.set(data)
       reply({ error: null })
     }
   },

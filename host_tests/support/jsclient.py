@@ -282,6 +282,11 @@ class JsClient:
         return self.request("record.set", timeout=timeout, name=name, path=path,
                             data=data, ack=ack)["error"]
 
+    def record_erase(self, name, path, ack=False, timeout=None):
+        """record.set(path, undefined[, callback]): the path is removed."""
+        return self.request("record.set", timeout=timeout, name=name, path=path,
+                            data=None, ack=ack, erase=True)["error"]
+
     def record_data(self, name, path=None):
         """record.get([path]) on the open record (no round trip)."""
         return self.request("record.data", name=name, path=path)["data"]

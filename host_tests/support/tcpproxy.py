@@ -17,6 +17,13 @@
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
+With ``keep_sent=True`` the proxy reads what clients send as websocket frames (and
+forwards only whole frames):
+    proxy.sent_payloads()   # per connection (in the order they were accepted) the
+                            # payloads its client sent, unmasked (support/wire.py reads them)
+    proxy.drop_next(pred)   # the next client frame whose payload pred() accepts is not
+                            # forwarded (a lost message); proxy.dropped lists such payloads
+
 With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
 terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
 Failed TLS handshakes are kept in ``proxy.tls_errors``.
@@ -47,6 +54,9 @@ class _Conn:
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
+        self.sent = [] if proxy.keep_sent else None  # payloads the client sent (keep_sent)
+        self._unframed = bytearray()  # keep_sent: client bytes not forwarded yet (part of a frame)
+        self._upgraded = False
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -117,8 +127,42 @@ class _Conn:
                     continue
                 if self.dead or self.dead_now() or (s is self.client and self.deaf_now()):
                     continue
+                if s is self.client and self.sent is not None:
+                    data = self._frames_from_client(data)
+                    if not data:
+                        continue
                 self.queues[peers[s]].append((time.monotonic() + p.delay, data))
             self._flush()
+
+    def _frames_from_client(self, data):
+        """keep_sent: the client's bytes cut into websocket frames; each payload is kept,
+        whole frames go upstream (except one drop_next() picked). Returns those bytes."""
+        buf = self._unframed
+        buf += data
+        i = 0
+        if not self._upgraded:  # the upgrade request goes on as it is
+            i = buf.find(b"\r\n\r\n") + 4
+            if i < 4:
+                return b""
+            self._upgraded = True
+        out = bytearray(buf[:i])
+        while True:
+            frame = _frame_at(buf, i)
+            if frame is None:
+                break
+            end, opcode, payload = frame
+            drop = self.proxy._drop
+            if opcode < 8:  # not close, ping, pong
+                self.sent.append(payload)
+                if drop is not None and drop(payload):
+                    self.proxy._drop = None
+                    self.proxy.dropped.append(payload)
+                    i = end
+                    continue
+            out += buf[i:end]
+            i = end
+        del buf[:i]
+        return bytes(out)
 
     def dead_now(self):
         if self.dead:
@@ -161,6 +205,26 @@ class _Conn:
             time.sleep(0.001)
 
 
+def _frame_at(buf, i):
+    """The (masked) client frame at buf[i]: (index after it, opcode, unmasked payload),
+    or None while it is incomplete."""
+    if i + 2 > len(buf):
+        return None
+    opcode, n = buf[i] & 0x0F, buf[i + 1] & 0x7F
+    i += 2
+    if n >= 126:
+        size = 2 if n == 126 else 8
+        if i + size > len(buf):
+            return None
+        n = int.from_bytes(buf[i:i + size], "big")
+        i += size
+    start = i + 4
+    if start + n > len(buf):
+        return None
+    mask = buf[i:start]
+    return start + n, opcode, bytes(b ^ mask[k % 4] for k, b in enumerate(buf[start:start + n]))
+
+
 def _close(s):
     if s is None:
         return
@@ -175,8 +239,12 @@ def _close(s):
 
 
 class TcpProxy:
-    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0):
+    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, keep_sent=False):
         self.upstream_host = upstream_host
+        self.keep_sent = keep_sent
+        self._kept = []  # each connection's payloads from its client (keep_sent)
+        self._drop = None  # drop_next's predicate, until a frame matched it
+        self.dropped = []
         self.upstream_port = upstream_port
         self.tls_context = tls_context
         self.mode = "pass"  # for new connections: pass, reject, hold (black hole)
@@ -221,6 +289,8 @@ class TcpProxy:
             conn = _Conn(self, sock, dead=self.mode == "hold")
             with self._lock:
                 self._conns.append(conn)
+                if conn.sent is not None:
+                    self._kept.append(conn.sent)
             conn.thread.start()
 
     def _forget(self, conn):
@@ -232,6 +302,16 @@ class TcpProxy:
         """Connections currently open (forwarding or black-holed)."""
         with self._lock:
             return list(self._conns)
+
+    def sent_payloads(self):
+        """keep_sent: per connection, the websocket payloads its client sent so far."""
+        with self._lock:
+            return [list(sent) for sent in self._kept]
+
+    def drop_next(self, predicate):
+        """keep_sent: do not forward the next client frame whose payload predicate() accepts."""
+        assert self.keep_sent, "drop_next needs keep_sent=True"
+        self._drop = predicate
 
     # ---- faults --------------------------------------------------------
 

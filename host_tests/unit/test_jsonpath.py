@@ -98,6 +98,13 @@ def test_set_through_a_scalar_or_a_name_on_a_list_raises():
     raises(ValueError, jsonpath.set, {"l": []}, "l.name", 1)
 
 
+def test_a_path_may_open_a_bounded_gap_past_a_lists_end():
+    gap = jsonpath.MAX_GAP
+    assert len(jsonpath.set({"l": []}, "l[%d]" % gap, 1)["l"]) == gap + 1
+    assert raises(ValueError, jsonpath.set, {"l": []}, "l[%d]" % (gap + 1), 1).startswith("list index")
+    assert raises(ValueError, jsonpath.set, {}, "l[10000000]", 1)  # no list of holes is made first
+
+
 def test_equal_is_type_strict_like_javascript():
     assert jsonpath.equal({"a": [1, 2.0]}, {"a": [1.0, 2]})
     assert not jsonpath.equal(1, True)

@@ -16,6 +16,16 @@ def test_remote_update_and_patch_in_order():
     assert link.sent() == [] and link.errors == []
 
 
+def test_a_remote_patch_far_past_a_lists_end_is_refused_not_built():
+    link = open_link()
+    rec = ready_record(link, version=1, data='{"l":[]}')
+    link.receive("R|P|rec|2|l[10000000]|N1+")  # ten million holes: more than any heap
+    assert rec.version == 1 and rec.get() == {"l": []}
+    assert [e[0] for e in link.errors] == ["MESSAGE_PARSE_ERROR"] and "list index" in link.errors[0][1]
+    link.receive("R|P|rec|2|l[0]|N1+")
+    assert rec.version == 2 and rec.get() == {"l": [1]}
+
+
 def test_out_of_order_patch_fetches_the_full_state():
     link = open_link()
     rec = ready_record(link, version=1)
@@ -100,6 +110,21 @@ def test_remote_wins_with_later_writes_in_flight_resyncs():
     assert link.sent() == ["R|SN|rec+"]
     link.receive('R|R|rec|6|{"a":9,"b":2}+')
     assert rec.get() == {"a": 9, "b": 2} and rec.version == 6
+
+
+def test_a_denied_write_answers_its_own_write_ack():
+    """7.0.2 names the refused write's version (-1: set_data's): each callback once."""
+    link = open_link()
+    rec = ready_record(link, version=2)
+    acks = []
+    rec.set("a", 5, acks.append)
+    link.client.record.set_data("other", {"x": 1}, lambda e: acks.append(("first", e)))
+    link.client.record.set_data("other", {"y": 1}, lambda e: acks.append(("second", e)))
+    link.sent()
+    link.receive("R|E|MESSAGE_DENIED|rec|P|3+")
+    link.receive("R|E|MESSAGE_DENIED|other|CU|-1+")
+    link.receive("R|WA|other|[-1]|L+")
+    assert acks == ["MESSAGE_DENIED", ("first", "MESSAGE_DENIED"), ("second", None)]
 
 
 def test_merge_strategies_exported():

@@ -253,32 +253,37 @@ def _data(value):
 def emit(conn, name, data):
     """EVENT EMIT {data, name}: written straight into the frame buffer when
     it has room, else queued. Data JSON cannot carry raises before anything
-    is sent."""
+    is sent. (The hot encoders keep to small frames: test_frames.py.)"""
     name = name.encode()
     data = _data(data)
-    i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(len(name)) + (0 if data is None else _blen(len(data))))
+    i = _open(conn, _EVENT, _EVENT_EMIT, _emit_body(name, data))
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
     _bytes_field(conn.enc, i, 0x32, name)
     _close(conn, _EVENT, True)
 
 
-def patch(conn, name, version, path, data):
-    """RECORD PATCH {data, name, path, version} (ERASE, without data, for UNDEFINED)."""
+def _emit_body(name, data):
+    return 2 + _blen(len(name)) + (0 if data is None else _blen(len(data)))
+
+
+def patch(conn, rec, path, data):
+    """RECORD PATCH {data, name, path, version} of record rec at its next
+    version (ERASE, without data, for UNDEFINED)."""
     data = _data(data)
-    i = _open(conn, _RECORD, _RECORD_ERASE if data is None else _RECORD_PATCH,
-              _patch_body(name, version, path, data))
+    i = _patch_body(rec, path, data)
+    i = _open(conn, _RECORD, _RECORD_PATCH if data is not None else _RECORD_ERASE, i)
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
-    i = _bytes_field(conn.enc, i, 0x32, name.encode())
+    i = _bytes_field(conn.enc, i, 0x32, rec.name.encode())
     i = _bytes_field(conn.enc, i, 0x62, path.encode())
     conn.enc[i] = 0x68
-    _put_int32(conn.enc, i + 1, version)
+    _put_int32(conn.enc, i + 1, rec.version + 1)
     _close(conn, _RECORD, False)
 
 
-def _patch_body(name, version, path, data):
-    return (2 + _blen(len(name.encode())) + _blen(len(path.encode())) + 1 + _int32_len(version)
+def _patch_body(rec, path, data):
+    return (2 + _blen(len(rec.name.encode())) + _blen(len(path.encode())) + 1 + _int32_len(rec.version + 1)
             + (0 if data is None else _blen(len(data))))
 
 
@@ -286,11 +291,17 @@ def request(conn, name, cid, data):
     """RPC REQUEST {data, cid, name}: an RPC call of ours."""
     data = check_json(None if data is UNDEFINED else data).encode()
     name = name.encode()
-    i = _open(conn, _RPC, _RPC_REQUEST, 2 + _blen(len(data)) + _blen(len(cid)) + _blen(len(name)))
+    cid = cid.encode()
+    i = _request_body(name, cid, data)
+    i = _open(conn, _RPC, _RPC_REQUEST, i)
     i = _bytes_field(conn.enc, i, 0x12, data)
-    i = _bytes_field(conn.enc, i, 0x1A, cid.encode())
+    i = _bytes_field(conn.enc, i, 0x1A, cid)
     _bytes_field(conn.enc, i, 0x3A, name)
     _close(conn, _RPC, False)
+
+
+def _request_body(name, cid, data):
+    return 2 + _blen(len(data)) + _blen(len(cid)) + _blen(len(name))
 
 
 def attach(conn):
@@ -611,22 +622,34 @@ def _event(client, frame, i, end):
 def _reply(calls, frame, action, end):
     """RPC ACCEPT/RESPONSE {data, cid, name} about our pending call, read in
     place. False for anything else, which _decode() then reads and checks."""
-    j = _find(frame, 7, end, 0x1A)
-    if j < 0 or frame[j] >= 0x80:
+    cid = _find(frame, 7, end, 0x1A)
+    cid = _cid_at(calls, frame, cid)
+    if cid is None:
         return False
+    if action == _RPC_ACCEPT:
+        calls.accepted(cid)
+        return True
+    end = _find(frame, 7, end, 0x12)  # end reused: the data's length byte
+    _respond(calls, cid, frame, end)
+    return True
+
+
+def _respond(calls, cid, frame, j):
+    calls.complete(cid, None, None if j < 0 else _json(frame, j))
+
+
+def _cid_at(calls, frame, j):
+    """The pending call's id whose length is at frame[j], or None. Each new
+    string costs MicroPython a search of its interned strings, so the id of
+    the latest call (a device's usual one) is compared in place."""
+    if j < 0 or frame[j] >= 0x80:
+        return None
     cid = calls.latest_key
     if frame[j] == len(cid) and frame.startswith(cid, j + 1):
         cid = calls.latest  # the latest call's reply: no new string
     else:
         cid = str(frame[j + 1:j + 1 + frame[j]], "utf-8")
-    if cid not in calls.pending:
-        return False
-    if action == _RPC_ACCEPT:
-        calls.accepted(cid)
-        return True
-    j = _find(frame, 7, end, 0x12)
-    calls.complete(cid, None, None if j < 0 else _json(frame, j))
-    return True
+    return cid if cid in calls.pending else None
 
 
 def _decode(frame, i, end):

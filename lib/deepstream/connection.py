@@ -131,6 +131,8 @@ class Connection:
         """Send one message of the model: the codec encodes it (raising
         TypeError/ValueError for data it cannot carry, before anything is
         sent), push() puts it into the frame buffer or the queue."""
+        if self.codec.BULK:  # a bulk (un)subscription asked for before this goes first
+            self.codec.flush_bulk(self)
         try:
             wire = self.codec.encode(topic, action, name, data, cid, names, path, version, write_ack, sub)
         except MemoryError:  # dropped, never the caller's loop
@@ -333,16 +335,19 @@ class Connection:
 
     def _framed(self, n):
         """Frame and mask what _seal() lent (the codec's seal()); returns the
-        bytes to write. Out of heap for the masking: the frame is lost, and
-        counted."""
-        try:
-            start = self.codec.seal(self.frame, HEADROOM, n)
-        except MemoryError:
-            self.frame_unsent(n, False)
+        bytes to write (from frame_start), 0 if none."""
+        start = self._masked(n)
+        if start < 0:
             return 0
-        n += HEADROOM - start
         self.frame_start = start
-        return n
+        return n + HEADROOM - start
+
+    def _masked(self, n):
+        # out of heap for the masking: the frame is lost, and counted
+        try:
+            return self.codec.seal(self.frame, HEADROOM, n)
+        except MemoryError:
+            return self._lost()
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the
@@ -385,17 +390,23 @@ class Connection:
         if self.frame is not self.out:
             return  # a handshake message: it belonged to that socket
         self._lent = False
-        fill = self._fill
         if not intact:
-            self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
-            self._fill = 0
-            self.client._error("out of memory framing %d bytes: their messages are lost" % fill,
-                               "MESSAGE_DROPPED", "C")
+            self._lost()
             return
         try:
-            self.codec.unseal(self.out, HEADROOM, fill)
+            self.codec.unseal(self.out, HEADROOM, self._fill)
         except MemoryError:
-            self.frame_unsent(n, False)
+            self._lost()
+
+    def _lost(self):
+        """Masking the frame buffer failed midway (out of heap): its messages
+        are lost, and counted. Returns -1 (no frame)."""
+        fill = self._fill
+        self._lent = False
+        self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
+        self._fill = 0
+        self.client._error("out of memory framing %d bytes: their messages are lost" % fill, "MESSAGE_DROPPED", "C")
+        return -1
 
     def queued(self, topic, action, key):
         """How many messages (topic, action) about `key` (a name, an id; None:
@@ -534,7 +545,9 @@ class Connection:
         if self.heard:
             self.heard = False
             self._last_ping = now
-        if ticks_diff(now, self._last_ping) > window:
+        # binary: before login the server answers no ping, so silence proves
+        # nothing then (the handshake timer and the server's login deadline cover it)
+        if ticks_diff(now, self._last_ping) > window and (self.state == OPEN or not self.codec.CLIENT_PINGS):
             self.client._error("heartbeat not received in the last %d milliseconds" % window,
                                "connectionError", "C")
             # the link is dead now, not when its close handshake ends: leave
@@ -544,6 +557,6 @@ class Connection:
             self.link_dead = True
             self._close_socket()
             return
-        if self.codec.CLIENT_PINGS and self.state == OPEN:
+        if self.codec.CLIENT_PINGS:  # from the socket's start: the server closes a link silent for 2 intervals
             self.send_direct(self.codec.PING)
         self._schedule_heartbeat()

@@ -14,6 +14,7 @@ reconnect, a login() or a stray handshake message loads it again.
 """
 from . import _unload
 from .compat import const, urandom
+from .connection import HANDSHAKE
 from .constants import (
     AUTHENTICATING, AWAITING_AUTHENTICATION, AWAITING_CONNECTION, CHALLENGING, CLOSED,
     RECONNECTING,
@@ -71,6 +72,8 @@ def opened(conn):
     waits for our CHALLENGE. With protocol="auto" it waits briefly first:
     a text endpoint would have said C|A."""
     if conn.detecting:
+        # a binary endpoint answers only our CHALLENGE: its handshake time starts with that (_silent)
+        conn.timers.cancel(HANDSHAKE)
         conn.timers.add(DETECT, _DETECT_MS, _silent, conn)
         return
     challenge(conn)
@@ -88,6 +91,8 @@ def _silent(conn):
         conn.codec = binary_codec
         binary_codec.attach(conn)
         conn.detecting = False
+        if conn.options["handshake_timeout"]:
+            conn.timers.add(HANDSHAKE, conn.options["handshake_timeout"], timed_out, conn)
         challenge(conn)
 
 

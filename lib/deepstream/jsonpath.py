@@ -178,6 +178,9 @@ def _set_path(data, path, toks, value, copy_value):
     return root
 
 
+MAX_GAP = 1024  # holes a path set may open past a list's end
+
+
 def _shallow(node, path):
     if isinstance(node, dict):
         return dict(node)
@@ -196,6 +199,10 @@ def _put(node, tok, value, path):
     i = _index(tok)
     if i < 0:
         raise ValueError("invalid data or path '%s' (list index '%s')" % (path, tok))
+    if i > len(node) + MAX_GAP:
+        # a path like a[10000000] (from anyone who may write the record) would build
+        # a list of that many holes: more than a board's heap, and than any message
+        raise ValueError("list index %d in '%s' is more than %d past the end of the list" % (i, path, MAX_GAP))
     if value is UNDEFINED:
         if i < len(node):
             node[i] = None  # as in JavaScript: a hole, sent as null

@@ -35,7 +35,6 @@ _RECORD_DELETE = const(9)
 _RECORD_DELETE_SUCCESS = const(10)
 _RECORD_DELETED = const(13)
 _RECORD_WRITE_ACKNOWLEDGEMENT = const(14)
-_RECORD_CREATEANDUPDATE = const(16)
 _RECORD_UPDATE = const(18)
 _RECORD_PATCH = const(19)
 _RECORD_SUBSCRIBECREATEANDREAD = const(23)
@@ -44,6 +43,7 @@ _RECORD_SUBSCRIPTION_HAS_PROVIDER = const(31)
 _RECORD_SUBSCRIPTION_HAS_NO_PROVIDER = const(32)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND = const(33)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(34)
+_RECORD_PATCH_MULTI = const(35)
 _RECORD_VERSION_EXISTS = const(102)
 _RECORD_INVALID_VERSION = const(108)
 _RECORD_RECORD_NOTIFY_ERROR = const(113)
@@ -208,6 +208,10 @@ class RecordHandler:
         elif action == _RECORD_HEAD_RESPONSE_BULK:
             from .record_restore import on_versions
             on_versions(self, m)
+        elif action == _RECORD_PATCH_MULTI:  # servers >= 10.1: several path sets at once, applied by reading again
+            rec = self._records.get(m.name)
+            if rec is not None and rec.is_ready:
+                rec._resync()
         elif action == _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND or action == _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED:
             lst = self._listeners
             if (lst is None or not lst.handle(m)) and action == _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND:
@@ -337,9 +341,7 @@ class RecordHandler:
                     c._acks.clear(_RECORD, _RECORD_READ_RESPONSE, name)
                 elif (refused == _RECORD_UPDATE or refused == _RECORD_PATCH) and rec.is_ready:
                     rec._resync()  # our version went up but the server's did not
-            if refused == _RECORD_CREATEANDUPDATE and name in self._cu_cbs:
-                self._requests_module().pop_cu(self, name, "MESSAGE_DENIED")
-        if m.is_write_ack and m.cid:  # a write of ours with a callback was refused
+        if m.is_write_ack and m.cid:  # a write of ours with a callback was refused (set_data's: cid -1)
             self._write_acked(name, [int(m.cid)] if m.cid.lstrip("-").isdigit() else [], m.error_name())
         c._report(m)
 

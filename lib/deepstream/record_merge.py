@@ -29,8 +29,11 @@ def _recovered(rec, remote_version, remote_data, write_ack, error, merged):
     if rec.is_destroyed:
         return
     if error is not None:
-        rec._h._client._error("received update for %s but version is %s (merge failed: %s)"
-                              % (remote_version, rec.version, error), "VERSION_EXISTS", T)
+        c = rec._h._client
+        c._error("received update for %s but version is %s (merge failed: %s)"
+                 % (remote_version, rec.version, error), "VERSION_EXISTS", T)
+        for cb in _take_refused(rec, remote_version) or ():
+            c._call(T, cb, "VERSION_EXISTS")  # writes the server refused, nothing merged
         return
     old_version = rec.version
     rec.version = remote_version
@@ -49,8 +52,18 @@ def _recovered(rec, remote_version, remote_data, write_ack, error, merged):
         return
     # the merged data differs from the server's: send it on top of the server's
     # version; the callbacks of the refused writes wait for this write's ack
-    waiting = _take_refused(rec, remote_version + 1)
     c = rec._h._client
+    if _refused_again(rec, remote_version):
+        # 7.0.2 refuses every write to a record whose transition an INVALID_VERSION
+        # left stuck: sending the merge again would loop without end. The server's
+        # data is taken, and the writes it refused are told so.
+        c._error("record '%s': the server refused our merged data %d times on top of version %d: its "
+                 "data is kept" % (rec.name, _MAX_REFUSALS, remote_version), "VERSION_EXISTS", T)
+        rec._apply(remote_data)
+        for cb in _take_refused(rec, remote_version + 1) or ():
+            c._call(T, cb, "VERSION_EXISTS")
+        return
+    waiting = _take_refused(rec, remote_version + 1)
     if waiting and c._conn.state != "OPEN":
         for cb in waiting:
             c._call(T, cb, CLOSED_TEXT)
@@ -60,6 +73,27 @@ def _recovered(rec, remote_version, remote_data, write_ack, error, merged):
     merged = _copy(merged)
     rec._send_update(None, merged, None, bool(waiting or write_ack))
     rec._apply(merged)
+
+
+_MAX_REFUSALS = 3  # merged writes refused on top of one server version before we give up
+
+
+def _refused_again(rec, remote_version):
+    """Count a merged write about to go on top of remote_version; True when
+    the server has refused that many already (the same version each time)."""
+    h = rec._h
+    refusals = getattr(h, "_refusals", None)  # name -> [version, times]: made on the first conflict
+    if refusals is None:
+        refusals = h._refusals = {}
+    seen = refusals.get(rec.name)
+    if seen is None or seen[0] != remote_version:
+        refusals[rec.name] = [remote_version, 1]
+        return False
+    seen[1] += 1
+    if seen[1] > _MAX_REFUSALS:
+        del refusals[rec.name]
+        return True
+    return False
 
 
 def _take_refused(rec, upto):

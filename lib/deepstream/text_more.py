@@ -208,10 +208,14 @@ def _record_error(m, code, data):
         m.code = data[2]
         m.action = _error_number(_RECORD, data[2])
         m.original = 3 if code == "SN" else 5  # READ, HEAD
-    elif code == "MESSAGE_DENIED" and len(data) > 2:  # R|E|MESSAGE_DENIED|name|<refused action>
+    elif code == "MESSAGE_DENIED" and len(data) > 2:  # R|E|MESSAGE_DENIED|name|<refused action>[|version]
         m.original = action_number(_RECORD, data[2])
         if data[2] == "S" or data[2] == "R":
             m.original = 23  # SUBSCRIBECREATEANDREAD: a read of ours refused
+        if len(data) > 3 and _version(data[3]) is not None:
+            # 7.0.2 adds a refused write's version: its write-ack callback, if it has one, gets the error
+            m.cid = data[3]
+            m.is_write_ack = True
     elif code == "RECORD_NOT_FOUND":
         m.original = 3  # 7.0.2's answer to R|SN of a missing record
 
@@ -456,9 +460,14 @@ def key_of(msg):
 
 # ---- the rest of the codec's interface (text_codec.__getattr__) -------------------------
 
-def patch(conn, name, version, path, data):
-    """R|P without a write ack: the update a device sends most."""
-    conn.push(("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode(), _RECORD)
+def patch(conn, rec, path, data):
+    """R|P of record rec at its next version, without a write ack: the update
+    a device sends most."""
+    conn.push(_patch(rec, path, typed(data)), _RECORD)
+
+
+def _patch(rec, path, payload):
+    return ("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (rec.name, rec.version + 1, path, payload)).encode()
 
 
 def request(conn, name, cid, data):
