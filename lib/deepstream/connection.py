@@ -27,7 +27,7 @@ max_queued_bytes (ring.py, handled by offline.py).
 """
 from . import _unload
 from .compat import const, ticks_diff
-from .constants import AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING
+from .constants import AUTHENTICATING, AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING
 from .message import TOPIC_LETTERS, UNDEFINED
 from .timers import Timers
 
@@ -490,8 +490,11 @@ class Connection:
         before, each handshake message travels in a frame of its own."""
         if self._lent:
             self._reclaim()
-        if data is self.codec.PING and self.state == OPEN:
-            self.pings += 1  # counted where it joins the stream: its pong comes in this order
+        if data is self.codec.PING and (self.state == OPEN or self.state == AUTHENTICATING):
+            # counted where it joins the stream: its pong comes in this order. One sent while
+            # the login is on its way is answered if the server has let us in when it reads it:
+            # counted, the pong it may not get makes a confirmation later, never one too early
+            self.pings += 1
         if self.state == OPEN and self._fill + len(data) <= len(self.out) - HEADROOM:
             if not self._fill:
                 self._wake()
