@@ -141,8 +141,17 @@ class Client:
         (option print_errors; error_print.py limits repeats). Never raises: on
         a board an exception here would end the loop (the JS client throws).
         An error that arises while error listeners run (one raised, say) is
-        only kept and printed: error listeners are never re-entered.
+        only kept and printed: error listeners are never re-entered. With no
+        heap left to report it (error_print.py not loaded yet, say), it is
+        printed as a plain line.
         """
+        try:
+            self._report(message, event, topic)
+        except MemoryError:
+            if self.options["print_errors"]:
+                print("deepstream:", event, message)
+
+    def _report(self, message, event, topic):
         self.last_error = (message, event, topic)
         if self._reporting or not self._listeners.get("error"):
             if self.options["print_errors"]:

@@ -125,9 +125,12 @@ def not_deepstream(conn, binary=False):
     connectionError that names the likely causes; reconnects follow as
     for a lost link (a failed handshake counts as a failed attempt)."""
     if conn._socket_open and not conn.want_close:  # else this socket is being closed already
-        from .first_contact import explain
-        conn.socket_error(explain("binary" if binary else "silent", conn.url,
-                                  conn.options["handshake_timeout"]))
+        try:
+            from .first_contact import explain
+            text = explain("binary" if binary else "silent", conn.url, conn.options["handshake_timeout"])
+        except MemoryError:  # no heap to load the explanation: the short of it
+            text = "no deepstream message from this endpoint (out of memory for more)"
+        conn.socket_error(text)
         conn._close_socket()  # socket_closed() cancels the handshake timer
 
 
