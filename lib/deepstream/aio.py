@@ -11,10 +11,12 @@ Runs unchanged on CPython's and MicroPython's asyncio.
 """
 import asyncio
 
-from .compat import ticks_add, ticks_diff, wait_for_ms
+from .compat import IS_MICROPYTHON, ticks_add, ticks_diff, ticks_ms, wait_for_ms
 from .connection import HEADROOM
 from .constants import CLOSED
-from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, pump, warn_if_insecure
+from .transport import (
+    CLOSE_TIMEOUT, WebSocket, WebSocketError, failed_text, no_delay, option, pump, warn_if_insecure,
+)
 from .ws import frame_in_place, mask_in_place
 
 READ_SIZE = 1024
@@ -170,25 +172,53 @@ class _Session:
             await _wait(conn, self.wake, close_by)
 
 
-async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
-    """Connect and upgrade; returns (reader, writer, ws)."""
+async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
+                     dns_server=None):
+    """Resolve, connect and upgrade, all within timeout_ms; returns (reader, writer, ws)."""
     from .ws_handshake import parse_url, release  # needed only now: released at the end either way
-    writer = None
     try:
+        start = ticks_ms()
         secure, host, port, path = parse_url(url)
         ctx = None
         if secure:
             from .tls import ssl_context
 
             ctx = ssl_context(ca_file, verify)
-        reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+        # MicroPython's open_connection() resolves with getaddrinfo(), which blocks the
+        # loop: the name is resolved first, without blocking (ws_handshake.address_async)
+        address = host
+        if IS_MICROPYTHON:
+            from .ws_handshake import address_async
+            address = await address_async(host, port, dns_server, timeout_ms)
+        left = max(1, timeout_ms - ticks_diff(ticks_ms(), start))
+        try:
+            return await wait_for_ms(_upgrade(address, host, port, path, ctx, max_message_size), left)
+        except asyncio.TimeoutError:
+            raise OSError("timed out: no websocket within %d ms (connect_timeout)" % timeout_ms)
+    finally:
+        release()
+
+
+async def _upgrade(address, host, port, path, ctx, max_message_size):
+    writer = None
+    try:
+        try:
+            reader, writer = await asyncio.open_connection(
+                address, port, ssl=ctx, server_hostname=host if ctx is not None else None)
+        except OSError as err:
+            if type(err).__name__ == "gaierror":  # CPython's loop resolver: say which name
+                raise OSError("%s did not resolve (%s)" % (host, err))
+            if address != host:
+                from .transport import forget
+                forget(host)  # resolved again on the next attempt
+            raise
         sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
         if sock is None and hasattr(writer, "get_extra_info"):
             sock = writer.get_extra_info("socket")
         if sock is not None:
             no_delay(sock)
         ws = WebSocket(max_message_size)
-        writer.write(ws.handshake_request(host, port, path, secure=secure))
+        writer.write(ws.handshake_request(host, port, path, secure=ctx is not None))
         await writer.drain()
         while True:
             # the upgrade response is ~200 bytes: small reads spare a board a 1 KB block
@@ -196,7 +226,6 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
             if ws.receive_handshake(data):  # b"" (closed): raises, saying what that means
                 return reader, writer, ws
     except BaseException:
-        release()
         if writer is not None:
             writer.close()
         raise
@@ -204,13 +233,11 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
 
 async def _session(conn, url, wake):
     try:
-        reader, writer, ws = await wait_for_ms(
-            open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                       option(conn, "ca_file"), option(conn, "verify")),
-            option(conn, "connect_timeout"))
-    except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
-        from .first_contact import connect_error_text
-        conn.socket_error(connect_error_text(url, err))
+        reader, writer, ws = await open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                                              option(conn, "ca_file"), option(conn, "verify"),
+                                              option(conn, "dns_server"))
+    except Exception as err:  # OSError, WebSocketError, ValueError, MemoryError
+        conn.socket_error(failed_text(url, err))
         conn.socket_closed(None)
         return
     s = _Session(conn, reader, writer, ws, wake)
