@@ -8,10 +8,11 @@ No poll(50) may take longer than LONGEST_MS, nor may the asyncio loop stall that
 the attempts that cannot succeed fail with a clear error after connect_timeout.
 """
 import json
+import time
 
 import pytest
 
-from support.board import PROTOCOLS, BoardRun, board_url, from_board
+from support.board import HOST_FROM_BOARD, PROTOCOLS, BoardRun, board_url, from_board
 from support.dnsserver import DnsServer
 from support.tcpproxy import TcpProxy
 
@@ -87,3 +88,38 @@ def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns
     # and a name that resolves still connects
     assert got["resolves"]["opened_ms"] is not None, got["resolves"]
     assert dns.queries.get("deepstream.test", 0) >= 1
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_resolved_name_is_kept_until_a_connect_to_it_fails(ds_server, dns, protocol):
+    """The address is asked for once; a lost link reconnects to it without asking again;
+    a connect that fails (nothing listens) has it asked for again."""
+    proxy = TcpProxy(ds_server.port).start()
+    port = proxy.port
+    url = board_url(proxy, protocol).replace(HOST_FROM_BOARD, "deepstream.test")
+    options = {"dns_server": "10.0.2.2:%d" % dns.port, "reconnect_interval_increment": 200,
+               "max_reconnect_interval": 500, "reconnect_jitter": 0, "max_reconnect_attempts": 100}
+    dns.queries.clear()
+    run = BoardRun("states.py", [url, json.dumps(options), 3], timeout=90).start()
+    try:
+        run.wait_line(r"^@state OPEN", timeout=30)
+        assert dns.queries == {"deepstream.test": 1}
+        proxy.cut()  # the link is lost; the server's address is still right
+        wait_opens(run, 2)
+        assert dns.queries == {"deepstream.test": 1}, dns.queries
+        proxy.close()  # now nothing listens there: the connect fails
+        run.wait_line(r"^@error connectionError", timeout=30)
+        proxy = TcpProxy(ds_server.port, port=port).start()
+        wait_opens(run, 3)
+        assert dns.queries["deepstream.test"] >= 2, (dns.queries, run.output())
+        assert run.finish() == 0, run.output()
+    finally:
+        run.kill()
+        proxy.close()
+
+
+def wait_opens(run, n, timeout=30):
+    deadline = time.monotonic() + timeout
+    while len(run.matching(r"^@state OPEN$")) < n:
+        assert time.monotonic() < deadline, run.output()
+        time.sleep(0.1)

