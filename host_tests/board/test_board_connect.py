@@ -3,7 +3,8 @@
 Each driver runs every case in one boot (device/connect.py): a resolver that does not
 answer, a TCP endpoint that does not answer (10.0.2.99: nothing answers ARP there), a
 server that accepts TCP and never answers the websocket upgrade (the proxy's black
-hole), a name that does not resolve, and a name that does (our DNS server on the host).
+hole), a server that upgrades and then says nothing (the handshake timeout), a name
+that does not resolve, and a name that does (our DNS server on the host).
 No poll(50) may take longer than LONGEST_MS, nor may the asyncio loop stall that long;
 the attempts that cannot succeed fail with a clear error after connect_timeout.
 """
@@ -14,6 +15,7 @@ import pytest
 
 from support.board import HOST_FROM_BOARD, PROTOCOLS, BoardRun, board_url, from_board
 from support.dnsserver import DnsServer
+from support.dsserver import DeepstreamServer
 from support.tcpproxy import TcpProxy
 
 LONGEST_MS = 400  # "a few hundred ms": poll(50) plus the slowest step of an attempt
@@ -37,7 +39,17 @@ def hold(ds_server):
     p.close()
 
 
-def cases(ds_server, hold, dns, protocol):
+@pytest.fixture(scope="module")
+def shipped():
+    """The server as its package ships it: only the binary endpoint, at /deepstream, which
+    answers the upgrade and then waits, silent, for a binary-protocol client."""
+    srv = DeepstreamServer(default_config=True)
+    srv.start()
+    yield srv
+    srv.close()
+
+
+def cases(ds_server, hold, dns, shipped, protocol):
     url = board_url(ds_server, protocol)
     path = url[url.index("/", 5):]
     port = ds_server.port
@@ -50,6 +62,8 @@ def cases(ds_server, hold, dns, protocol):
          "url": from_board(hold.url(path))},
         {"name": "unknown-host", "seconds": 3.5, "options": ONE_ATTEMPT,
          "url": "ws://no-such-host.invalid:%d%s" % (port, path)},
+        {"name": "handshake-timeout", "seconds": 3, "url": "ws://%s:%d/deepstream" % (HOST_FROM_BOARD, shipped.port),
+         "options": dict(ONE_ATTEMPT, handshake_timeout=1000)},
         {"name": "resolves", "seconds": 15, "until_open": True,
          "options": {"dns_server": "10.0.2.2:%d" % dns.port},
          "url": "ws://deepstream.test:%d%s" % (port, path)},
@@ -62,15 +76,15 @@ def connection_errors(case):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("driver", ["poll", "aio"])
-def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns):
-    run = BoardRun("connect.py", [driver, json.dumps(cases(ds_server, hold, dns, protocol))],
+def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns, shipped):
+    run = BoardRun("connect.py", [driver, json.dumps(cases(ds_server, hold, dns, shipped, protocol))],
                    timeout=90).start()
     rc = run.finish()
     got = {c["name"]: c for c in run.records("case")}
     report = run.output()[-3000:]
     for case in got.values():
         print(driver, json.dumps(case))
-    assert rc == 0 and len(got) == 5, report
+    assert rc == 0 and len(got) == 6, report
     for name, case in got.items():
         assert not [e for e in case["errors"] if e[0] == "RAISED"], (name, report)
         assert case["longest_ms"] is not None and case["longest_ms"] <= LONGEST_MS, (name, case)
@@ -85,6 +99,9 @@ def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns
     # defect 3: an unknown host is named, and said not to resolve
     unknown = connection_errors(got["unknown-host"])
     assert unknown and "no-such-host.invalid" in unknown[0] and "did not resolve" in unknown[0], unknown
+    # an endpoint that upgrades and then says nothing: the handshake timeout, with its causes
+    silent = connection_errors(got["handshake-timeout"])
+    assert silent and "no deepstream message within 1000 ms" in silent[0], silent
     # and a name that resolves still connects
     assert got["resolves"]["opened_ms"] is not None, got["resolves"]
     assert dns.queries.get("deepstream.test", 0) >= 1

@@ -93,10 +93,12 @@ class BoardRun(LineLog):
         self.reader_done = False
         self.proc = None
 
+    def env(self):
+        return dict(os.environ, BOARD_FIRMWARE=firmware())
+
     def start(self):
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True,
-                                     env=dict(os.environ, BOARD_FIRMWARE=firmware()))
+                                     stderr=subprocess.STDOUT, text=True, env=self.env())
         self.read_lines()
         return self
 
