@@ -13,6 +13,7 @@ package("deepstream", files=[
     "compat.py",
     "connection.py",
     "constants.py",
+    "dns.py",
     "error_print.py",
     "errors.py",
     "event.py",

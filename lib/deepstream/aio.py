@@ -188,8 +188,12 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
         # loop: the name is resolved first, without blocking (ws_handshake.address_async)
         address = host
         if IS_MICROPYTHON:
-            from .ws_handshake import address_async
-            address = await address_async(host, port, dns_server, timeout_ms)
+            from .ws_handshake import address_info, is_address
+            if not is_address(host):
+                from .dns import resolve_async
+                address = await resolve_async(host, dns_server, timeout_ms)
+                if address == host:  # no resolver known: getaddrinfo, which says if it did not resolve
+                    address_info(host, port)
         left = max(1, timeout_ms - ticks_diff(ticks_ms(), start))
         try:
             return await wait_for_ms(_upgrade(address, host, port, path, ctx, max_message_size), left)
@@ -209,8 +213,8 @@ async def _upgrade(address, host, port, path, ctx, max_message_size):
             if type(err).__name__ == "gaierror":  # CPython's loop resolver: say which name
                 raise OSError("%s did not resolve (%s)" % (host, err))
             if address != host:
-                from .transport import forget
-                forget(host)  # resolved again on the next attempt
+                from .transport import RESOLVED
+                RESOLVED.pop(host, None)  # resolved again on the next attempt
             raise
         sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
         if sock is None and hasattr(writer, "get_extra_info"):

@@ -213,3 +213,28 @@ class Resolver:
                 sock.close()
             except OSError:
                 pass
+
+
+async def resolve_async(host, dns_server, timeout_ms):
+    """For the asyncio driver on MicroPython (its open_connection() would call the
+    blocking getaddrinfo()): host's address, kept as the polling driver keeps it; the
+    host itself where no resolver is known (then getaddrinfo() it is)."""
+    from .compat import sleep_ms, ticks_ms
+    from .transport import RESOLVED
+    ip = RESOLVED.get(host)
+    server = None if ip is not None else server_address(dns_server)
+    if server is None:
+        return ip or host
+    r = Resolver(host, server, timeout_ms, ticks_ms())
+    try:
+        while True:
+            ip = r.step(ticks_ms())
+            if ip is not None:
+                if len(RESOLVED) > 8:
+                    RESOLVED.clear()
+                RESOLVED[host] = ip
+                return ip
+            # an answer takes a few ms: look again soon, the loop runs meanwhile
+            await sleep_ms(max(0, min(10, ticks_diff(r.next_deadline(), ticks_ms()))))
+    finally:
+        r.close()

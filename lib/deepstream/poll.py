@@ -13,9 +13,12 @@ core as socket_error()/socket_closed().
 """
 import select
 
-from .compat import ticks_add, ticks_diff
+from . import _unload
+from .compat import ticks_add, ticks_diff, ticks_ms
 from .connection import HEADROOM
-from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, failed_text, option, pump, warn_if_insecure
+from .transport import (
+    CLOSE_TIMEOUT, RESOLVED, Transport, WebSocketError, failed_text, option, pump, warn_if_insecure,
+)
 from .ws import frame_in_place, mask_in_place
 
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
@@ -67,62 +70,39 @@ class PollDriver:
 
     def _connect(self):
         """Start the connection attempt the core asks for, or take the one under way a
-        step further. Never waits: the attempt's socket is in the poller meanwhile."""
+        step further (ws_handshake.py). Never waits: meanwhile the attempt's socket is in
+        the poller, with what it waits for."""
         conn = self.conn
         t = self._opening
-        if t is None:
-            url = conn.take_open_request()
-            if not url:
-                return
-            try:  # building the Transport allocates its buffers: MemoryError belongs here too
-                t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                              option(conn, "ca_file"), option(conn, "verify"), option(conn, "dns_server"))
-            except Exception as err:
-                self._failed(None, url, err)
-                return
-            self._opening = t
-            step = t.begin
-        else:
-            step = t.advance
+        url = None
         try:
-            done = step()
+            if t is None:
+                url = conn.take_open_request()
+                if not url:
+                    return
+                # building the Transport allocates its buffers: MemoryError belongs here too
+                t = self._opening = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                                              option(conn, "ca_file"), option(conn, "verify"),
+                                              option(conn, "dns_server"))
+                from .ws_handshake import begin
+                begin(t, ticks_ms())
+            from .ws_handshake import advance
+            done = advance(t, ticks_ms())
         except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
-            self._failed(t, t.url, err)
+            self._failed(t, url or t.url, err)
             return
         if getattr(conn, "_deliberate_close", False):  # close() while it was under way
-            self._failed(t, None, None)
+            self._failed(t)
             return
-        if not done:
-            self._watch(t.waiting)
-            return
-        self._opening = None
-        self._watch(None)
-        self._opened(t)
-
-    def _watch(self, waiting):
-        """Put the attempt's socket into the poller with the mask it waits for."""
-        sock = waiting[0] if waiting else None
-        if self._watched is not None and self._watched is not sock:
-            try:
-                self._poller.unregister(self._watched)
-            except Exception:  # already closed
-                pass
+        watched = self._watched
+        sock = t.waiting[0] if not done else None
+        if watched is not None and watched is not sock:
+            self._poller.unregister(watched)
         self._watched = sock
-        if sock is not None:
-            self._poller.register(sock, waiting[1])
-
-    def _failed(self, t, url, err):
-        """The attempt failed (url None: was given up, after close())."""
+        if not done:
+            self._poller.register(sock, t.waiting[1])
+            return
         self._opening = None
-        self._watch(None)
-        if t is not None:
-            t.close()
-        if url is not None:
-            self.conn.socket_error(failed_text(url, err))
-            self.conn.socket_closed(None)
-
-    def _opened(self, t):
-        conn = self.conn
         self._t = t
         self._send_timeout = option(conn, "send_timeout")
         self._poller.register(t.sock, select.POLLIN)
@@ -130,6 +110,24 @@ class PollDriver:
         conn.socket_opened()
         warn_if_insecure(conn, t.url)
         self._feed()  # frames that came right behind the upgrade response
+
+    def _failed(self, t, url=None, err=None):
+        """The attempt failed (url None: it was given up, after close())."""
+        self._opening = None
+        if self._watched is not None:
+            try:
+                self._poller.unregister(self._watched)
+            except Exception:  # closed already
+                pass
+            self._watched = None
+        if t is not None:
+            if getattr(t, "address", None) is not None:  # the name is asked for again next time
+                RESOLVED.pop(t.host, None)
+            t.close()
+            _unload("ws_handshake")
+        if url is not None:
+            self.conn.socket_error(failed_text(url, err))
+            self.conn.socket_closed(None)
 
     def _read(self):
         t = self._t
@@ -270,7 +268,7 @@ class PollDriver:
     def close(self):
         """Drop the socket at once (no close handshake), e.g. before a deep sleep."""
         if self._opening is not None:
-            self._failed(self._opening, None, None)
+            self._failed(self._opening)
         self._drop()
 
 

@@ -28,20 +28,9 @@ DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None
 INSECURE_CONNECTION = "INSECURE_CONNECTION"
 CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after ours
 # Names resolved by our own DNS query (dns.py), kept across reconnects: a name is
-# asked for again only after a connect to its address failed (ws_handshake.py).
+# asked for again only after an attempt to its address failed (ws_handshake.end).
 RESOLVED = {}
-_RESOLVED_MAX = 8
 NO_HEAP = "cannot connect: out of memory (no heap for this attempt, nor to say more)"
-
-
-def remember(host, ip):
-    if len(RESOLVED) >= _RESOLVED_MAX:
-        RESOLVED.clear()
-    RESOLVED[host] = ip
-
-
-def forget(host):
-    RESOLVED.pop(host, None)
 
 
 def failed_text(url, err):
@@ -114,8 +103,8 @@ def pump(conn, ws, out):
 
 class Transport:
     """One TCP (+TLS) connection, non-blocking. Opened in steps that never wait
-    (begin(), then advance() whenever `waiting` is ready or `due` has come), or
-    all at once with connect()."""
+    (ws_handshake.begin(), then advance() whenever `waiting` is ready or `due` has
+    come: the drivers' business)."""
 
     def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=True,
                  dns_server=None):
@@ -126,48 +115,9 @@ class Transport:
         self.verify = verify
         self.dns_server = dns_server
         self.sock = None
+        self.resolver = None  # while opening: dns.Resolver of the name
         self.waiting = None  # while opening: (socket, poll mask) the attempt waits for
-        self.due = None  # while opening: ticks by which advance() wants to be called
-        self._opening = None
-
-    def begin(self, now=None):
-        """Start opening (name, TCP, TLS, upgrade: ws_handshake.py, needed only now);
-        True if already open. Raises OSError/WebSocketError/ValueError."""
-        from .ws_handshake import Opening
-        self._opening = Opening(self, ticks_ms() if now is None else now)
-        return self.advance(now)
-
-    def advance(self, now=None):
-        """One step of the opening; never waits. True once the websocket is open."""
-        o = self._opening
-        try:
-            done = o.advance(self, ticks_ms() if now is None else now)
-        except BaseException:
-            o.forget()  # a failed attempt: its name is resolved again next time
-            self._opened()
-            raise
-        if done:
-            self._opened()
-        else:
-            self.due = o.due
-        return done
-
-    def _opened(self):
-        o = self._opening
-        self._opening = self.waiting = self.due = None
-        if o is not None:
-            o.close()
-            from .ws_handshake import release
-            release()
-
-    def connect(self):
-        """Open, waiting until done (tools, tests: the drivers take it in steps)."""
-        done = self.begin()
-        while not done:
-            p = select.poll()
-            p.register(self.waiting[0], self.waiting[1])
-            p.poll(max(0, ticks_diff(self.due, ticks_ms())))
-            done = self.advance()
+        self.due = None  # while opening: ticks by which the attempt wants its next step
 
     def _wait(self, mask, ms):
         self._poller.modify(self.sock, mask)
@@ -212,7 +162,9 @@ class Transport:
             i += n
 
     def close(self):
-        self._opened()
+        if self.resolver is not None:  # given up while resolving
+            self.resolver.close()
+            self.resolver = None
         if self.sock is not None:
             try:
                 self.sock.close()

@@ -70,201 +70,147 @@ def address_info(host, port):
         raise OSError("%s did not resolve (%s)" % (host, str(err) or type(err).__name__))
 
 
-async def address_async(host, port, dns_server, timeout_ms):
-    """For the asyncio driver on MicroPython: the address of host, resolved without
-    blocking the loop where the resolver is known (dns.py; else getaddrinfo)."""
-    from .transport import RESOLVED, remember
-    if is_address(host):
-        return host
-    ip = RESOLVED.get(host)
-    if ip is not None:
-        return ip
-    from .dns import Resolver, server_address
-    server = server_address(dns_server)
-    if server is None:
-        address_info(host, port)  # a name that does not resolve is said so here
-        return host
-    from .compat import sleep_ms
-    r = Resolver(host, server, timeout_ms, ticks_ms())
-    try:
-        while True:
-            ip = r.step(ticks_ms())
-            if ip is not None:
-                remember(host, ip)
-                return ip
-            # an answer takes a few ms: look again soon, the loop runs meanwhile
-            await sleep_ms(max(0, min(10, ticks_diff(r.next_deadline(), ticks_ms()))))
-    finally:
-        r.close()
-
-
-# what an attempt is doing: its steps, in order
-_RESOLVE, _CONNECT, _UPGRADE = 0, 1, 2
-
-
-class Opening:
-    """One connection attempt of transport.Transport t, made in steps that never wait
-    (transport.py, Transport.advance): resolve the host (our own DNS query where the
-    resolver is known: dns.py), a non-blocking TCP connect, TLS for wss:// (the one
-    step that blocks, up to what is left of the attempt's time), the websocket upgrade.
-    The whole attempt has connect_timeout; each step says what it waits for (waiting:
-    socket and poll mask) and until when (due)."""
-
-    def __init__(self, t, now):
-        from .transport import RESOLVED
-        self.secure, self.host, self.port, self.path = parse_url(t.url)
-        self.deadline = ticks_add(now, t.timeout_ms)
-        self.due = self.deadline
-        self.step = _RESOLVE
-        self.resolver = None
-        self.address = None  # the address the name resolved to (None: an address in the url)
-        self.request = None  # the upgrade request, until it is all sent
-        self.buf = None
-        host = self.host
-        ip = host if is_address(host) else RESOLVED.get(host)
-        if ip is None:
-            from .dns import server_address
-            server = server_address(t.dns_server)
-            if server is None:
-                self._connect(t, address_info(host, self.port))
-                return
-            from .dns import Resolver
-            self.resolver = Resolver(host, server, t.timeout_ms, now)
-            t.waiting = (self.resolver.sock, select.POLLIN)
-            self.due = self.resolver.next_deadline()
+def begin(t, now):
+    """Start opening transport.Transport t; advance() takes it on. Nothing here waits
+    but getaddrinfo() for a name where no resolver address is known."""
+    from .transport import RESOLVED
+    secure, host, port, path = parse_url(t.url)
+    t.host = host
+    t.deadline = ticks_add(now, t.timeout_ms)
+    t.address = None  # what the name resolved to (None: an address in the url)
+    t.request = None
+    ip = host if is_address(host) else RESOLVED.get(host)
+    if ip is None:
+        from .dns import Resolver, server_address
+        server = server_address(t.dns_server)
+        if server is not None:  # our own query: answered in later steps
+            r = t.resolver = Resolver(host, server, t.timeout_ms, now)
+            t.waiting = (r.sock, select.POLLIN)
+            t.due = r.next_deadline()
             return
-        if ip != host:
-            self.address = ip
-        self._connect(t, address_info(ip, self.port))
+        ip = host
+    elif ip != host:
+        t.address = ip
+    _connect(t, address_info(ip, port))
 
-    def _connect(self, t, ai):
-        """Start the TCP connect to getaddrinfo entry ai; it completes in later steps."""
-        from .transport import no_delay
-        sock = socket.socket(ai[0], socket.SOCK_STREAM)
-        t.sock = sock  # so that close() works whatever fails below
-        sock.setblocking(False)
-        self.sockaddr = ai[-1]
-        try:
-            sock.connect(ai[-1])
-        except OSError as err:
-            if not (err.args and err.args[0] in (EINPROGRESS, EAGAIN, EALREADY)):
-                raise
-        no_delay(sock)
-        self.step = _CONNECT
-        self.poller = select.poll()
-        self.poller.register(sock, select.POLLOUT)
-        t.waiting = (sock, select.POLLOUT)
-        self.due = self.deadline
 
-    def advance(self, t, now):
-        """True once the websocket is open; False: call again when t.waiting is ready or
-        self.due has come. Raises OSError/WebSocketError/ValueError when the attempt fails."""
-        if self.step == _RESOLVE:
-            ip = self.resolver.step(now)
-            if ip is None:
-                self.due = self.resolver.next_deadline()
-                return False
-            from .transport import remember
-            self.resolver.close()
-            self.resolver = None
-            remember(self.host, ip)
-            self.address = ip
-            self._connect(t, address_info(ip, self.port))
-        if self.step == _CONNECT:
-            ready = self.poller.poll(0)
-            if not ready:
-                if ticks_diff(now, self.deadline) >= 0:
-                    raise OSError("TCP connect to %s:%d timed out after %d ms"
-                                  % (self.address or self.host, self.port, t.timeout_ms))
-                return False
-            if self.secure and ready[0][1] & (select.POLLERR | select.POLLHUP):
-                self._refused(t)  # before TLS would hide why
-            self._connected(t)
-        if not self._send_request(t):
-            return self._waiting(t, now, select.POLLOUT)
-        while True:
-            n = t.recv_into(self.buf)
-            if n is None:
-                return self._waiting(t, now, select.POLLIN)
-            # n == 0: the server closed; receive_handshake says what that means
-            if t.ws.receive_handshake(memoryview(self.buf)[:n]):
-                self.buf = None
-                return True
+def _connect(t, ai):
+    """Start the TCP connect to getaddrinfo entry ai: it completes in later steps."""
+    from .transport import no_delay
+    sock = socket.socket(ai[0], socket.SOCK_STREAM)
+    t.sock = sock  # so that close() works whatever fails below
+    sock.setblocking(False)
+    t.sockaddr = ai[-1]
+    try:
+        sock.connect(ai[-1])
+    except OSError as err:
+        if not (err.args and err.args[0] in (EINPROGRESS, EAGAIN, EALREADY)):
+            raise
+    no_delay(sock)
+    t.waiting = (sock, select.POLLOUT)
+    t.due = t.deadline
 
-    def _refused(self, t):
-        """The connect failed: a second connect() raises why (POSIX; ws:// learns it from
-        the first send instead, which lwIP answers more truly)."""
-        try:
-            t.sock.connect(self.sockaddr)
-        except OSError as err:
-            if not (err.args and err.args[0] in (EINPROGRESS, EALREADY)):
-                raise
 
-    def _connected(self, t):
-        """TCP is up (or failed: the first send says which)."""
-        self.poller = None
+def advance(t, now):
+    """One step of t's opening, which never waits: True once the websocket is open;
+    False: call again when t.waiting is ready or t.due has come. Raises OSError,
+    WebSocketError or ValueError when the attempt failed."""
+    r = t.resolver
+    if r is not None:  # resolving the name
+        ip = r.step(now)
+        if ip is None:
+            t.due = r.next_deadline()
+            return False
+        from .transport import RESOLVED
+        r.close()
+        t.resolver = None
+        if len(RESOLVED) > 8:
+            RESOLVED.clear()
+        RESOLVED[r.name] = t.address = ip
+        _connect(t, address_info(ip, parse_url(t.url)[2]))
+    req = t.request
+    if req is None:  # the TCP connect under way
+        p = select.poll()
+        p.register(t.sock, select.POLLOUT)
+        ready = p.poll(0)
+        if not ready:
+            if ticks_diff(now, t.deadline) >= 0:
+                raise OSError("TCP connect to %s timed out after %d ms" % (_where(t), t.timeout_ms))
+            return False
+        secure, host, port, path = parse_url(t.url)
+        if secure:
+            if ready[0][1] & (select.POLLERR | select.POLLHUP):
+                # why it failed, before TLS would hide it: a second connect() says (POSIX;
+                # ws:// learns it from the first send, which lwIP answers more truly)
+                try:
+                    t.sock.connect(t.sockaddr)
+                except OSError as err:
+                    if not (err.args and err.args[0] in (EINPROGRESS, EALREADY)):
+                        raise
+            _tls(t, host)
         sock = t.sock
-        if self.secure:
-            self._tls(t, sock)
         # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
-        sock = t.sock
         t._readinto = getattr(sock, "recv_into", None) or sock.readinto
         t._write = getattr(sock, "send", None) or sock.write
         t._poller = select.poll()
         t._poller.register(sock, select.POLLOUT)
-        self.request = memoryview(request(t.ws, self.host, self.port, self.path, None, self.secure))
-        self.buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
-        self.step = _UPGRADE
+        req = t.request = memoryview(request(t.ws, host, port, path, None, secure))
+        t.buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
+    while len(req):  # the upgrade request: what the socket takes of it (the first send
+        try:  # also says whether the TCP connect failed)
+            n = t._write(req)
+        except OSError as err:
+            if not _would_block(err):
+                raise
+            n = None
+        if n is None:
+            return _waiting(t, now, select.POLLOUT)
+        req = t.request = req[n:]
+    while True:
+        n = t.recv_into(t.buf)
+        if n is None:
+            return _waiting(t, now, select.POLLIN)
+        # n == 0: the server closed; receive_handshake says what that means
+        if t.ws.receive_handshake(memoryview(t.buf)[:n]):
+            end(t)
+            return True
 
-    def _tls(self, t, sock):
-        # the one step that blocks: ssl's handshake, for what is left of the attempt's time
-        from .tls import ssl_context, tls_error_text
 
-        left = ticks_diff(self.deadline, ticks_ms())
-        ctx = ssl_context(t.ca_file, t.verify)
-        try:
-            sock.setblocking(True)
-            sock.settimeout(max(left, 1) / 1000)
-            sock = ctx.wrap_socket(sock, server_hostname=self.host)
-        except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
-            raise OSError("TLS handshake with %s failed: %s" % (self.host, tls_error_text(err)))
-        sock.setblocking(False)
-        t.sock = sock
+def _waiting(t, now, mask):
+    if ticks_diff(now, t.deadline) >= 0:
+        raise OSError("websocket upgrade timed out: %s accepted the connection but sent no answer "
+                      "within %d ms" % (_where(t), t.timeout_ms))
+    t.waiting = (t.sock, mask)
+    t.due = t.deadline
+    return False
 
-    def _send_request(self, t):
-        """Send what the socket takes of the upgrade request; True once all of it went."""
-        req = self.request
-        while req is not None and len(req):
-            try:
-                n = t._write(req)
-            except OSError as err:
-                if not _would_block(err):
-                    raise
-                n = None
-            if n is None:
-                return False
-            req = self.request = req[n:]
-        self.request = None
-        return True
 
-    def _waiting(self, t, now, mask):
-        if ticks_diff(now, self.deadline) >= 0:
-            raise OSError("websocket upgrade timed out: %s:%d accepted the connection but sent no "
-                          "answer within %d ms" % (self.address or self.host, self.port, t.timeout_ms))
-        t.waiting = (t.sock, mask)
-        self.due = self.deadline
-        return False
+def _where(t):
+    host, port = parse_url(t.url)[1:3]
+    return "%s:%d" % (t.address or host, port)
 
-    def forget(self):
-        """The attempt failed: a name resolved for it is asked for again next time."""
-        if self.address is not None:
-            from .transport import forget
-            forget(self.host)
 
-    def close(self):
-        if self.resolver is not None:
-            self.resolver.close()
-            self.resolver = None
+def _tls(t, host):
+    # the one step that blocks: ssl's handshake, for what is left of the attempt's time
+    from .tls import ssl_context, tls_error_text
+
+    sock = t.sock
+    ctx = ssl_context(t.ca_file, t.verify)
+    try:
+        sock.setblocking(True)
+        sock.settimeout(max(ticks_diff(t.deadline, ticks_ms()), 1) / 1000)
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+    except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
+        raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
+    sock.setblocking(False)
+    t.sock = sock
+
+
+def end(t):
+    """The websocket is open: what the attempt kept goes, and this module is unloaded.
+    (A failed attempt is the driver's to end: transport.Transport.close().)"""
+    t.waiting = t.due = t.request = t.buf = None
+    release()
 
 
 def _b64(data):
