@@ -14,8 +14,9 @@ DNS proxy is 10.0.2.3. The board connects out; it cannot accept connections.
 Files: each PATH (a directory's contents, or a file) and the script go into one ROMFS
 image that QEMU loads into the board's memory. By default they are copied at boot onto
 a fresh littlefs at / (RAM standing in for flash), so .mpy files are loaded into the heap
-as from a board's filesystem (`make deploy`); --romfs leaves them in the ROMFS at /rom,
-where .mpy bytecode runs in place (`make deploy ROMFS=1`). --heap SIZE makes the board
+as from a board's filesystem (`make deploy`); --romfs leaves the .mpy files in the ROMFS at
+/rom, where their bytecode runs in place, and copies only the others (main.py, config.json
+at the top level) to / (`make deploy ROMFS=1`). --heap SIZE makes the board
 behave as a firmware built with a SIZE heap: a ballast allocated first takes the rest.
 
 The script runs as __main__ with sys.argv = [SCRIPT.py, ARGS...] through the raw REPL
@@ -74,25 +75,28 @@ def _prepare(romfs, net, script, argv):
     dev = RamFlash()
     vfs.VfsLfs2.mkfs(dev, progsize=256)
     vfs.mount(vfs.VfsLfs2(dev, progsize=256), '/')
+    chunk = bytearray(512)
+    def copy(src, dst):
+        for e in os.ilistdir(src):
+            name = e[0]
+            if e[1] == 0x4000:
+                if not romfs:
+                    os.mkdir(dst + name)
+                    copy(src + name + '/', dst + name + '/')
+                continue
+            if romfs and name.endswith('.mpy'):
+                continue  # bytecode stays in the ROMFS; the rest goes to the filesystem
+            with open(src + name, 'rb') as f, open(dst + name, 'wb') as g:
+                while True:
+                    n = f.readinto(chunk)
+                    if not n:
+                        break
+                    g.write(memoryview(chunk)[:n])
+    copy('/rom/', '/')
     if romfs:
         sys.path[:] = ['', '.frozen', '/rom', '/rom/lib', '/lib']
         script = '/rom/' + script
     else:
-        chunk = bytearray(512)
-        def copy(src, dst):
-            for e in os.ilistdir(src):
-                name = e[0]
-                if e[1] == 0x4000:
-                    os.mkdir(dst + name)
-                    copy(src + name + '/', dst + name + '/')
-                    continue
-                with open(src + name, 'rb') as f, open(dst + name, 'wb') as g:
-                    while True:
-                        n = f.readinto(chunk)
-                        if not n:
-                            break
-                        g.write(memoryview(chunk)[:n])
-        copy('/rom/', '/')
         vfs.umount('/rom')
         sys.path[:] = ['', '.frozen', '/lib']
     os.chdir('/')

