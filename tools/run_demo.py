@@ -6,7 +6,12 @@ CPython) printing what arrives. Ctrl-C stops them all.
 Redis (host_tests/support/dscluster.py). The device is given both nodes'
 URLs and starts on node 1, the subscriber sits on node 2. Halfway through
 (--seconds, default 20) node 1 is killed with SIGKILL: the device moves to
-node 2 by itself and the readings go on; then everything stops."""
+node 2 by itself and the readings go on; then everything stops.
+
+`make run BOARD=qemu` (--board qemu): instead of the small demo device, the firmware app
+(firmware/, boards/qemu/board.py) on the emulated board (tools/board.py, the firmware from
+BOARD_FIRMWARE); the host subscriber prints its readings and its status record, and
+toggles its LED by RPC every few seconds."""
 import argparse
 import os
 import subprocess
@@ -31,14 +36,15 @@ def start_device(urls):
                             cwd=REPO, env=env)
 
 
-def subscribe(urls, names):
+def subscribe(urls, names, device="demo-1"):
     """The host subscriber, logged in and subscribed before the device starts."""
     client = Client(urls)
     client.on("error", lambda msg, event, topic: print("host error %s: %s" % (event, msg)))
     client.on("connectionStateChanged", lambda state: print("host connection:", state))
     client.login({"username": "host-subscriber"})
-    client.event.subscribe("devices/demo-1/temperature",
-                           lambda data: print("reading from demo-1 (host on %s):" % names[client.get_url()], data))
+    topic = "temperature" if device == "demo-1" else "simulated_temperature"
+    client.event.subscribe("devices/%s/%s" % (device, topic),
+                           lambda data: print("reading from %s (host on %s):" % (device, names[client.get_url()]), data))
     deadline = time.monotonic() + 10
     while client.get_connection_state() != "OPEN" and time.monotonic() < deadline:
         client.poll(50)
@@ -66,11 +72,55 @@ def stop(device, client):
         device.wait(5)
 
 
+def run_board(srv):
+    """The firmware on the emulated board, with the host subscriber beside it."""
+    import tempfile
+    sys.path.insert(0, os.path.join(REPO, "host_tests"))
+    from support.board import BoardRun, board_url, build_firmware, firmware
+    if firmware() is None:
+        raise SystemExit("make run BOARD=qemu: set BOARD_FIRMWARE to the emulated board's firmware "
+                         "(README 'The emulated board')")
+    device = "qemu-demo"
+    files = build_firmware({"wifi": {"ssid": "lan"}, "server": {"url": board_url(srv)}, "device_id": device,
+                            "interval": 1, "status_interval": 5, "watchdog_ms": 8000},
+                           os.path.join(tempfile.mkdtemp(prefix="demo-"), "firmware"))
+    client = subscribe(srv.url, {srv.url: "the server"}, device)
+    rec = client.record.get_record("devices/" + device)
+    rec.subscribe("status", lambda st: print("status from %s: heap %s B (peak %s), uptime %s s, led %s"
+                                             % (device, st.get("heap_used"), st.get("heap_peak"),
+                                                st.get("uptime"), st.get("led"))))
+    board = BoardRun(os.path.join(files[0], "main.py"), files=files, timeout=24 * 3600)
+    board.read_lines = lambda: None  # its output goes to our stdout as it comes
+    board.proc = board.popen(stdin=subprocess.DEVNULL)
+    print("the firmware runs on the emulated board (QEMU); Ctrl-C to stop")
+    next_rpc = time.monotonic() + 5
+    try:
+        while board.proc.poll() is None:
+            client.poll(200)
+            if time.monotonic() >= next_rpc:
+                next_rpc += 5
+                client.rpc.make("devices/%s/led" % device, "toggle",
+                                lambda error, result: print("LED RPC:", error or result))
+    except KeyboardInterrupt:
+        print("\nstopping")
+    finally:
+        client.close()
+        client.poll(100)
+        board.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nodes", type=int, default=1, help="1: one server; 2 or more: a cluster")
+    ap.add_argument("--board", choices=["unix", "qemu"], default="unix",
+                    help="the device: the demo device on the unix port, or the firmware on the emulated board")
     ap.add_argument("--seconds", type=float, default=20.0, help="cluster demo length (a node dies halfway)")
     args = ap.parse_args()
+    if args.board == "qemu":
+        with DeepstreamServer() as srv:
+            print("deepstream server %s" % srv.url)
+            run_board(srv)
+        return
     if args.nodes <= 1:
         with DeepstreamServer() as srv:
             print("deepstream server %s (log: server output is kept in a temp dir)" % srv.url)

@@ -31,8 +31,7 @@ class BoardPeer(Peer):
         # confirm_events) does not fit the board's 160 KB with the interned-string table's
         # next doubling (a 4.5 KB block) as well
         run = BoardRun(PEER, [from_board(url), name, k, json.dumps(opts)], romfs=True, timeout=150)
-        self.proc = subprocess.Popen(run.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=run.env())
+        self.proc = run.popen(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 

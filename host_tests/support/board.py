@@ -21,7 +21,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 TOOLS = os.path.join(REPO, "tools")
 sys.path.insert(0, TOOLS)
 from board import firmware_path  # noqa: E402
-sys.path.insert(0, HERE)
 from proclog import LineLog  # noqa: E402
 
 BOARD_PY = os.path.join(TOOLS, "board.py")
@@ -64,7 +63,7 @@ def lib_mpy():
     if not _built:
         other = os.environ.get("DS_BOARD_LIB")
         if other:
-            from mpybuild import build_mpy
+            from .mpybuild import build_mpy
             _built.append(build_mpy(os.path.join(REPO, "build", "board", "other-mpy"), lib=other))
         else:
             from deploy import build_lib_mpy
@@ -93,12 +92,15 @@ class BoardRun(LineLog):
         self.reader_done = False
         self.proc = None
 
-    def env(self):
-        return dict(os.environ, BOARD_FIRMWARE=firmware())
+    def popen(self, **kwargs):
+        """tools/board.py in a process that dies with ours (and QEMU with it)."""
+        from .dsserver import die_with_parent
+        return subprocess.Popen(self.cmd, env=dict(os.environ, BOARD_FIRMWARE=firmware()),
+                                preexec_fn=die_with_parent, **kwargs)
 
     def start(self):
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=self.env())
+        self.proc = self.popen(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
         self.read_lines()
         return self
 
