@@ -185,9 +185,10 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
 
             ctx = ssl_context(ca_file, verify)
         # MicroPython's open_connection() resolves with getaddrinfo(), which blocks the
-        # loop: the name is resolved first, without blocking (ws_handshake.address_async)
+        # loop: the name is resolved first, without blocking (dns.resolve_async), as
+        # everywhere dns_server is given; CPython's loop resolves it otherwise
         address = host
-        if IS_MICROPYTHON:
+        if IS_MICROPYTHON or dns_server:
             from .ws_handshake import address_info, is_address
             if not is_address(host):
                 from .dns import resolve_async

@@ -94,14 +94,10 @@ class PollDriver:
         if getattr(conn, "_deliberate_close", False):  # close() while it was under way
             self._failed(t)
             return
-        watched = self._watched
-        sock = t.waiting[0] if not done else None
-        if watched is not None and watched is not sock:
-            self._poller.unregister(watched)
-        self._watched = sock
         if not done:
-            self._poller.register(sock, t.waiting[1])
+            self._watch(t.waiting)
             return
+        self._watch(None)
         self._opening = None
         self._t = t
         self._send_timeout = option(conn, "send_timeout")
@@ -111,15 +107,22 @@ class PollDriver:
         warn_if_insecure(conn, t.url)
         self._feed()  # frames that came right behind the upgrade response
 
+    def _watch(self, waiting):
+        """The attempt's socket in the poller, with the mask it waits for (None: none)."""
+        sock = waiting[0] if waiting else None
+        if self._watched is not None and self._watched is not sock:
+            try:
+                self._poller.unregister(self._watched)
+            except Exception:  # closed already (the resolver's, once it answered)
+                pass
+        self._watched = sock
+        if sock is not None:
+            self._poller.register(sock, waiting[1])
+
     def _failed(self, t, url=None, err=None):
         """The attempt failed (url None: it was given up, after close())."""
         self._opening = None
-        if self._watched is not None:
-            try:
-                self._poller.unregister(self._watched)
-            except Exception:  # closed already
-                pass
-            self._watched = None
+        self._watch(None)
         if t is not None:
             if getattr(t, "address", None) is not None:  # the name is asked for again next time
                 RESOLVED.pop(t.host, None)

@@ -28,7 +28,7 @@ DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None
 INSECURE_CONNECTION = "INSECURE_CONNECTION"
 CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after ours
 # Names resolved by our own DNS query (dns.py), kept across reconnects: a name is
-# asked for again only after an attempt to its address failed (ws_handshake.end).
+# asked for again only after an attempt to its address failed (the drivers).
 RESOLVED = {}
 NO_HEAP = "cannot connect: out of memory (no heap for this attempt, nor to say more)"
 
