@@ -339,6 +339,10 @@ def test_confirmed_stream_through_a_cut(runtime, server, proxy, peers, js_client
 def test_confirmed_stream_through_a_black_hole(runtime, server, proxy, peers, js_client):
     js, peer = stream_peer(runtime, "stream-hole-" + runtime, server, proxy, peers, js_client)
     time.sleep(0.5)
+    stream_through_a_black_hole(js, peer, proxy)
+
+
+def stream_through_a_black_hole(js, peer, proxy):
     proxy.blackhole()  # events go into it until the heartbeat verdict, 2-3 s
     peer.wait("@error connectionError heartbeat not received", timeout=10)
     peer.wait("@offline 1", timeout=10)

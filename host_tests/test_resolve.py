@@ -51,3 +51,56 @@ def test_an_unknown_host_is_named(runtime, driver, run_micropython, tmp_path):
     errors = json.loads(out.strip().splitlines()[-1])
     text = [m for e, m in errors if e == "connectionError"][0]
     assert text.startswith("cannot connect to %s: no-such-host.invalid did not resolve" % URL), text
+
+
+RESOLVES = r"""
+import json, sys
+from deepstream import Client
+driver, url, dns = sys.argv[1], sys.argv[2], sys.argv[3]
+states = []
+client = Client(url, dns_server=dns, max_reconnect_attempts=0, connect_timeout=5000)
+client.on("connectionStateChanged", states.append)
+client.on("error", lambda message, event, topic: states.append(event + ": " + message))
+client.login({"username": "resolver"})
+if driver == "poll":
+    for _ in range(200):
+        client.poll(20)
+        if "OPEN" in states:
+            break
+else:
+    import asyncio
+    async def main():
+        task = client.start()
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if "OPEN" in states:
+                break
+        client.close()
+        await asyncio.sleep(0.05)
+    asyncio.run(main())
+client.close()
+print(json.dumps(states))
+"""
+
+
+@pytest.mark.parametrize("driver", ["poll", "aio"])
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_dns_server_resolves_with_our_own_query(runtime, driver, run_micropython, ds_server):
+    """dns_server: the client's own query (deepstream/dns.py), on the host's runtimes too."""
+    from support.dnsserver import DnsServer
+    dns = DnsServer({"deepstream.test": "127.0.0.1"}).start()
+    try:
+        url = ds_server.url.replace("127.0.0.1", "deepstream.test")
+        args = [driver, url, "127.0.0.1:%d" % dns.port]
+        if runtime == "micropython":
+            rc, out, err = run_micropython(RESOLVES, heap="256K", args=args)
+        else:
+            p = subprocess.run([sys.executable, "-c", RESOLVES] + args, capture_output=True, text=True,
+                               timeout=60, env={"PYTHONPATH": LIB, "PATH": "/usr/bin:/bin"})
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        assert rc == 0, out + err
+        states = json.loads(out.strip().splitlines()[-1])
+        assert "OPEN" in states, states
+        assert dns.queries == {"deepstream.test": 1}
+    finally:
+        dns.close()

@@ -1,12 +1,13 @@
-"""A device that only emits, on the board at the smallest heaps found for it
-(docs/MEMORY.md, tools/bench_board.py): the 5,000-event burst with no poll() completes,
-and the heap does not move during it, from .mpy files and from ROMFS."""
+"""A device that only emits, on the board at the smallest heaps that completed the
+5,000-event burst (with no poll()) in every run of tools/bench_board.py (docs/MEMORY.md):
+it completes, and the heap does not move during it, from .mpy files and from ROMFS.
+(4 KB less passed in some runs and not in others.)"""
 import pytest
 
 from support.board import PROTOCOLS
 from support.boardburst import burst
 
-SMALLEST = {"files": "64K", "romfs": "36K"}
+SMALLEST = {"files": "68K", "romfs": "40K"}
 BURST = 5000
 
 
