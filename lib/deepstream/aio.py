@@ -189,29 +189,31 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
         # everywhere dns_server is given; CPython's loop resolves it otherwise
         address = host
         if IS_MICROPYTHON or dns_server:
-            from .ws_handshake import address_info, is_address
+            from .ws_handshake import dns_server as server, getaddrinfo, is_address
             if not is_address(host):
-                from .dns import resolve_async
-                address = await resolve_async(host, dns_server, timeout_ms)
-                if address == host:  # no resolver known: getaddrinfo, which says if it did not resolve
-                    address_info(host, port)
+                server = server(dns_server)
+                if server is None:  # no resolver known: getaddrinfo, which says if it did not resolve
+                    getaddrinfo(host, port)
+                else:
+                    from .dns import resolve_async
+                    address = await resolve_async(host, server, timeout_ms)
         left = max(1, timeout_ms - ticks_diff(ticks_ms(), start))
         try:
-            return await wait_for_ms(_upgrade(address, host, port, path, ctx, max_message_size), left)
+            return await wait_for_ms(_open(address, host, port, path, ctx, max_message_size), left)
         except asyncio.TimeoutError:
             raise OSError("timed out: no websocket within %d ms (connect_timeout)" % timeout_ms)
     finally:
         release()
 
 
-async def _upgrade(address, host, port, path, ctx, max_message_size):
+async def _open(address, host, port, path, ctx, max_message_size):
     writer = None
     try:
         try:
             reader, writer = await asyncio.open_connection(
                 address, port, ssl=ctx, server_hostname=host if ctx is not None else None)
         except OSError as err:
-            if type(err).__name__ == "gaierror":  # CPython's loop resolver: say which name
+            if err.args and isinstance(err.args[0], int) and err.args[0] < 0:  # a resolver's error
                 raise OSError("%s did not resolve (%s)" % (host, err))
             if address != host:
                 from .transport import RESOLVED

@@ -146,25 +146,22 @@ class Client:
         printed as a plain line.
         """
         try:
-            self._report(message, event, topic)
+            self.last_error = (message, event, topic)
+            if self._reporting or not self._listeners.get("error"):
+                if self.options["print_errors"]:
+                    from .error_print import print_error
+                    print_error(message, event, topic)
+                if self._reporting:
+                    return
+            self._reporting = True
+            try:
+                self._emit("error", topic, message, event, topic)
+                self._emit(event, topic, topic, message)
+            finally:
+                self._reporting = False
         except MemoryError:
             if self.options["print_errors"]:
                 print("deepstream:", event, message)
-
-    def _report(self, message, event, topic):
-        self.last_error = (message, event, topic)
-        if self._reporting or not self._listeners.get("error"):
-            if self.options["print_errors"]:
-                from .error_print import print_error
-                print_error(message, event, topic)
-            if self._reporting:
-                return
-        self._reporting = True
-        try:
-            self._emit("error", topic, message, event, topic)
-            self._emit(event, topic, topic, message)
-        finally:
-            self._reporting = False
 
     # ---- incoming dispatch ------------------------------------------------
 

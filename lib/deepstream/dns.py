@@ -9,7 +9,7 @@ of 512 bytes (the largest UDP answer without EDNS), sent again every
 RESEND_MS until an answer or the attempt's deadline. The driver steps it
 from its loop (ws_handshake.py) and never waits on it.
 
-Loaded only while a name is being resolved. Bad answers (truncated,
+Loaded only while a name is being resolved with a resolver to ask. Bad answers (truncated,
 malformed, for another query) never raise out of the client: an answer for
 another query id is ignored, anything else fails the attempt with a text
 that says what was wrong (ValueError from parse(), turned into OSError).
@@ -25,19 +25,8 @@ _CLASS_IN = const(1)
 _RCODES = {1: "format error", 2: "server failure", 3: "no such name", 4: "not implemented", 5: "refused"}
 
 
-def server_address(option=None):
-    """(ip, port) of the resolver: the option ("a.b.c.d" or "a.b.c.d:port"), else the
-    one the network interface uses (MicroPython); None when not known."""
-    text = option
-    if not text:
-        try:
-            import network  # a board's: imported here only, never at the top of lib/
-
-            text = network.ipconfig("dns")
-        except Exception:  # CPython, a port without network or ipconfig (before 1.24)
-            return None
-    if not isinstance(text, str) or not text or text.startswith("0.0.0.0"):
-        return None
+def server_address(text):
+    """("a.b.c.d", port) of a resolver given as "a.b.c.d" or "a.b.c.d:port"."""
     host, _, port = text.partition(":")
     return host, int(port) if port else 53
 
@@ -148,8 +137,9 @@ class Resolver:
     deadline (next_deadline()) has come; it never waits."""
 
     def __init__(self, name, server, timeout_ms, now):
+        """server: the resolver, "a.b.c.d" or "a.b.c.d:port" (ws_handshake.dns_server)."""
         self.name = name
-        self.server = server
+        self.server = server = server_address(server)
         self.timeout_ms = timeout_ms
         self.raw = name.encode()
         self.buf = bytearray(BUF_SIZE)  # the query, then each answer: the only buffer
@@ -215,16 +205,15 @@ class Resolver:
                 pass
 
 
-async def resolve_async(host, dns_server, timeout_ms):
-    """For the asyncio driver on MicroPython (its open_connection() would call the
-    blocking getaddrinfo()): host's address, kept as the polling driver keeps it; the
-    host itself where no resolver is known (then getaddrinfo() it is)."""
+async def resolve_async(host, server, timeout_ms):
+    """For the asyncio driver (MicroPython's open_connection() would call the blocking
+    getaddrinfo()): host's address from resolver `server`, kept as the polling driver
+    keeps it."""
     from .compat import sleep_ms, ticks_ms
     from .transport import RESOLVED
     ip = RESOLVED.get(host)
-    server = None if ip is not None else server_address(dns_server)
-    if server is None:
-        return ip or host
+    if ip is not None:
+        return ip
     r = Resolver(host, server, timeout_ms, ticks_ms())
     try:
         while True:

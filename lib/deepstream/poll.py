@@ -13,12 +13,9 @@ core as socket_error()/socket_closed().
 """
 import select
 
-from . import _unload
 from .compat import ticks_add, ticks_diff, ticks_ms
 from .connection import HEADROOM
-from .transport import (
-    CLOSE_TIMEOUT, RESOLVED, Transport, WebSocketError, failed_text, option, pump, warn_if_insecure,
-)
+from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, failed_text, option, pump, warn_if_insecure
 from .ws import frame_in_place, mask_in_place
 
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
@@ -29,7 +26,6 @@ class PollDriver:
         self.conn = conn
         self._t = None  # Transport while a websocket is open
         self._opening = None  # Transport while a connection attempt is under way
-        self._watched = None  # the socket of that attempt in the poller
         self._out = []  # pong/close replies waiting to be sent
         self._close_by = None  # ticks deadline for the server's close frame
         self._more = False  # input may remain unread (read cap hit, TLS-buffered bytes)
@@ -41,12 +37,12 @@ class PollDriver:
         if self._t is not None:
             self._flush()  # what the user's calls since the last poll() left in the frame
         else:
-            self._connect()  # start the attempt the core asks for, or step the one under way
+            self._open()  # start the attempt the core asks for, or step the one under way
         wait = 0 if self._more else self._wait_ms(timeout_ms)
         if (self._poller.poll(wait) or self._more) and self._t is not None:
             self._read()
         if self._opening is not None:
-            self._connect()
+            self._open()
         conn.tick()
         self._flush()
         if self._close_by is not None and ticks_diff(self._close_by, conn.clock()) <= 0:
@@ -61,43 +57,52 @@ class PollDriver:
                 timeout_ms = max(0, left)
         left = self._close_by
         if left is None and self._opening is not None:
-            left = self._opening.due  # the attempt's next step
+            left = self._opening.wait  # the attempt's next step
         if left is not None:
             left = ticks_diff(left, self.conn.clock())
             if left < timeout_ms:
                 timeout_ms = max(0, left)
         return timeout_ms
 
-    def _connect(self):
+    def _open(self):
         """Start the connection attempt the core asks for, or take the one under way a
-        step further (ws_handshake.py). Never waits: meanwhile the attempt's socket is in
-        the poller, with what it waits for."""
+        step further (ws_handshake.py). Never waits: between steps the socket the attempt
+        waits on is in the poller."""
         conn = self.conn
         t = self._opening
-        url = None
+        if t is None:
+            url = conn.take_open_request()
+            if not url:
+                return
+            try:  # building the Transport allocates its buffers: MemoryError belongs here too
+                t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                              option(conn, "ca_file"), option(conn, "verify"), option(conn, "dns_server"))
+            except Exception as err:
+                conn.socket_error(failed_text(url, err))
+                conn.socket_closed(None)
+                return
+            self._opening = t
+        else:
+            try:  # the socket the attempt waited on
+                self._poller.unregister(t.waiting[0])
+            except Exception:  # closed already: the resolver's, once it answered
+                pass
         try:
-            if t is None:
-                url = conn.take_open_request()
-                if not url:
-                    return
-                # building the Transport allocates its buffers: MemoryError belongs here too
-                t = self._opening = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                                              option(conn, "ca_file"), option(conn, "verify"),
-                                              option(conn, "dns_server"))
-                from .ws_handshake import begin
-                begin(t, ticks_ms())
-            from .ws_handshake import advance
-            done = advance(t, ticks_ms())
+            from .ws_handshake import start, step
+            if t.waiting is None:
+                start(t, ticks_ms())
+            done = step(t, ticks_ms())
         except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
-            self._failed(t, url or t.url, err)
+            self._opening = None
+            self._t = t
+            self._drop(None, failed_text(t.url, err))
             return
         if getattr(conn, "_deliberate_close", False):  # close() while it was under way
-            self._failed(t)
+            self.close()
             return
         if not done:
-            self._watch(t.waiting)
+            self._poller.register(t.waiting[0], t.waiting[1])
             return
-        self._watch(None)
         self._opening = None
         self._t = t
         self._send_timeout = option(conn, "send_timeout")
@@ -106,31 +111,6 @@ class PollDriver:
         conn.socket_opened()
         warn_if_insecure(conn, t.url)
         self._feed()  # frames that came right behind the upgrade response
-
-    def _watch(self, waiting):
-        """The attempt's socket in the poller, with the mask it waits for (None: none)."""
-        sock = waiting[0] if waiting else None
-        if self._watched is not None and self._watched is not sock:
-            try:
-                self._poller.unregister(self._watched)
-            except Exception:  # closed already (the resolver's, once it answered)
-                pass
-        self._watched = sock
-        if sock is not None:
-            self._poller.register(sock, waiting[1])
-
-    def _failed(self, t, url=None, err=None):
-        """The attempt failed (url None: it was given up, after close())."""
-        self._opening = None
-        self._watch(None)
-        if t is not None:
-            if getattr(t, "address", None) is not None:  # the name is asked for again next time
-                RESOLVED.pop(t.host, None)
-            t.close()
-            _unload("ws_handshake")
-        if url is not None:
-            self.conn.socket_error(failed_text(url, err))
-            self.conn.socket_closed(None)
 
     def _read(self):
         t = self._t
@@ -269,9 +249,16 @@ class PollDriver:
         self.conn.socket_closed(reason)
 
     def close(self):
-        """Drop the socket at once (no close handshake), e.g. before a deep sleep."""
-        if self._opening is not None:
-            self._failed(self._opening)
+        """Drop the socket at once (no close handshake), e.g. before a deep sleep; give
+        up an attempt under way."""
+        t = self._opening
+        if t is not None:
+            self._opening = None
+            try:
+                self._poller.unregister(t.waiting[0])
+            except Exception:  # not there (between steps)
+                pass
+            self._t = t
         self._drop()
 
 

@@ -14,6 +14,7 @@ the server is not authenticated, and the drivers report an
 import select
 import socket
 
+from . import _unload
 from .compat import ticks_diff, ticks_ms
 from .constants import MESSAGE_TOO_LARGE
 from .ws import MessageTooLarge, WebSocket, WebSocketError
@@ -30,7 +31,6 @@ CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after our
 # Names resolved by our own DNS query (dns.py), kept across reconnects: a name is
 # asked for again only after an attempt to its address failed (the drivers).
 RESOLVED = {}
-NO_HEAP = "cannot connect: out of memory (no heap for this attempt, nor to say more)"
 
 
 def failed_text(url, err):
@@ -40,7 +40,7 @@ def failed_text(url, err):
         from .first_contact import connect_error_text
         return connect_error_text(url, err)
     except MemoryError:
-        return NO_HEAP
+        return "cannot connect: out of memory (no heap for this attempt, nor to say more)"
 
 
 def option(conn, name):
@@ -103,7 +103,7 @@ def pump(conn, ws, out):
 
 class Transport:
     """One TCP (+TLS) connection, non-blocking. Opened in steps that never wait
-    (ws_handshake.begin(), then advance() whenever `waiting` is ready or `due` has
+    (ws_handshake.start(), then step() whenever `waiting` is ready or `wait` has
     come: the drivers' business)."""
 
     def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=True,
@@ -115,9 +115,10 @@ class Transport:
         self.verify = verify
         self.dns_server = dns_server
         self.sock = None
-        self.resolver = None  # while opening: dns.Resolver of the name
-        self.waiting = None  # while opening: (socket, poll mask) the attempt waits for
-        self.due = None  # while opening: ticks by which the attempt wants its next step
+        # while opening (ws_handshake.py): (socket, poll mask) the attempt waits for, the
+        # ticks of its next step (wait) and of its end (stop), dns.Resolver of the name,
+        # the address it resolved to (target)
+        self.waiting = self.resolver = self.target = None
 
     def _wait(self, mask, ms):
         self._poller.modify(self.sock, mask)
@@ -162,9 +163,14 @@ class Transport:
             i += n
 
     def close(self):
-        if self.resolver is not None:  # given up while resolving
-            self.resolver.close()
-            self.resolver = None
+        if self.waiting is not None:  # an attempt that failed or was given up
+            if self.resolver is not None:
+                self.resolver.close()
+                self.resolver = None
+            if self.target is not None:  # its name is resolved again next time
+                RESOLVED.pop(self.host, None)
+            self.waiting = None
+            _unload("ws_handshake")
         if self.sock is not None:
             try:
                 self.sock.close()

@@ -60,95 +60,123 @@ def is_address(host):
     return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts)
 
 
-def address_info(host, port):
-    """getaddrinfo's first entry for host: instant for an address; for a name, used only
-    where no resolver address is known (on lwIP it waits for the answer). OSError names
-    a host that did not resolve."""
+def dns_server(option):
+    """The resolver to ask for names: the option dns_server ("a.b.c.d[:port]"), else the
+    one the network interface uses (MicroPython); None when not known: getaddrinfo()
+    then. (dns.py is loaded only once there is a resolver to ask.)"""
+    if option:
+        return option
+    try:
+        import network  # a board's: imported here only, never at the top of lib/
+
+        option = network.ipconfig("dns")
+    except Exception:  # CPython, a port without network or ipconfig (before 1.24)
+        return None
+    return option if isinstance(option, str) and option and option[0] != "0" else None  # 0.0.0.0: none
+
+
+def getaddrinfo(host, port):
+    """socket.getaddrinfo()'s first entry for host: instant for an address; for a name,
+    used only where no resolver address is known (on lwIP it waits for the answer).
+    OSError names a host that did not resolve."""
     try:
         return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     except OSError as err:
         raise OSError("%s did not resolve (%s)" % (host, str(err) or type(err).__name__))
 
 
-def begin(t, now):
-    """Start opening transport.Transport t; advance() takes it on. Nothing here waits
-    but getaddrinfo() for a name where no resolver address is known."""
+def start(t, now):
+    """Start opening transport.Transport t; step() takes it on. Nothing here waits but
+    getaddrinfo() for a name where no resolver address is known."""
     from .transport import RESOLVED
+    t.waiting = (None, 0)  # an attempt under way (what it waits for comes below)
+    t.request = None
     secure, host, port, path = parse_url(t.url)
     t.host = host
-    t.deadline = ticks_add(now, t.timeout_ms)
-    t.address = None  # what the name resolved to (None: an address in the url)
-    t.request = None
+    t.stop = ticks_add(now, t.timeout_ms)  # the attempt's end
     ip = host if is_address(host) else RESOLVED.get(host)
     if ip is None:
-        from .dns import Resolver, server_address
-        server = server_address(t.dns_server)
+        server = dns_server(t.dns_server)
         if server is not None:  # our own query: answered in later steps
+            from .dns import Resolver
             r = t.resolver = Resolver(host, server, t.timeout_ms, now)
             t.waiting = (r.sock, select.POLLIN)
-            t.due = r.next_deadline()
+            t.wait = r.next_deadline()
             return
         ip = host
     elif ip != host:
-        t.address = ip
-    _connect(t, address_info(ip, port))
+        t.target = ip
+    connect(t, ip, port)
 
 
-def _connect(t, ai):
-    """Start the TCP connect to getaddrinfo entry ai: it completes in later steps."""
+def connect(t, host, port):
+    """Start the TCP connect to host (an address; a name only where no resolver is
+    known): it completes in later steps."""
     from .transport import no_delay
-    sock = socket.socket(ai[0], socket.SOCK_STREAM)
+    info = getaddrinfo(host, port)
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
     t.sock = sock  # so that close() works whatever fails below
     sock.setblocking(False)
-    t.sockaddr = ai[-1]
     try:
-        sock.connect(ai[-1])
+        sock.connect(info[-1])
     except OSError as err:
         if not (err.args and err.args[0] in (EINPROGRESS, EAGAIN, EALREADY)):
             raise
     no_delay(sock)
     t.waiting = (sock, select.POLLOUT)
-    t.due = t.deadline
+    t.wait = t.stop
 
 
-def advance(t, now):
+def step(t, now):
     """One step of t's opening, which never waits: True once the websocket is open;
-    False: call again when t.waiting is ready or t.due has come. Raises OSError,
-    WebSocketError or ValueError when the attempt failed."""
+    False: call again when t.waiting is ready or t.wait has come. Raises OSError,
+    WebSocketError or ValueError when the attempt failed (then t.close())."""
     r = t.resolver
     if r is not None:  # resolving the name
-        ip = r.step(now)
-        if ip is None:
-            t.due = r.next_deadline()
+        host = r.step(now)
+        if host is None:
+            t.wait = r.next_deadline()
             return False
         from .transport import RESOLVED
         r.close()
         t.resolver = None
         if len(RESOLVED) > 8:
             RESOLVED.clear()
-        RESOLVED[r.name] = t.address = ip
-        _connect(t, address_info(ip, parse_url(t.url)[2]))
+        RESOLVED[r.name] = t.target = host
+        connect(t, host, parse_url(t.url)[2])
     req = t.request
     if req is None:  # the TCP connect under way
         p = select.poll()
         p.register(t.sock, select.POLLOUT)
         ready = p.poll(0)
         if not ready:
-            if ticks_diff(now, t.deadline) >= 0:
-                raise OSError("TCP connect to %s timed out after %d ms" % (_where(t), t.timeout_ms))
+            if ticks_diff(now, t.stop) >= 0:
+                raise OSError("TCP connect to %s:%d timed out after %d ms"
+                              % (t.target or t.host, parse_url(t.url)[2], t.timeout_ms))
             return False
         secure, host, port, path = parse_url(t.url)
+        sock = t.sock
         if secure:
             if ready[0][1] & (select.POLLERR | select.POLLHUP):
                 # why it failed, before TLS would hide it: a second connect() says (POSIX;
                 # ws:// learns it from the first send, which lwIP answers more truly)
                 try:
-                    t.sock.connect(t.sockaddr)
+                    sock.connect(getaddrinfo(t.target or host, port)[-1])
                 except OSError as err:
                     if not (err.args and err.args[0] in (EINPROGRESS, EALREADY)):
                         raise
-            _tls(t, host)
-        sock = t.sock
+            # the one step that blocks: ssl's handshake, for what is left of the attempt's time
+            from .tls import ssl_context, tls_error_text
+
+            ctx = ssl_context(t.ca_file, t.verify)
+            try:
+                sock.setblocking(True)
+                sock.settimeout(max(ticks_diff(t.stop, ticks_ms()), 1) / 1000)
+                sock = ctx.wrap_socket(sock, server_hostname=host)
+            except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
+                raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
+            sock.setblocking(False)
+            t.sock = sock
         # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
         t._readinto = getattr(sock, "recv_into", None) or sock.readinto
         t._write = getattr(sock, "send", None) or sock.write
@@ -156,6 +184,7 @@ def advance(t, now):
         t._poller.register(sock, select.POLLOUT)
         req = t.request = memoryview(request(t.ws, host, port, path, None, secure))
         t.buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
+    mask = select.POLLOUT
     while len(req):  # the upgrade request: what the socket takes of it (the first send
         try:  # also says whether the TCP connect failed)
             n = t._write(req)
@@ -164,53 +193,25 @@ def advance(t, now):
                 raise
             n = None
         if n is None:
-            return _waiting(t, now, select.POLLOUT)
+            break
         req = t.request = req[n:]
-    while True:
-        n = t.recv_into(t.buf)
-        if n is None:
-            return _waiting(t, now, select.POLLIN)
-        # n == 0: the server closed; receive_handshake says what that means
-        if t.ws.receive_handshake(memoryview(t.buf)[:n]):
-            end(t)
-            return True
-
-
-def _waiting(t, now, mask):
-    if ticks_diff(now, t.deadline) >= 0:
-        raise OSError("websocket upgrade timed out: %s accepted the connection but sent no answer "
-                      "within %d ms" % (_where(t), t.timeout_ms))
+    else:
+        mask = select.POLLIN
+        while True:
+            n = t.recv_into(t.buf)
+            if n is None:
+                break
+            # n == 0: the server closed; receive_handshake says what that means
+            if t.ws.receive_handshake(memoryview(t.buf)[:n]):
+                t.waiting = t.target = t.request = t.buf = None  # done: nothing to forget
+                release()
+                return True
+    if ticks_diff(now, t.stop) >= 0:
+        raise OSError("websocket upgrade timed out: %s:%d accepted the connection but sent no answer "
+                      "within %d ms" % (t.target or t.host, parse_url(t.url)[2], t.timeout_ms))
     t.waiting = (t.sock, mask)
-    t.due = t.deadline
+    t.wait = t.stop
     return False
-
-
-def _where(t):
-    host, port = parse_url(t.url)[1:3]
-    return "%s:%d" % (t.address or host, port)
-
-
-def _tls(t, host):
-    # the one step that blocks: ssl's handshake, for what is left of the attempt's time
-    from .tls import ssl_context, tls_error_text
-
-    sock = t.sock
-    ctx = ssl_context(t.ca_file, t.verify)
-    try:
-        sock.setblocking(True)
-        sock.settimeout(max(ticks_diff(t.deadline, ticks_ms()), 1) / 1000)
-        sock = ctx.wrap_socket(sock, server_hostname=host)
-    except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
-        raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
-    sock.setblocking(False)
-    t.sock = sock
-
-
-def end(t):
-    """The websocket is open: what the attempt kept goes, and this module is unloaded.
-    (A failed attempt is the driver's to end: transport.Transport.close().)"""
-    t.waiting = t.due = t.request = t.buf = None
-    release()
 
 
 def _b64(data):
