@@ -114,6 +114,8 @@ def test_random_bytes_never_raise_anything_but_value_error():
 
 
 def test_the_resolver_address():
+    from deepstream.ws_handshake import dns_server
     assert server_address("10.0.2.3") == ("10.0.2.3", 53)
     assert server_address("10.0.2.2:5353") == ("10.0.2.2", 5353)
-    assert server_address("0.0.0.0") is None
+    assert dns_server("10.0.2.2:5353") == "10.0.2.2:5353"
+    assert dns_server(None) is None  # no network module here: getaddrinfo()'s job
