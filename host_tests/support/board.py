@@ -27,7 +27,9 @@ BOARD_PY = os.path.join(TOOLS, "board.py")
 DEVICE = os.path.join(REPO, "host_tests", "board", "device")
 LIB_MPY = os.path.join(REPO, "build", "board", "mpy")
 HOST_FROM_BOARD = "10.0.2.2"  # QEMU's user-mode network: the host's 127.0.0.1
-# The protocols the board tier runs against (one URL per protocol: board_url).
+# The protocols the board tier runs against: every board test is parametrized with these,
+# and its scripts take the URL as an argument (board_url). A new protocol is added here,
+# with its URL in board_url (e.g. a server's url_for(protocol)).
 PROTOCOLS = ("text",)
 
 
