@@ -210,8 +210,10 @@ async def _open(address, host, port, path, ctx, max_message_size):
     writer = None
     try:
         try:
-            reader, writer = await asyncio.open_connection(
-                address, port, ssl=ctx, server_hostname=host if ctx is not None else None)
+            if ctx is None or address == host:
+                reader, writer = await asyncio.open_connection(address, port, ssl=ctx)
+            else:  # TLS to an address resolved here: the certificate names the host
+                reader, writer = await asyncio.open_connection(address, port, ssl=ctx, server_hostname=host)
         except OSError as err:
             if err.args and isinstance(err.args[0], int) and err.args[0] < 0:  # a resolver's error
                 raise OSError("%s did not resolve (%s)" % (host, err))

@@ -217,7 +217,7 @@ class PollDriver:
             if not conn.pending():
                 return True
             left = timeout_ms - ticks_diff(conn.clock(), start)
-            if left <= 0 or conn.stopped():
+            if left <= 0 or (conn.stopped() and self._opening is None):  # (an attempt: the core waits)
                 return False
             self.poll(left)
 

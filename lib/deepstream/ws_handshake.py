@@ -53,11 +53,8 @@ def parse_url(url):
 
 
 def is_address(host):
-    """True for an IPv4 address (dotted quad) or an IPv6 literal: nothing to resolve."""
-    if ":" in host:
-        return True
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts)
+    """True for an IPv4 address or an IPv6 literal: nothing to resolve."""
+    return ":" in host or host.replace(".", "").isdigit()
 
 
 def dns_server(option):
@@ -151,32 +148,13 @@ def step(t, now):
         ready = p.poll(0)
         if not ready:
             if ticks_diff(now, t.stop) >= 0:
-                raise OSError("TCP connect to %s:%d timed out after %d ms"
-                              % (t.target or t.host, parse_url(t.url)[2], t.timeout_ms))
+                raise OSError("TCP connect to %s timed out after %d ms" % (t.target or t.host, t.timeout_ms))
             return False
         secure, host, port, path = parse_url(t.url)
+        if secure:  # the one step that blocks (tls.py)
+            from .tls import wrap
+            wrap(t, host, ready[0][1] & (select.POLLERR | select.POLLHUP))
         sock = t.sock
-        if secure:
-            if ready[0][1] & (select.POLLERR | select.POLLHUP):
-                # why it failed, before TLS would hide it: a second connect() says (POSIX;
-                # ws:// learns it from the first send, which lwIP answers more truly)
-                try:
-                    sock.connect(getaddrinfo(t.target or host, port)[-1])
-                except OSError as err:
-                    if not (err.args and err.args[0] in (EINPROGRESS, EALREADY)):
-                        raise
-            # the one step that blocks: ssl's handshake, for what is left of the attempt's time
-            from .tls import ssl_context, tls_error_text
-
-            ctx = ssl_context(t.ca_file, t.verify)
-            try:
-                sock.setblocking(True)
-                sock.settimeout(max(ticks_diff(t.stop, ticks_ms()), 1) / 1000)
-                sock = ctx.wrap_socket(sock, server_hostname=host)
-            except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
-                raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
-            sock.setblocking(False)
-            t.sock = sock
         # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
         t._readinto = getattr(sock, "recv_into", None) or sock.readinto
         t._write = getattr(sock, "send", None) or sock.write
@@ -207,8 +185,8 @@ def step(t, now):
                 release()
                 return True
     if ticks_diff(now, t.stop) >= 0:
-        raise OSError("websocket upgrade timed out: %s:%d accepted the connection but sent no answer "
-                      "within %d ms" % (t.target or t.host, parse_url(t.url)[2], t.timeout_ms))
+        raise OSError("websocket upgrade timed out: %s took the connection, no answer within %d ms"
+                      % (t.target or t.host, t.timeout_ms))
     t.waiting = (t.sock, mask)
     t.wait = t.stop
     return False
