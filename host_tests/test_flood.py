@@ -22,7 +22,9 @@ from support.mp import micropython_path
 from support.mpybuild import build_mpy
 
 N = 100000
-SOCKET_HEAP = "80K"
+# 80K until issue 22: connecting without blocking keeps about 1.3 KB more code resident
+# on this 64-bit port and loads 1.5 KB more while connecting (docs/RESILIENCE.md)
+SOCKET_HEAP = "84K"
 LINE = re.compile(r"^flood (\w+) events=(\d+) before=(\d+) after=(\d+) peak=(\d+)$")
 
 

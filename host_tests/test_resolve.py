@@ -11,17 +11,12 @@ import pytest
 from support.mp import LIB
 
 URL = "ws://no-such-host.invalid:6020/deepstream-v3"
-SCRIPT = r"""
-import json, sys
-from deepstream import Client
-driver = sys.argv[1]
-errors = []
-client = Client(%r, max_reconnect_attempts=0, connect_timeout=5000)
-client.on("error", lambda message, event, topic: errors.append([event, message]))
-if driver == "poll":
+# a client that runs until done() or 5 s: argv[1] is the driver, "poll" or "aio"
+RUN = r"""
+if sys.argv[1] == "poll":
     for _ in range(100):
         client.poll(50)
-        if errors:
+        if done():
             break
 else:
     import asyncio
@@ -29,13 +24,20 @@ else:
         task = client.start()
         for _ in range(100):
             await asyncio.sleep(0.05)
-            if errors:
+            if done():
                 break
         client.close()
         await asyncio.sleep(0.05)
     asyncio.run(main())
-print(json.dumps(errors))
-""" % URL
+"""
+SCRIPT = r"""
+import json, sys
+from deepstream import Client
+errors = []
+client = Client(%r, max_reconnect_attempts=0, connect_timeout=5000)
+client.on("error", lambda message, event, topic: errors.append([event, message]))
+done = lambda: errors
+""" % URL + RUN + "print(json.dumps(errors))\n"
 
 
 @pytest.mark.parametrize("driver", ["poll", "aio"])
@@ -56,31 +58,14 @@ def test_an_unknown_host_is_named(runtime, driver, run_micropython, tmp_path):
 RESOLVES = r"""
 import json, sys
 from deepstream import Client
-driver, url, dns = sys.argv[1], sys.argv[2], sys.argv[3]
+url, dns = sys.argv[2], sys.argv[3]
 states = []
 client = Client(url, dns_server=dns, max_reconnect_attempts=0, connect_timeout=5000)
 client.on("connectionStateChanged", states.append)
 client.on("error", lambda message, event, topic: states.append(event + ": " + message))
 client.login({"username": "resolver"})
-if driver == "poll":
-    for _ in range(200):
-        client.poll(20)
-        if "OPEN" in states:
-            break
-else:
-    import asyncio
-    async def main():
-        task = client.start()
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            if "OPEN" in states:
-                break
-        client.close()
-        await asyncio.sleep(0.05)
-    asyncio.run(main())
-client.close()
-print(json.dumps(states))
-"""
+done = lambda: "OPEN" in states
+""" + RUN + "client.close()\nprint(json.dumps(states))\n"
 
 
 @pytest.mark.parametrize("driver", ["poll", "aio"])

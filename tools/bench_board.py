@@ -50,21 +50,27 @@ def heap(srv, js):
     return out
 
 
-def smallest(srv, js):
+def step_down(label, sizes, runs):
+    """For each (form, largest KB, step KB): the smallest heap in those steps on which
+    runs(form, heap) -> True, going down from the largest until it fails."""
     out = {}
-    for form, start in (("files", 80), ("romfs", 48)):
-        ok = None
-        kb = start
+    for form, kb, step in sizes:
+        out[form] = None
         while kb >= 16:
-            rc, fig, run = burst(srv, js, heap="%dK" % kb, romfs=form == "romfs", timeout=60)
-            good = rc == 0 and fig["acked"] and fig["received"] == 5000
-            log("smallest %s %dK: %s" % (form, kb, "ok" if good else "FAILED"))
+            good = runs(form, "%dK" % kb)
+            log("%s %s %dK: %s" % (label, form, kb, "ok" if good else "FAILED"))
             if not good:
                 break
-            ok = kb
-            kb -= 4
-        out[form] = ok
+            out[form] = kb
+            kb -= step
     return out
+
+
+def smallest(srv, js):
+    def runs(form, heap):
+        rc, fig, run = burst(srv, js, heap=heap, romfs=form == "romfs", timeout=60)
+        return rc == 0 and fig["acked"] and fig["received"] == 5000
+    return step_down("smallest", (("files", 80, 4), ("romfs", 48, 4)), runs)
 
 
 def bench_run(script, args, files, timeout=300):
@@ -99,20 +105,10 @@ def perf(srv, n_rpc):
 
 
 def firmware_heap(srv, js):
-    out = {}
-    for form, start in (("romfs", 80), ("files", 136)):
-        ok = None
-        kb = start
-        while kb >= 32:
-            fig = firmware_run(srv, js, 1, form == "romfs", heap="%dK" % kb)
-            good = fig.get("published", 0) > 300 and fig["received"] >= fig["published"] and not fig["errors"]
-            log("firmware-heap %s %dK: %s" % (form, kb, "ok" if good else "FAILED"))
-            if not good:
-                break
-            ok = kb
-            kb -= 8
-        out[form] = ok
-    return out
+    def runs(form, heap):
+        fig = firmware_run(srv, js, 1, form == "romfs", heap=heap)
+        return fig.get("published", 0) > 300 and fig["received"] >= fig["published"] and not fig["errors"]
+    return step_down("firmware-heap", (("romfs", 80, 8), ("files", 136, 8)), runs)
 
 
 def firmware_run(srv, js, minutes, romfs, heap=None):

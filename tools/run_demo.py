@@ -30,9 +30,10 @@ MICROPYTHON = os.environ.get("MICROPYTHON", os.path.join(REPO, ".venv", "bin", "
 
 
 def start_device(urls):
-    # the device gets the library as .mpy, as a board does, and a board-sized heap
+    # the device gets the library as .mpy, as a board does, and a board-sized heap (96K until
+    # issue 22: connecting without blocking needs more while connecting on this 64-bit port)
     env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
-    return subprocess.Popen([MICROPYTHON, "-X", "heapsize=96K", "tools/demo_device.py", ",".join(urls), "demo-1"],
+    return subprocess.Popen([MICROPYTHON, "-X", "heapsize=104K", "tools/demo_device.py", ",".join(urls), "demo-1"],
                             cwd=REPO, env=env)
 
 

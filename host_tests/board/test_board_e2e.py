@@ -2,7 +2,7 @@
 client: events both ways and a burst of 5,000 with no poll() (then flush()), RPC both
 ways, records both ways, presence; the heap figures of the run are printed (-s).
 One boot (device/e2e.py) for all of it."""
-import json
+import time
 
 import pytest
 
@@ -59,7 +59,6 @@ def test_the_library_on_the_board(ds_server, js_client, protocol):
 
 
 def wait_events(js, topic, n, timeout=60):
-    import time
     deadline = time.monotonic() + timeout
     while True:
         seen = [note["data"] for note in list(js.history) if note["kind"] == "event" and note["name"] == topic]
