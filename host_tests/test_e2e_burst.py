@@ -14,7 +14,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "mp_burst_peer.py")
 # board-sized heaps (64-bit port, library as .mpy): the polling driver at what the behave
 # features run at; asyncio and its driver need more (the firmware's own figure, docs/FIRMWARE.md)
-HEAP = {"events": "96K", "records": "96K", "aio": "128K", "aio-over": "128K"}
+# records: 96K until issue 22 (the non-blocking connect keeps about 1.3 KB more resident
+# on this 64-bit port; the record modules no longer fit after connecting)
+HEAP = {"events": "96K", "records": "104K", "aio": "128K", "aio-over": "128K"}
 
 
 def run_peer(micropython, url, mode, name, n):
