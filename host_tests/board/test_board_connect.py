@@ -49,7 +49,26 @@ def shipped():
     srv.close()
 
 
-def cases(ds_server, hold, dns, shipped, protocol):
+@pytest.fixture
+def mute(ds_server):
+    """Passes the upgrade, drops the first frame the client sends: a binary client's
+    CHALLENGE, which the server then never answers."""
+    p = TcpProxy(ds_server.port, keep_sent=True).start()
+    p.drop_next(lambda payload: True)
+    yield p
+    p.close()
+
+
+def silent_endpoint(shipped, mute, protocol):
+    """An endpoint that upgrades and then says nothing to a client of `protocol`: for
+    text, the shipped server's binary endpoint (it waits for a CHALLENGE); for binary,
+    a server that never got our CHALLENGE."""
+    if protocol == "text":
+        return "ws://%s:%d/deepstream" % (HOST_FROM_BOARD, shipped.port), {"protocol": "text"}
+    return board_url(mute, protocol), {}
+
+
+def cases(ds_server, hold, dns, silent, protocol):
     url = board_url(ds_server, protocol)
     path = url[url.index("/", 5):]
     port = ds_server.port
@@ -62,8 +81,8 @@ def cases(ds_server, hold, dns, shipped, protocol):
          "url": from_board(hold.url(path))},
         {"name": "unknown-host", "seconds": 3.5, "options": ONE_ATTEMPT,
          "url": "ws://no-such-host.invalid:%d%s" % (port, path)},
-        {"name": "handshake-timeout", "seconds": 3, "url": "ws://%s:%d/deepstream" % (HOST_FROM_BOARD, shipped.port),
-         "options": dict(ONE_ATTEMPT, handshake_timeout=1000)},
+        {"name": "handshake-timeout", "seconds": 3, "url": silent[0],
+         "options": dict(ONE_ATTEMPT, handshake_timeout=1000, **silent[1])},
         {"name": "resolves", "seconds": 15, "until_open": True,
          "options": {"dns_server": "10.0.2.2:%d" % dns.port},
          "url": "ws://deepstream.test:%d%s" % (port, path)},
@@ -76,8 +95,9 @@ def connection_errors(case):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("driver", ["poll", "aio"])
-def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns, shipped):
-    run = BoardRun("connect.py", [driver, json.dumps(cases(ds_server, hold, dns, shipped, protocol))],
+def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns, shipped, mute):
+    silent = silent_endpoint(shipped, mute, protocol)
+    run = BoardRun("connect.py", [driver, json.dumps(cases(ds_server, hold, dns, silent, protocol))],
                    timeout=90).start()
     rc = run.finish()
     got = {c["name"]: c for c in run.records("case")}
@@ -100,8 +120,9 @@ def test_connecting_never_blocks_the_loop(driver, protocol, ds_server, hold, dns
     unknown = connection_errors(got["unknown-host"])
     assert unknown and "no-such-host.invalid" in unknown[0] and "did not resolve" in unknown[0], unknown
     # an endpoint that upgrades and then says nothing: the handshake timeout, with its causes
-    silent = connection_errors(got["handshake-timeout"])
-    assert silent and "no deepstream message within 1000 ms" in silent[0], silent
+    timed_out = connection_errors(got["handshake-timeout"])
+    said = "no deepstream message within 1000 ms" if protocol == "text" else "CHALLENGE within 1000 ms"
+    assert timed_out and said in timed_out[0], timed_out
     # and a name that resolves still connects
     assert got["resolves"]["opened_ms"] is not None, got["resolves"]
     assert dns.queries.get("deepstream.test", 0) >= 1

@@ -79,7 +79,10 @@ def test_a_slow_link_takes_partial_writes(protocol, server, proxy, js_client):
         while len(got(js)) < SLOW_EVENTS and time.monotonic() < deadline:
             time.sleep(0.1)
         assert got(js) == list(range(SLOW_EVENTS))
-        assert run.finish() == 0 and not run.matching(r"^@error"), run.output()
+        # 1 KB events faster than their confirmations: the 8 KB send queue cannot keep them
+        # all for sending again, and says so; nothing else goes wrong
+        errors = run.matching(r"^@error")
+        assert run.finish() == 0 and all("not yet confirmed" in e for e in errors), run.output()
         print("slow link: %s; %d writes, %d partial, %d EAGAIN" % (line, writes, partial, eagain))
         assert partial > 0 and eagain > 0  # the link was slow enough to show both
     finally:
