@@ -3,7 +3,7 @@ both runtimes (support/device.py) and both protocols: conflicts (one client on e
 protocol) through the merge strategy, a merge that fails, a gap in versions
 (INVALID_VERSION), writes the server refuses (MESSAGE_DENIED) and their write acks,
 notify, and held records restored after a cut (by version on binary: unchanged records
-are not read again).
+are not read again) or after a server restart that lost them (binary: made again).
 
 The merge strategies here are run by the test: our client records each call and the
 test answers it (Merge), so a test sees what the strategy was given.
@@ -12,6 +12,7 @@ import pytest
 
 from support.device import CallError, Library
 from support.dsserver import ALLOW_ALL, DeepstreamServer
+from support.wire import WireTap
 
 OTHER = {"text": "binary", "binary": "text"}
 ALLOW = ALLOW_ALL["record"]["*"]
@@ -232,7 +233,46 @@ def test_restore_after_a_cut(device, protocol, js, names, tap):
         assert read in ([theirs, both], [theirs, both, ours]), read
         assert {m["action"] for m in again} == {"READ"}
         assert dev.get("record.restore_stats") == {"restores": 1, "records": 20, "unchanged": 20 - len(read),
-                                                   "reread": len(read)}
+                                                   "reread": len(read), "recreated": 0}
     else:
         assert read == sorted(names("r%02d" % i) for i in range(20))
     assert [e for e in dev.errors() if e[0] != "connectionError"] == []
+
+
+def test_a_record_the_restarted_server_lost_is_made_again(device, ds_server_factory, js_client, names):
+    """Binary: the server restarts without persistent storage while we hold a record
+    and write to it offline. The offline write is refused (no such record), the version
+    check answers -1: the client makes the record again from its data (CREATEANDUPDATE
+    at version 1, no second subscription), with the default merge strategy (nothing on
+    the server to conflict with), and without an error event. The record goes on: our
+    next write reaches another client, and its write reaches us."""
+    srv = ds_server_factory()  # ours to kill
+    tap = WireTap(srv, "binary")
+    try:
+        name = names("lost")
+        dev = device(tap.url, reconnect_interval_increment=100)
+        rec = dev.ready_record(name)
+        rec.call("set", {"a": 1}, dev.cb("ack"))
+        dev.until(lambda: dev.calls("ack"), "write ack")
+        tap.proxy.reject()
+        srv.kill()
+        dev.until(lambda: dev.call("get_connection_state") != "OPEN", "the link lost")
+        rec.call("set", "b", 2)
+        srv.start()
+        before = len(tap.sent())
+        tap.proxy.restore()
+        js = js_client(srv.url_for("binary"), login={"username": "js"}, protocol="binary")
+        want = {"a": 1, "b": 2}
+        dev.until(lambda: js.record_snapshot(name) == (None, want), "the record on the server again")
+        js.record_get(name)
+        rec.call("set", "c", 3)
+        want["c"] = 3
+        dev.until(lambda: js.record_data(name) == want, "our next write at the other client")
+        js.record_set(name, "js", path="d")
+        dev.until(lambda: rec.call("get", "d") == "js", "its write at ours")
+        assert [(m["action"], m["version"]) for m in tap.sent()[before:]] == [
+            ("PATCH", 2), ("SUBSCRIBEANDHEAD", None), ("CREATEANDUPDATE", 1), ("PATCH", 2)]
+        assert dev.get("record.restore_stats")["recreated"] == 1
+        assert [e for e in dev.errors() if e[0] != "connectionError"] == []
+    finally:
+        tap.close()
