@@ -92,3 +92,16 @@ def test_writes_waiting_for_their_ack_are_answered_by_the_re_creation():
     rec.set("d", 4, lambda error: acks.append(("d", error)))  # version 2 again: its own callback
     server(link, _WRITE_ACKNOWLEDGEMENT, name=NAME, cid="2")
     assert acks[2:] == [("d", None)] and link.errors == []
+
+
+def test_an_offline_write_with_a_callback_asks_for_no_ack():
+    # (test_record_set.py has why) and so it is refused like one without
+    link, rec = held()
+    link.drop()
+    errors = []
+    rec.set("b", 2, errors.append)
+    assert errors == ["Connection error: error updating record as connection was closed"]
+    assert reconnect(link)[0] == (_PATCH, {"name": NAME, "version": 4, "path": "b", "data": 2})
+    lost(link)
+    assert sent(link) == [(_CREATEANDUPDATE, {"name": NAME, "version": 1, "data": {"a": 1, "b": 2}})]
+    assert link.errors == []
