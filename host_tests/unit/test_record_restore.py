@@ -76,6 +76,18 @@ def test_an_offline_write_refused_for_a_record_the_server_has_is_reported():
     assert link.client.record.restore_stats["recreated"] == 0
 
 
+def test_a_record_another_client_wrote_first_goes_through_the_merge_strategy():
+    link, rec = held()
+    link.drop()
+    rec.set("b", 2)
+    reconnect(link)
+    lost(link)
+    sent(link)  # CREATEANDUPDATE at version 1, which another client's write took meanwhile:
+    server(link, 102, name=NAME, version=1, data={"x": 1})  # VERSION_EXISTS
+    assert rec.get() == {"x": 1} and rec.version == 1  # REMOTE_WINS, the default
+    assert sent(link) == [] and link.errors == []
+
+
 def test_writes_waiting_for_their_ack_are_answered_by_the_re_creation():
     link, rec = held(version=0)  # their versions 1 and 2 come again after the re-creation
     acks = []

@@ -73,7 +73,9 @@ class RecordHandler:
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
         self._notifies = None  # correlation id -> callback of a notify() awaiting its ack
         self._listeners = None  # listener.Listeners, made by the first listen()
-        self._restoring = None  # binary: name -> True while its version is asked after a reconnect
+        # binary: name -> True while its version is asked after a reconnect (or the held
+        # RECORD_UPDATE_ERROR of an offline write to it, record_restore.py)
+        self._restoring = None
         # what restoring by version saved (record_restore.py): reconnects, records held
         # then, left alone (their version had not moved), read again, made again (the
         # server had lost them)

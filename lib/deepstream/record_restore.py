@@ -20,9 +20,10 @@ away; nobody can tell these apart) is made again from our copy, offline
 changes included: CREATEANDUPDATE at version 1, the version a new record's
 first write takes (what 7.0.5 sends for a record created offline). It
 creates the record without subscribing (SUBSCRIBEANDHEAD did: a
-SUBSCRIBECREATEANDREAD now would be MULTIPLE_SUBSCRIPTIONS). If someone made
-it first, 7.0.2 answers VERSION_EXISTS and the merge strategy decides, as for
-any conflict. Our offline writes to it were refused (RECORD_UPDATE_ERROR,
+SUBSCRIBECREATEANDREAD now would be MULTIPLE_SUBSCRIPTIONS). If another client
+wrote to it first (version 1 taken), 7.0.2 answers VERSION_EXISTS and the merge
+strategy decides, as for any conflict; one that only made it (empty, version
+0) gets our data on top. Our offline writes to it were refused (RECORD_UPDATE_ERROR,
 which 7.0.2 sends before the versions: the write went first); the error
 waits here for the version: the re-creation carries their data, so it is
 dropped then, and reported otherwise.
