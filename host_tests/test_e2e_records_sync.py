@@ -3,7 +3,7 @@ both runtimes (support/device.py) and both protocols: conflicts (one client on e
 protocol) through the merge strategy, a merge that fails, a gap in versions
 (INVALID_VERSION), writes the server refuses (MESSAGE_DENIED) and their write acks,
 notify, and held records restored after a cut (by version on binary: unchanged records
-are not read again).
+are not read again) or after a server restart that lost them (binary: made again).
 
 The merge strategies here are run by the test: our client records each call and the
 test answers it (Merge), so a test sees what the strategy was given.
@@ -12,6 +12,7 @@ import pytest
 
 from support.device import CallError, Library
 from support.dsserver import ALLOW_ALL, DeepstreamServer
+from support.wire import WireTap
 
 OTHER = {"text": "binary", "binary": "text"}
 ALLOW = ALLOW_ALL["record"]["*"]
@@ -232,7 +233,86 @@ def test_restore_after_a_cut(device, protocol, js, names, tap):
         assert read in ([theirs, both], [theirs, both, ours]), read
         assert {m["action"] for m in again} == {"READ"}
         assert dev.get("record.restore_stats") == {"restores": 1, "records": 20, "unchanged": 20 - len(read),
-                                                   "reread": len(read)}
+                                                   "reread": len(read), "recreated": 0}
     else:
         assert read == sorted(names("r%02d" % i) for i in range(20))
     assert [e for e in dev.errors() if e[0] != "connectionError"] == []
+
+
+
+def held_through_a_restart(device, srv, tap, name, offline_write):
+    """Our client holds record `name` ({"a": 1}); the server is killed and started
+    again without it; offline_write(dev, rec) runs while the client is offline.
+    Returns the device, the record, and how many record messages the tap had seen
+    before the client was let back in."""
+    dev = device(tap.url, reconnect_interval_increment=100)
+    rec = dev.ready_record(name)
+    rec.call("set", {"a": 1}, dev.cb("ack"))
+    dev.until(lambda: dev.calls("ack"), "write ack")
+    tap.proxy.reject()
+    srv.kill()
+    dev.until(lambda: dev.call("get_connection_state") != "OPEN", "the link lost")
+    offline_write(dev, rec)
+    srv.start()
+    before = len(tap.sent())
+    tap.proxy.restore()
+    return dev, rec, before
+
+
+def goes_on(dev, rec, js, name, want):
+    """The record has `want` on the server; our next write reaches the other client, its write us."""
+    # version 1: made again (binary), or merged onto the empty record R|CR made (text; 2.3.4
+    # never answers a snapshot of a missing record)
+    dev.until(lambda: dev.call("get_connection_state") == "OPEN" and rec.get("version") == 1, "restored")
+    dev.until(lambda: js.record_snapshot(name) == (None, want), "the record on the server again")
+    js.record_get(name)
+    rec.call("set", "c", 3)
+    want = dict(want, c=3)
+    dev.until(lambda: js.record_data(name) == want, "our next write at the other client")
+    js.record_set(name, "js", path="d")
+    dev.until(lambda: rec.call("get", "d") == "js", "its write at ours")
+    assert [e for e in dev.errors() if e[0] != "connectionError"] == []
+
+
+def test_a_record_the_restarted_server_lost_is_made_again(device, ds_server_factory, js_client, names):
+    """Binary: the server restarts without persistent storage while we hold a record
+    and write to it offline. The offline write is refused (no such record), the version
+    check answers -1: the client makes the record again from its data (CREATEANDUPDATE
+    at version 1, no second subscription), with the default merge strategy (nothing on
+    the server to conflict with), and without an error event. The record goes on: our
+    next write reaches another client, and its write reaches us."""
+    srv = ds_server_factory()  # ours to kill
+    tap = WireTap(srv, "binary")
+    try:
+        name = names("lost")
+        dev, rec, before = held_through_a_restart(device, srv, tap, name, lambda dev, rec: rec.call("set", "b", 2))
+        js = js_client(srv.url_for("binary"), login={"username": "js"}, protocol="binary")
+        goes_on(dev, rec, js, name, {"a": 1, "b": 2})
+        assert [(m["action"], m["version"]) for m in tap.sent()[before:]] == [
+            ("PATCH", 2), ("SUBSCRIBEANDHEAD", None), ("CREATEANDUPDATE", 1), ("PATCH", 2)]
+        assert dev.get("record.restore_stats")["recreated"] == 1
+    finally:
+        tap.close()
+
+
+def test_an_offline_write_with_a_callback_to_a_record_the_server_lost(device, protocol, ds_server_factory,
+                                                                      js_client, names):
+    """As above, the offline write given a callback (answered at once: offline). It goes
+    out asking for no ack: asked for one, 7.0.2 made the missing record at version 0
+    under the write's version 2, answered INVALID_VERSION and refused every later write
+    to it, ours and the other client's. Text: the resubscription (R|CR) creates the
+    record empty, and our data wins with LOCAL_WINS."""
+    srv = ds_server_factory()
+    tap = WireTap(srv, protocol)
+    try:
+        name = names("lost")
+
+        def offline_write(dev, rec):
+            rec.call("set_merge_strategy", Library("deepstream.record.LOCAL_WINS"))
+            rec.call("set", "b", 2, dev.cb("offline"))
+            assert dev.calls("offline") == [["Connection error: error updating record as connection was closed"]]
+        dev, rec, _ = held_through_a_restart(device, srv, tap, name, offline_write)
+        js = js_client(srv.url_for(protocol), login={"username": "js"}, protocol=protocol)
+        goes_on(dev, rec, js, name, {"a": 1, "b": 2})
+    finally:
+        tap.close()

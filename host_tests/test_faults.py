@@ -17,11 +17,10 @@ and restarted on the same port. In each case, for each runtime:
 The proxy keeps the peer offline until it has emitted its K events, so those
 are really emitted while not OPEN.
 
-On both protocols: the confirm_events streams (cut, black hole, trickle) and
-the link that takes nothing (send_timeout) on both runtimes, the emit right
-after the heartbeat verdict (CPython); the server restart on binary on
-CPython only (it fails there: LOST_RECORD). Binary only: heartbeat pongs
-confirm no events (an uplink lost under a stream). The plain cut, black hole,
+On both protocols: the confirm_events streams (cut, black hole, trickle), the
+link that takes nothing (send_timeout) and the server restart on both runtimes,
+the emit right after the heartbeat verdict (CPython). Binary only: heartbeat
+pongs confirm no events (an uplink lost under a stream). The plain cut, black hole,
 delay and trickle run on text only, to keep the file's time: on binary the
 streams go through the same faults with the same phase checks.
 """
@@ -268,21 +267,16 @@ def test_trickle_one_byte_at_a_time(runtime, server, proxy, peers, js_client):
     finish(js, peer, 1)
 
 
-# binary: a record the restarted server lost is not made again. The offline PATCH is
-# refused (RECORD_UPDATE_ERROR), the version check after the login answers -1 and the
-# READ it triggers RECORD_NOT_FOUND (record_restore.version_of): the offline write never
-# reaches the server. Text re-reads with create (CR), which makes it again. Reported.
-LOST_RECORD = pytest.mark.xfail(strict=True, reason="binary: a record the server lost is not created again")
-
-
 @pytest.mark.parametrize("runtime, protocol", [
-    ("cpython", "text"), ("micropython", "text"),
-    pytest.param("cpython", "binary", marks=LOST_RECORD),  # one runtime: the record code is the same
+    ("cpython", "text"), ("micropython", "text"), ("cpython", "binary"), ("micropython", "binary"),
 ])
 def test_server_killed_and_restarted(runtime, protocol, server, proxy, peers, js_client):
     name = "kill-%s-%s" % (runtime, protocol)
-    # the restarted server has lost every record (memory storage): with the
-    # default REMOTE_WINS its empty record would win over the offline write
+    # the restarted server has lost every record (memory storage). Text: the resubscription
+    # (CR) creates it empty, and with the default REMOTE_WINS that would win over the
+    # offline write. Binary: the version check finds it missing (-1) and the client makes
+    # it again from its own data (record_restore.py), the offline write refused before
+    # (RECORD_UPDATE_ERROR) included; no error event
     js, peer = connected(runtime, name, server, proxy, peers, js_client, protocol, _local_wins=True)
     proxy.reject()
     server.kill()  # SIGKILL: no close frames; the proxy passes the FIN on

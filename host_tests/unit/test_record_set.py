@@ -146,3 +146,18 @@ def test_set_with_callback_while_offline_reports_the_connection_error():
     rec.set("a", 2, acks.append)
     assert acks == ["Connection error: error updating record as connection was closed"]
     assert rec.get("a") == 2  # applied locally, the update waits in the queue
+
+
+def test_a_write_made_offline_asks_for_no_ack():
+    """Its callback has had its answer. Asked for an ack, 7.0.2 creates a missing record
+    (one a restart lost) at version 0 under our higher version: INVALID_VERSION, and
+    every later write to it is refused (test_e2e_records_sync.py)."""
+    link = open_link(max_reconnect_attempts=5)
+    rec = ready_record(link, version=1)
+    link.drop()
+    rec.set("a", 2, lambda error: None)
+    rec.set({"a": 3}, lambda error: None)
+    link.advance(0)
+    link.open()
+    link.receive("A|A+")
+    assert link.sent()[1:] == ['R|P|rec|2|a|N2+R|U|rec|3|{"a":3}+R|CR|rec+']

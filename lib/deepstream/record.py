@@ -45,6 +45,7 @@ _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND = const(33)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(34)
 _RECORD_PATCH_MULTI = const(35)
 _RECORD_VERSION_EXISTS = const(102)
+_RECORD_RECORD_UPDATE_ERROR = const(105)
 _RECORD_INVALID_VERSION = const(108)
 _RECORD_RECORD_NOTIFY_ERROR = const(113)
 _RECORD_MESSAGE_DENIED = const(115)
@@ -72,10 +73,13 @@ class RecordHandler:
         self._cu_cbs = {}  # name -> [callbacks] of set_data writes with -1
         self._notifies = None  # correlation id -> callback of a notify() awaiting its ack
         self._listeners = None  # listener.Listeners, made by the first listen()
-        self._restoring = None  # binary: name -> True while its version is asked after a reconnect
+        # binary: name -> True while its version is asked after a reconnect (or the held
+        # RECORD_UPDATE_ERROR of an offline write to it, record_restore.py)
+        self._restoring = None
         # what restoring by version saved (record_restore.py): reconnects, records held
-        # then, left alone (their version had not moved), read again
-        self.restore_stats = {"restores": 0, "records": 0, "unchanged": 0, "reread": 0}
+        # then, left alone (their version had not moved), read again, made again (the
+        # server had lost them)
+        self.restore_stats = {"restores": 0, "records": 0, "unchanged": 0, "reread": 0, "recreated": 0}
 
     # ---- records -----------------------------------------------------------
 
@@ -343,6 +347,11 @@ class RecordHandler:
                     rec._resync()  # our version went up but the server's did not
         if m.is_write_ack and m.cid:  # a write of ours with a callback was refused (set_data's: cid -1)
             self._write_acked(name, [int(m.cid)] if m.cid.lstrip("-").isdigit() else [], m.error_name())
+        if action == _RECORD_RECORD_UPDATE_ERROR and self._restoring and name in self._restoring:
+            # binary: an offline write refused before the version check answered. A record
+            # the server lost refuses it so: the check decides (record_restore.version_of)
+            self._restoring[name] = m
+            return
         c._report(m)
 
     def resubscribe(self):
