@@ -275,7 +275,8 @@ def test_stock_server_events_rpc_presence_both_ways(stock_server, js_client, py_
     assert call(client, "stock/js-add", [3, 4]) == (None, 7)
     everyone = []
     client.presence.get_all(everyone.append)
-    assert pump_until(client, lambda: everyone) and everyone == [["js-stock"]]
+    # the session's stock server may still list a device another test has just closed
+    assert pump_until(client, lambda: everyone) and "js-stock" in everyone[0] and "py-stock" not in everyone[0]
     close(client)
     js.wait_presence("py-stock", False)
     assert errors == []

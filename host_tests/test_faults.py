@@ -329,8 +329,10 @@ STREAM = {"confirm_events": True, "_stream_ms": STREAM_MS, "max_queued_bytes": 1
 # the smallest heap for the stream peer on the 64-bit port (lib as .mpy): the
 # peer with records and RPC does not start at 112K on its own; its send queue
 # (16 KB: three seconds of events in a black hole, plus the outage's) must fit
-# as one block on top, which fails at 128K. 160K passes (measured 2026-12)
-STREAM_HEAP = "160K"
+# as one block on top, which fails at 128K. 160K passed (measured 2026-12) until the
+# codecs and the non-blocking connect; since then text fails to connect and binary to
+# restore its subscriptions there in some runs, 192K passes (docs/MEMORY.md)
+STREAM_HEAP = "192K"
 
 
 def stream_check(js, peer, summary):
@@ -416,7 +418,8 @@ def test_confirmed_stream_through_a_trickle(runtime, protocol, server, proxy, pe
 ROUNDS = 2  # uplink losses in the heartbeat test
 
 
-def test_heartbeat_pongs_confirm_no_events(server, proxy, peers, js_client):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_heartbeat_pongs_confirm_no_events(runtime, server, proxy, peers, js_client):
     """Binary: the client pings every heartbeat_interval and the server answers
     each PING with a PONG, as it answers the barrier ping that confirm_events
     puts after the events it guards; pongs come back in order, and only the
@@ -426,13 +429,11 @@ def test_heartbeat_pongs_confirm_no_events(server, proxy, peers, js_client):
     loss is answered after events sent after it were lost. A core that took any
     pong for the barrier's forgets them: it lost 12-15 events in every round
     (3 runs of 4 rounds on each runtime, 2026-12), so two rounds are enough;
-    every event must arrive.
-    CPython only: the core is the same code on MicroPython, where the stream
-    peer runs out of its 160K heap in some restores now (docs/MEMORY.md); text
-    has no such case: its client sends no heartbeat pings."""
-    name = "stream-deaf"
+    every event must arrive. Text has no such case: its client sends no
+    heartbeat pings."""
+    name = "stream-deaf-" + runtime
     proxy.set_delay(150)  # each way: pongs come 300 ms after the ping, within two heartbeats
-    js, peer = stream_peer("cpython", name, server, proxy, peers, js_client, "binary", heartbeat_interval=200)
+    js, peer = stream_peer(runtime, name, server, proxy, peers, js_client, "binary", heartbeat_interval=200)
     for _ in range(ROUNDS):
         time.sleep(0.5)  # the stream runs online, barrier and heartbeat pongs on their way
         mark = peer.mark()

@@ -37,9 +37,10 @@ DEPLOY = os.path.join(REPO, "tools", "deploy.py")
 # The unix port is 64-bit: pointers and object headers take twice the RAM they take on a
 # 32-bit board, and the library the app loads (client, records, RPC, asyncio driver) alone
 # is ~80 KB here (as .mpy); the app's live heap is ~128 KB and its .mpy build needs 160K;
-# from .py source (compiled at import) 176K is too small. The same firmware at 96K on a
+# from .py source (compiled at import) 208K is too small on text since the codecs and the
+# non-blocking connect (192K before; docs/MEMORY.md). The same firmware at 96K on a
 # 32-bit VM: test_firmware_wasm.py. See docs/FIRMWARE.md ("Heap").
-HEAP = "192K"
+HEAP = "224K"
 WATCHDOG_MS = 4000
 
 
@@ -212,7 +213,7 @@ def test_status_record(protocol, device, observer):
     st = data["status"]
     assert st["firmware"] and st["board"] == "pico_w"
     assert st["rssi"] == -58 and st["watchdog_ms"] == WATCHDOG_MS
-    assert 0 < st["heap_used"] <= st["heap_peak"] < 192 * 1024 and st["free_heap"] > 0
+    assert 0 < st["heap_used"] <= st["heap_peak"] < 224 * 1024 and st["free_heap"] > 0
     assert st["sensors"]["temperature"].startswith("RP2040 internal sensor")
     assert data["config"] == {"interval": 0.5, "status_interval": 1}
     dev.control(rssi=-71)

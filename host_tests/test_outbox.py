@@ -19,8 +19,9 @@ PEER = os.path.join(HERE, "peers", "mp_outbox_peer.py")
 
 
 def peer(*args):
+    # 96K until the codecs and the non-blocking connect: binary failed to connect there
     env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
-    return subprocess.Popen([micropython_path(), "-X", "heapsize=96K", PEER] + list(args),
+    return subprocess.Popen([micropython_path(), "-X", "heapsize=104K", PEER] + list(args),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
 
 

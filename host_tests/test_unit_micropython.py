@@ -3,10 +3,10 @@ tools/mptest.py. The same files are also collected by pytest on CPython directly
 
 The library is loaded as .mpy (host_tests/support/mp.py), but each test module is
 compiled from source on the spot, which needs RAM a board never spends on it: the
-unit runs get a 160K heap (test_awaitable.py, the largest, needs 152K; 136K before
-the message model and the text codec, docs/MEMORY.md). The
-board-sized checks are the behave runs (112K, every topic loaded at once) and the
-flood test (64K)."""
+unit runs get a 176K heap (test_binary_codec.py fails at 160K since the board tier's
+non-blocking connect; 136K before the message model and the codecs, docs/MEMORY.md).
+The board-sized checks are the behave runs (every topic loaded at once), the flood
+test and the board tier (host_tests/board)."""
 
 import glob
 import os
@@ -21,7 +21,7 @@ UNIT_FILES = sorted(os.path.relpath(p, REPO)
 
 @pytest.mark.parametrize("path", UNIT_FILES)
 def test_unit_file_on_micropython(run_micropython, path):
-    rc, out, err = run_micropython("tools/mptest.py", heap="160K", timeout=120, args=[path])
+    rc, out, err = run_micropython("tools/mptest.py", heap="176K", timeout=120, args=[path])
     report = "rc=%s\n--- stdout\n%s\n--- stderr\n%s" % (rc, out, err)
     lines = out.strip().splitlines()
     assert lines, report
