@@ -37,10 +37,11 @@ MICROPYTHON = os.environ.get("MICROPYTHON", os.path.join(REPO, ".venv", "bin", "
 
 
 def start_device(urls):
-    # the device gets the library as .mpy, as a board does, and a board-sized heap (96K until
-    # issue 22: connecting without blocking needs more while connecting on this 64-bit port)
+    # the device gets the library as .mpy, as a board does, and a board-sized heap: 96K before
+    # issue 22 (connecting without blocking), 104K before the two codecs; 112K on this 64-bit
+    # port is the smallest that connects to a binary cluster (docs/MEMORY.md)
     env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
-    return subprocess.Popen([MICROPYTHON, "-X", "heapsize=104K", "tools/demo_device.py", ",".join(urls), "demo-1"],
+    return subprocess.Popen([MICROPYTHON, "-X", "heapsize=112K", "tools/demo_device.py", ",".join(urls), "demo-1"],
                             cwd=REPO, env=env)
 
 
