@@ -88,12 +88,38 @@ def _silent(conn):
     """protocol="auto": no C|A from the server: this is a binary endpoint."""
     if conn.state == AWAITING_CONNECTION and conn._socket_open:
         from . import binary_codec
-        conn.codec = binary_codec
-        binary_codec.attach(conn)
+        _use(conn, binary_codec)
         conn.detecting = False
         if conn.options["handshake_timeout"]:
             conn.timers.add(HANDSHAKE, conn.options["handshake_timeout"], timed_out, conn)
         challenge(conn)
+
+
+def text_frame(conn):
+    """A text frame on a binary link. With protocol="auto", before the
+    endpoint is known, it is the text endpoint's first word: the client
+    speaks text from now on (True: the frame is the text codec's). Else this
+    is the wrong endpoint."""
+    if conn.detecting:
+        from . import text_codec
+        _use(conn, text_codec)
+        return True
+    not_deepstream(conn, "text")
+    return False
+
+
+def _use(conn, codec):
+    """protocol="auto": this endpoint speaks codec's protocol. If the client
+    guessed the other one, what waits to be sent is re-encoded (convert.py,
+    loaded only then); the codec stays for later links, each asked again."""
+    old = conn.codec.NAME
+    if old != codec.NAME:
+        from .convert import switch
+        switch(conn, codec)
+        _unload("convert")
+        _unload(old + "_codec")  # nothing refers to the old codec now: its code is garbage
+        if old == "text":
+            _unload("text_more")
 
 
 def on_connection(conn, m):
