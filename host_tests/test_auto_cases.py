@@ -7,7 +7,7 @@ import re
 
 from auto_cases import *  # noqa: F401,F403 (pytest collects the cases here)
 
-HEAP = "192K"
+HEAP = "224K"
 
 
 def test_the_cases_pass_on_micropython(run_micropython):

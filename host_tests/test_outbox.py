@@ -19,8 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "mp_outbox_peer.py")
 
 
-# protocol="auto" holds both codecs and the converter while it switches: its peer's heap
-AUTO_HEAP = "120K"
+# protocol="auto" holds both codecs and the converter while it switches, and again while
+# it replays readings of the other protocol: its peer's heap (it needs about 128K)
+AUTO_HEAP = "144K"
 
 
 def peer(*args, protocol=None):

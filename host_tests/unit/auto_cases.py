@@ -9,8 +9,7 @@ kind: test_convert.py.)
 Not a test_*.py file: host_tests/test_auto_cases.py runs these on CPython
 and on MicroPython with a heap of their own (more than the unit runs' 160K
 on the 64-bit unix port)."""
-from auto_helpers import (BINARY_GUESS, OUTBOX, TEXT_GUESS, AutoLink, auth_ok, exists, nop, payload, remove,
-                          text_messages)
+from auto_helpers import BINARY_GUESS, TEXT_GUESS, AutoLink, auth_ok, fresh_outbox, nop, payload, text_messages
 
 
 def offline_calls(link):
@@ -85,9 +84,8 @@ def test_a_replay_cut_short_goes_on_after_the_switch():
     # the outbox waits behind what the ring held when its replay began, counted in bytes:
     # re-encoded, that count must follow (shorter, the outbox would never go on; longer,
     # it would go before what waited)
-    remove(OUTBOX)
+    auto = AutoLink(TEXT_GUESS, outbox_file=fresh_outbox())
     try:
-        auto = AutoLink(TEXT_GUESS, outbox_file=OUTBOX)
         auto.open_binary()
         auto.login_binary()
         auto.drop()
@@ -108,6 +106,6 @@ def test_a_replay_cut_short_goes_on_after_the_switch():
         sent = text_messages(auto.sent())
         assert len(sent) == 23 and all(m.startswith("U|Q|") for m in sent[:20])  # what waited ...
         assert sent[20:] == ["E|EVT|o|N0", "E|EVT|o|N1", "E|EVT|o|N2"]  # ... then the rest of the outbox
-        assert not exists(OUTBOX)
+        assert not conn._outbox._file_size()  # all of it handed to the socket: deleted
     finally:
-        remove(OUTBOX)
+        fresh_outbox()

@@ -37,10 +37,11 @@ class AutoLink(FakeLink):
     def open_text(self):
         FakeLink.open(self)  # the endpoint says C|A
 
-    def open_binary(self):
+    def open_binary(self, accept=True):
         FakeLink.open(self, accept=False)
         self.advance(500)  # silence: the client challenges as binary
-        self.receive(payload(2, 4))  # CONNECTION ACCEPT
+        if accept:
+            self.receive(payload(2, 4))  # CONNECTION ACCEPT
 
     def login_binary(self):
         FakeLink.login(self, reply=auth_ok())
@@ -108,16 +109,23 @@ def binary_messages(frames, handshake=False):
     return out
 
 
-def remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+def failing(name, after):
+    """Patch convert.<name> to run `after` times, then raise MemoryError; returns an undo."""
+    from deepstream import convert
+    real = getattr(convert, name)
+    calls = []
+
+    def fn(*args):
+        calls.append(1)
+        if len(calls) > after:
+            raise MemoryError("memory allocation failed")
+        return real(*args)
+    setattr(convert, name, fn)
+    return lambda: setattr(convert, name, real)
 
 
-def exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+def fresh_outbox():
+    """OUTBOX's path, the file removed (a run before may have left it)."""
+    from deepstream.outbox import Outbox
+    Outbox(OUTBOX, 0).clear()
+    return OUTBOX

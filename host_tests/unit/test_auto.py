@@ -7,7 +7,7 @@ test_auto_binary.py; each link asked: test_auto_links.py; records, a call,
 an outbox replay cut short: auto_cases.py; every message kind:
 test_convert.py. Files of their own: each must fit the heap of the
 MicroPython unit runs.)"""
-from auto_helpers import BINARY_GUESS, AutoLink, text_messages
+from auto_helpers import BINARY_GUESS, AutoLink, failing, text_messages
 
 
 def test_the_ring_behind_the_frame_buffer_is_converted_in_order():
@@ -31,23 +31,8 @@ def test_the_codec_of_the_wrong_guess_is_unloaded():
     assert "deepstream.convert" not in sys.modules
 
 
-def _failing(name, after):
-    """Patch convert.<name> to run `after` times, then raise MemoryError; returns an undo."""
-    from deepstream import convert
-    real = getattr(convert, name)
-    calls = []
-
-    def fn(*args):
-        calls.append(1)
-        if len(calls) > after:
-            raise MemoryError("memory allocation failed")
-        return real(*args)
-    setattr(convert, name, fn)
-    return lambda: setattr(convert, name, real)
-
-
 def test_no_room_to_re_encode_drops_the_rest_and_counts_it():
-    undo = _failing("message", 1)
+    undo = failing("message", 1)
     try:
         auto = AutoLink(BINARY_GUESS)
         for i in range(3):
@@ -62,7 +47,7 @@ def test_no_room_to_re_encode_drops_the_rest_and_counts_it():
 
 
 def test_no_room_to_copy_the_queue_drops_it_never_sends_the_old_protocol():
-    undo = _failing("_take", 0)
+    undo = failing("_take", 0)
     try:
         auto = AutoLink(BINARY_GUESS)
         for i in range(30):  # the frame buffer and the ring
@@ -73,3 +58,19 @@ def test_no_room_to_copy_the_queue_drops_it_never_sends_the_old_protocol():
     auto.login()
     assert auto.sent() == ['A|REQ|{"username":"test"}+']  # no binary message on the text link
     assert auto.errors[-1] == ("MESSAGE_DROPPED", "30 messages were dropped from the send queue", "C")
+
+
+def test_no_room_to_switch_drops_the_link_and_the_next_one_asks_again():
+    undo = failing("switch", 0)
+    try:
+        auto = AutoLink(BINARY_GUESS)
+        auto.client.event.emit("t", 1)
+        auto.open_text()
+    finally:
+        undo()
+    assert auto.errors == [("connectionError", "out of memory switching to the text protocol", "C")]
+    assert auto.client.get_connection_state() == "RECONNECTING"
+    auto.reconnect()
+    auto.open_text()
+    auto.login()
+    assert text_messages(auto.sent()) == ["E|EVT|t|N1"]

@@ -2,7 +2,7 @@
 the binary protocol cannot carry is reported, and outbox records stored as
 text are converted as they are replayed."""
 import binary_helpers  # noqa: F401 (binary_messages reads with it)
-from auto_helpers import OUTBOX, TEXT_GUESS, AutoLink, binary_messages, exists, remove
+from auto_helpers import TEXT_GUESS, AutoLink, binary_messages, failing, fresh_outbox
 
 
 def test_what_the_endpoint_cannot_carry_is_reported():
@@ -18,13 +18,12 @@ def test_what_the_endpoint_cannot_carry_is_reported():
 
 
 def test_outbox_records_of_the_guess_are_converted_on_replay():
-    remove(OUTBOX)
+    auto = AutoLink(TEXT_GUESS, outbox_file=fresh_outbox())
     try:
-        auto = AutoLink(TEXT_GUESS, outbox_file=OUTBOX)
         auto.client.event.emit("o", 1)
         auto.client.event.emit("o", float("nan"))  # a text event binary cannot carry
         auto.client.event.emit("o", 2)
-        assert exists(OUTBOX)
+        assert auto.conn._outbox._file_size()
         auto.open_binary()
         auto.login_binary()
         assert binary_messages(auto.sent()) == [(4, 2, {"name": "o", "data": i}) for i in (1, 2)]
@@ -34,4 +33,20 @@ def test_outbox_records_of_the_guess_are_converted_on_replay():
         assert "deepstream.convert" not in sys.modules  # replayed: the code that read text goes
         assert "deepstream.text_codec" not in sys.modules
     finally:
-        remove(OUTBOX)
+        fresh_outbox()
+
+
+def test_no_room_to_switch_after_the_silence_drops_the_link_unchallenged():
+    undo = failing("switch", 0)
+    try:
+        auto = AutoLink(TEXT_GUESS)
+        auto.client.event.emit("t", 1)
+        auto.open_binary(accept=False)
+    finally:
+        undo()
+    assert auto.errors == [("connectionError", "out of memory switching to the binary protocol", "C")]
+    assert auto.sent() == []  # no CHALLENGE: the link is dropped, the next one asks again
+    auto.reconnect()
+    auto.open_binary()
+    auto.login_binary()
+    assert binary_messages(auto.sent()) == [(4, 2, {"name": "t", "data": 1})]

@@ -48,11 +48,11 @@ def switch(conn, codec):
     codec.attach(conn)
     rpc = conn.rpc_in
     key = codec.cid_key(rpc.latest) if rpc is not None else None  # replies are read in the frame's type
+    if conn._lent:
+        conn._reclaim()
     conn.codec = codec
     if rpc is not None:
         rpc.latest_key = key
-    if conn._lent:
-        conn._reclaim()
     ring = conn._ring
     total = old.count(conn.out, HEADROOM, HEADROOM + conn._fill) + (ring.count() if ring is not None else 0)
     try:
@@ -104,9 +104,10 @@ def _requeue(conn, old, kept, waiting):
     """Queue the messages again, re-encoded, in order: the kept events first
     (kept again), then the others. Returns how many were dealt with: all,
     unless the heap ran out (the rest is lost then)."""
-    from .offline import keep_sent
     done = 0
     try:
+        if kept:
+            from .offline import keep_sent
         for msg in kept:
             msg = _convert(conn, old, msg)
             if msg:

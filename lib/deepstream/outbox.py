@@ -105,6 +105,7 @@ class Reader:
         self.close()
         self.framed = framed
         self._size = 0
+        self._msg = None
         self.reopen()
 
     def peek(self):
