@@ -15,6 +15,7 @@ package("deepstream", files=[
     "compat.py",
     "connection.py",
     "constants.py",
+    "convert.py",
     "credentials.py",
     "dns.py",
     "error_print.py",

@@ -5,6 +5,9 @@ ds_server          session-wide real deepstream 7.0.2 (open auth, no permissions
                    .binary_url = ws://127.0.0.1:PORT/deepstream (binary), .url_for(protocol).
                    Restarted if a test stopped it.
                    Tests that kill/pause/restart a server should use ds_server_factory.
+swapped_server     session-wide 7.0.2 with the two endpoints at each other's path (text at
+                   /deepstream, binary at /deepstream-v3; .url_for(protocol) follows): a URL's
+                   path guesses the protocol wrong (protocol="auto")
 stock_server       session-wide 7.0.2 with the configuration its npm package ships
                    (DeepstreamServer(default_config=True)): binary only, at .binary_url
 ds_server_factory  make(heartbeat_interval=None, auth=None, permissions=None,
@@ -67,6 +70,14 @@ def ds_server(_session_server):
     if not _session_server.running:
         _session_server.start()
     return _session_server
+
+
+@pytest.fixture(scope="session")
+def swapped_server():
+    """Both endpoints at each other's usual path (text at /deepstream, binary at
+    /deepstream-v3): every URL's path guesses the protocol wrong (protocol="auto")."""
+    with DeepstreamServer(paths={"text": "/deepstream", "binary": "/deepstream-v3"}) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

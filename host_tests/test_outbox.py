@@ -3,7 +3,8 @@ server is unreachable survive the process being killed, and go out exactly
 once after the next login; a torn last record is skipped with an error.
 Both protocols (the file holds each message as its protocol encodes it), with
 the JS client of the protocol's as the subscriber; a file of the other protocol
-is skipped; protocol="auto" (CPython) on binary is a reported failure."""
+is skipped, unless the client asks the endpoint (protocol="auto"): then it is
+re-encoded."""
 import os
 import signal
 import subprocess
@@ -18,16 +19,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "mp_outbox_peer.py")
 
 
-def peer(*args):
+# protocol="auto" holds both codecs and the converter while it switches, and again while
+# it replays readings of the other protocol: its peer's heap (it needs about 128K)
+AUTO_HEAP = "144K"
+
+
+def peer(*args, protocol=None):
     # 96K until the codecs and the non-blocking connect: binary failed to connect there
     env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
-    return subprocess.Popen([micropython_path(), "-X", "heapsize=104K", PEER] + list(args),
+    heap = "104K"
+    if protocol is not None:
+        env["PROTOCOL"] = protocol
+        heap = AUTO_HEAP
+    return subprocess.Popen([micropython_path(), "-X", "heapsize=" + heap, PEER] + list(args),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
 
 
-def store_then_kill(outbox, n, protocol):
-    dead_url = "ws://127.0.0.1:%d%s" % (free_port(), PATHS[protocol])  # nothing listens there
-    proc = peer("store", dead_url, outbox, str(n))
+def store_then_kill(outbox, n, protocol, path=None, option=None):
+    dead_url = "ws://127.0.0.1:%d%s" % (free_port(), path or PATHS[protocol])  # nothing listens there
+    proc = peer("store", dead_url, outbox, str(n), protocol=option)
     try:
         seen = []
         for line in proc.stdout:  # connection errors first, then "stored N"
@@ -41,8 +51,8 @@ def store_then_kill(outbox, n, protocol):
     assert os.path.getsize(outbox) > 0
 
 
-def send(url, outbox):
-    proc = peer("send", url, outbox)
+def send(url, outbox, option=None):
+    proc = peer("send", url, outbox, protocol=option)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "sent" in out, out
     assert not os.path.exists(outbox)
@@ -96,31 +106,19 @@ def test_a_file_of_the_other_protocol_is_skipped_with_an_error(protocol, ds_serv
     js.assert_none(lambda n: n["kind"] == "event", within=0.5)
 
 
-# protocol="auto" starts with the text codec and switches to binary when the endpoint stays
-# silent (handshake.py): what was encoded before that (the outbox's records, the frame
-# buffer's messages) is text on a binary link. The stored readings are skipped as corrupt;
-# queued ones, without an outbox, are sent as they are and the server drops the link (and
-# them) without a word. Reported; re-encoding them is a change of design.
-AUTO_QUEUE = pytest.mark.xfail(strict=True, reason="auto: messages encoded before the binary endpoint was found")
-
-
-@pytest.mark.parametrize("protocol", ["text", pytest.param("binary", marks=AUTO_QUEUE)])
-def test_readings_stored_before_auto_found_the_protocol_arrive(protocol, ds_server, js_client, tmp_path):
-    """A client that asks the endpoint (protocol="auto"): readings emitted before the
-    first connection go out once it knows. CPython: the queue code is the same."""
-    from deepstream import Client
-
+def test_readings_stored_before_auto_found_the_protocol_arrive(protocol, swapped_server, js_client, tmp_path):
+    """A device that asks the endpoint (protocol="auto") behind a URL whose path
+    guesses the other protocol: its readings, stored in the guess's while the server
+    was unreachable, are re-encoded as they are replayed, and arrive once."""
     outbox = str(tmp_path / "outbox.bin")
-    js = subscriber(js_client, protocol)
-    client = Client(ds_server.url_for(protocol), protocol="auto", outbox_file=outbox)
-    errors = []
-    client.on("error", lambda msg, event, topic: errors.append((event, msg)))
-    client.login({"username": "auto"})
-    client.event.emit("outbox/readings", {"i": 0})  # not connected yet: into the file
-    try:
-        assert pump_until(client, lambda: client.get_connection_state() == "OPEN" and not os.path.exists(outbox))
-        assert errors == []
-        assert received(js, 1) == [0]
-    finally:
-        client.close()
-        client.poll(20)
+    url = swapped_server.url_for(protocol)
+    js = js_client(url, protocol=protocol, login=True)
+    js.event_subscribe("outbox/readings")
+    js.sync()
+    store_then_kill(outbox, 3, protocol, path=swapped_server.paths[protocol], option="auto")
+    with open(outbox, "rb") as f:
+        first = f.read(7)[6:]  # the first record's first byte: binary frames start with 0x82
+    assert (first == b"\x82") == (protocol == "text"), "stored in the protocol the path guesses"
+    out = send(url, outbox, option="auto")
+    assert "error" not in out, out
+    assert received(js, 3) == [0, 1, 2]

@@ -5,6 +5,7 @@
         until the test kills the process (a power loss, as far as the file is concerned)
     micropython mp_outbox_peer.py send URL OUTBOX      log in; the outbox is replayed after
         login; print "sent" once the file is gone, and every error event on its own line
+    PROTOCOL=auto (environment): the client's option protocol="auto"
 """
 import os
 import sys
@@ -21,7 +22,8 @@ def exists(path):
 
 
 mode, url, outbox = sys.argv[1], sys.argv[2], sys.argv[3]
-client = Client(url, outbox_file=outbox, reconnect_interval_increment=100, max_reconnect_attempts=1000)
+client = Client(url, outbox_file=outbox, reconnect_interval_increment=100, max_reconnect_attempts=1000,
+                protocol=os.getenv("PROTOCOL"))
 client.on("error", lambda msg, event, topic: print("error", event, msg))
 client.login({"username": "outbox-peer"})
 

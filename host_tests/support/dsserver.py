@@ -40,6 +40,8 @@ Options:
                       {"event": {"*": {"publish": True, "subscribe": True, "listen": True}}, ...}
                       Sections you leave out are filled with allow-all rules.
   extra_config        dict deep-merged into the generated config last (wins)
+  paths               {"text": path, "binary": path}: where each endpoint is served (url_for
+                      follows); e.g. swapped, so that a URL's path guesses the wrong protocol
 
 The config is written as a .js module (module.exports = {...}) because 7.0.2 strips
 `#...` "comments" and substitutes `${VAR}` in .json/.yml config text before parsing.
@@ -217,7 +219,8 @@ def handshake(host, port, path=URL_PATH, timeout=1.0):
 
 class DeepstreamServer:
     def __init__(self, heartbeat_interval=None, auth=None, permissions=None, extra_config=None,
-                 port=None, log_level="INFO", startup_timeout=20.0, node="node", default_config=False):
+                 port=None, log_level="INFO", startup_timeout=20.0, node="node", default_config=False,
+                 paths=None):
         if not os.path.exists(DEEPSTREAM_BIN):
             raise ServerError("@deepstream/server is not installed (%s): run `make node`"
                               % DEEPSTREAM_BIN)
@@ -229,6 +232,7 @@ class DeepstreamServer:
         self.startup_timeout = startup_timeout
         self.node = node
         self.default_config = default_config
+        self.paths = PATHS if paths is None else paths  # {"text": path, "binary": path}: where each is served
         self.host = HOST
         self._fixed_port = port is not None
         self.port = port
@@ -255,13 +259,13 @@ class DeepstreamServer:
         if self.default_config and protocol == "text":
             raise ServerError("the shipped config (default_config=True) has no ws-text endpoint: "
                               "only the binary protocol at %s" % BINARY_PATH)
-        return "ws://%s:%d%s" % (self.host, self.port, PATHS[protocol])
+        return "ws://%s:%d%s" % (self.host, self.port, self.paths[protocol])
 
     def build_config(self):
         ws_options = {"maxAuthAttempts": 3, "unauthenticatedClientTimeout": 180000}
         if self.heartbeat_interval is not None:
             ws_options["heartbeatInterval"] = int(self.heartbeat_interval)
-        endpoints = [{"type": "ws-" + protocol, "options": dict(ws_options, urlPath=PATHS[protocol])}
+        endpoints = [{"type": "ws-" + protocol, "options": dict(ws_options, urlPath=self.paths[protocol])}
                      for protocol in ("text", "binary")]
         config = {
             "serverName": "test-%d" % self.port,
@@ -349,7 +353,7 @@ class DeepstreamServer:
                     last_err = "health check not answered with 200"
                     time.sleep(0.05)
                     continue
-                first = handshake(self.host, self.port, timeout=1.0)
+                first = handshake(self.host, self.port, self.paths["text"], timeout=1.0)
                 if first.startswith("C\x1fA"):
                     return
                 last_err = "unexpected first message %r" % first

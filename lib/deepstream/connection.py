@@ -261,6 +261,7 @@ class Connection:
         self._last_ping = self.clock()
         self.heard = False
         self.pings = self.pongs = 0
+        self.detecting = self.options["protocol"] == "auto"  # every endpoint is asked: cluster nodes may differ
         if self.options["handshake_timeout"]:
             from .handshake import timed_out
             self.timers.add(HANDSHAKE, self.options["handshake_timeout"], timed_out, self)
@@ -300,9 +301,10 @@ class Connection:
             return  # after close(): what still arrives during the close handshake is dropped
         if self.codec.NAME == "text":
             self.codec.receive(self, frame)
-        else:  # a text frame on a binary link: the wrong endpoint
-            from .handshake import not_deepstream
-            not_deepstream(self, "text")
+            return
+        from .handshake import text_frame  # the wrong endpoint, or (protocol="auto") a text one
+        if text_frame(self):
+            self.codec.receive(self, frame)
 
     def receive_binary(self, frame):
         """One websocket binary frame (bytes), for the binary codec to read."""

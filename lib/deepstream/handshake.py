@@ -88,12 +88,49 @@ def _silent(conn):
     """protocol="auto": no C|A from the server: this is a binary endpoint."""
     if conn.state == AWAITING_CONNECTION and conn._socket_open:
         from . import binary_codec
-        conn.codec = binary_codec
-        binary_codec.attach(conn)
+        if not _use(conn, binary_codec):
+            return
         conn.detecting = False
         if conn.options["handshake_timeout"]:
             conn.timers.add(HANDSHAKE, conn.options["handshake_timeout"], timed_out, conn)
         challenge(conn)
+
+
+def text_frame(conn):
+    """A text frame on a binary link. With protocol="auto", before the
+    endpoint is known, it is the text endpoint's first word: the client
+    speaks text from now on (True: the frame is the text codec's). Else this
+    is the wrong endpoint."""
+    if conn.detecting:
+        from . import text_codec
+        return _use(conn, text_codec)
+    not_deepstream(conn, "text")
+    return False
+
+
+def _use(conn, codec):
+    """protocol="auto": this endpoint speaks codec's protocol. If the client
+    guessed the other one, what waits to be sent is re-encoded (convert.py,
+    loaded only then); the codec stays for later links, each asked again.
+    False when the heap had no room for it: the link is dropped (a timer
+    callback must not raise), and the next one asks again."""
+    old = conn.codec.NAME
+    if old == codec.NAME:
+        return True
+    try:
+        from .convert import switch
+        switch(conn, codec)
+    except MemoryError:
+        conn.socket_error("out of memory switching to the %s protocol" % codec.NAME)
+        conn._close_socket()
+        return False
+    finally:
+        _unload("convert")
+        if conn.codec.NAME != old:  # nothing refers to the old codec now: its code is garbage
+            _unload(old + "_codec")
+            if old == "text":
+                _unload("text_more")
+    return True
 
 
 def on_connection(conn, m):

@@ -11,6 +11,7 @@ first (they were sent at least once), then queued ones (counted, reported).
 Also here: confirm_events' ping barrier, restoring state when the link is
 back, replaying the durable outbox.
 """
+from . import _unload
 from .compat import const
 from .connection import HEADROOM, OPEN
 from .message import RESTORED
@@ -252,7 +253,8 @@ def restore(conn):
         conn._was_reconnecting = False
         conn.client._resubscribe()  # queued behind what still waits
     if conn._outbox is not None and conn._replay is None and conn._outbox.size:
-        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary")
+        # protocol="auto": records stored before it knew may be of the other protocol (convert.py)
+        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary", conn.options["protocol"] == "auto")
         conn._replay_after = r.queued() if r is not None else 0
     if conn.dropped:
         conn.client._error("%d messages were dropped from the send queue" % conn.dropped, "MESSAGE_DROPPED", "C")
@@ -280,6 +282,9 @@ def _replay(conn, room):
         reader.next()
         if keep:
             keep_sent(conn, msg)
+    while reader.dropped:  # protocol="auto": events of the other protocol this one cannot carry
+        reader.dropped -= 1
+        note_dropped(conn, "outbox file %s: a stored event has no %s form" % (conn._outbox.path, conn.codec.NAME), "")
     if reader.skipped:
         conn.client._error("outbox file %s: skipped %d torn or corrupt bytes at its end"
                            % (conn._outbox.path, reader.skipped), "OUTBOX_CORRUPT", "C")
@@ -298,6 +303,9 @@ def replay_done(conn):
     reader.close()
     conn._replay = None
     conn._outbox.clear()
+    if reader.converted:  # protocol="auto": the code that read the other protocol's records goes
+        _unload("convert")
+        _unload("text_codec" if reader.framed else "binary_codec")
 
 
 # ---- looking into the queue (reconnects, timeouts) ---------------------------

@@ -80,8 +80,10 @@ def merge(user):
 def choose_codec(protocol, url):
     """The codec module for option `protocol` ("binary", "text"; None: by the
     URL path, /deepstream-v3 is text, anything else binary). "auto" starts
-    as text: handshake.py switches to binary when the server stays silent."""
-    if protocol is None:
+    with the URL's guess too, so that what is sent before the first link
+    usually needs no conversion: handshake.py asks each endpoint, and
+    convert.py re-encodes what waits when the guess was wrong."""
+    if protocol is None or protocol == "auto":
         path = url[url.find("/", url.find("://") + 3):]
         protocol = "text" if path == "/deepstream-v3" else "binary"
     if protocol == "binary":

@@ -9,9 +9,11 @@ File format: a sequence of records, each
 A record cut short by a power loss, or one whose CRC does not match, ends
 the file: it and anything after it are skipped (and reported), everything
 before it is kept; so does a message of the other protocol (a file written
-before the URL changed), which would be garbage on this link. One append per
-queued message (one flash write, no rewrite); the file is deleted once its
-messages were handed to the socket.
+before the URL changed), which would be garbage on this link, except with
+protocol="auto": stored before the client knew the endpoint's protocol, it
+is re-encoded (convert.py), or counted and reported if it has no form in
+it. One append per queued message (one flash write, no rewrite); the file
+is deleted once its messages were handed to the socket.
 They are read back one record at a time (Reader), so replaying a file
 larger than the send queue needs no more memory than one message.
 """
@@ -55,9 +57,10 @@ class Outbox:
         self.size += _HEADER + n
         return True
 
-    def reader(self, framed=False):
-        """Read the messages back for a link of the binary protocol (framed) or the text one."""
-        return Reader(self, framed)
+    def reader(self, framed=False, convert=False):
+        """Read the messages back for a link of the binary protocol (framed) or
+        the text one; with convert, those of the other protocol are re-encoded."""
+        return Reader(self, framed, convert)
 
     def clear(self):
         try:
@@ -73,13 +76,17 @@ class Reader:
     the file (skipped counts the bytes from it to the end). reopen() goes on
     from where it stopped, for records appended meanwhile."""
 
-    def __init__(self, outbox, framed=False):
+    def __init__(self, outbox, framed=False, convert=False):
         self.outbox = outbox
         self.framed = framed
+        self.convert = convert  # protocol="auto": records of the other protocol are re-encoded (convert.py)
         self.skipped = 0
+        self.dropped = 0  # records of the other protocol that this one cannot carry
+        self.converted = False  # convert.py (and the other codec) were loaded for them
         self.done = False
         self.pos = 0  # bytes of the file read (intact records) or skipped
         self._msg = None
+        self._size = 0  # bytes of the current record in the file
         self._f = None
         self.reopen()
 
@@ -92,29 +99,56 @@ class Reader:
         self.done = False
         self.next()
 
+    def reread(self, framed):
+        """For a link of the other protocol (protocol="auto" found it): the
+        record peek() gave is read again, for this one."""
+        self.close()
+        self.framed = framed
+        self._size = 0
+        self._msg = None
+        self.reopen()
+
     def peek(self):
         return self._msg
 
     def next(self):
         """Move to the next record."""
-        if self._msg is not None:
-            self.pos += _HEADER + len(self._msg)
+        self.pos += self._size
         self._msg = None
-        f = self._f
-        if f is not None:
-            header = f.read(_HEADER)
-            if len(header) == _HEADER:
-                n = (header[0] << 8) | header[1]
-                crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
-                payload = f.read(n)
-                if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc and self._ours(payload):
-                    self._msg = payload
-                    return
-            torn = self.outbox._file_size() - self.pos
-            self.skipped += torn
-            self.pos += torn
-            self.close()
+        self._size = 0
+        while self._f is not None:
+            payload = self._read()
+            ours = payload is not None and self._ours(payload)
+            if not ours and (payload is None or not self.convert):
+                torn = self.outbox._file_size() - self.pos  # it and all after it
+                self.skipped += torn
+                self.pos += torn
+                self.close()
+                break
+            size = _HEADER + len(payload)
+            if not ours:
+                from .convert import record
+                payload = record(payload, self.framed)
+                self.converted = True
+            if payload:
+                self._msg = payload
+                self._size = size
+                return
+            self.dropped += 1
+            self.pos += size
         self.done = True
+
+    def _read(self):
+        """The next record's payload, or None if it is torn or corrupt."""
+        f = self._f
+        header = f.read(_HEADER)
+        if len(header) == _HEADER:
+            n = (header[0] << 8) | header[1]
+            crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
+            payload = f.read(n)
+            if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc:
+                return payload
+        return None
 
     def _ours(self, payload):
         """A message of this link's protocol: a binary websocket frame, or text."""
