@@ -17,6 +17,7 @@ package("deepstream", files=[
     "constants.py",
     "convert.py",
     "credentials.py",
+    "detect.py",
     "dns.py",
     "error_print.py",
     "errors.py",

@@ -61,7 +61,7 @@ def test_a_device_that_serves_rpcs_loads_no_caller_poll_driver_tls_or_other_code
     assert res["requests"] == ["toggle"]
     assert "rpc" in served and "aio" in served and "transport" in served
     # the RPC caller side, the polling driver, TLS and the other protocol are for other clients
-    for module in ["rpc_call", "poll", "tls", "convert"] + OTHER_CODEC[protocol]:
+    for module in ["rpc_call", "poll", "tls", "convert", "detect"] + OTHER_CODEC[protocol]:
         assert module not in served, (module, served)
     assert "rpc_call" in res["after_make"]  # and they do load when used
 
@@ -95,14 +95,14 @@ print(json.dumps({"sent": sent, "loaded": loaded}))
 
 def test_an_events_device_that_guessed_wrong_keeps_one_codec_and_no_converter(run_micropython):
     """protocol="auto", the URL guessing binary, a text endpoint: once what waited is
-    re-encoded, the binary codec and the converter are unloaded, and an events-only
-    device never loaded the second half of the text codec."""
+    re-encoded, the binary codec, the converter and the detection are unloaded, and an
+    events-only device never loaded the second half of the text codec."""
     rc, out, err = run_micropython(AUTO_SCRIPT, heap="112K")  # as the test above
     assert rc == 0, out + err
     res = json.loads(out.strip().splitlines()[-1])
     assert res["sent"][-1] == "E\x1fEVT\x1fdevices/x/t\x1fN21.5\x1e", res["sent"]
     loaded = res["loaded"]
     assert "text_codec" in loaded
-    for module in ("binary_codec", "convert", "text_more"):
+    for module in ("binary_codec", "convert", "detect", "text_more"):
         assert module not in loaded, (module, loaded)
 

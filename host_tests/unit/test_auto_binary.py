@@ -12,6 +12,8 @@ def test_what_the_endpoint_cannot_carry_is_reported():
     auto.open_binary()
     assert [e[0] for e in auto.errors] == ["MESSAGE_DROPPED"]
     assert "found a binary endpoint: a queued text message has no binary form" in auto.errors[0][1]
+    import sys
+    assert "deepstream.detect" not in sys.modules  # told: the detection goes
     auto.login_binary()
     assert binary_messages(auto.sent()) == [(4, 2, {"name": "t", "data": 1})]
     assert auto.errors[-1] == ("MESSAGE_DROPPED", "1 messages were dropped from the send queue", "C")

@@ -172,8 +172,8 @@ def test_our_subscribe_is_not_the_servers_ack_of_it():
 def test_an_outbox_record_is_converted_for_the_link():
     text = _hot(text_codec, "emit", "temp", {"i": 1})
     binary = _hot(binary_codec, "emit", "temp", {"i": 1})
-    assert convert.record(text, True) == binary
-    assert convert.record(binary, False) == text
+    assert convert.record(None, text, True) == binary  # (the connection: for what cannot be)
+    assert convert.record(None, binary, False) == text
 
 
 def test_a_call_without_data_carries_null_as_binary_sends_it():

@@ -301,10 +301,10 @@ class Connection:
             return  # after close(): what still arrives during the close handshake is dropped
         if self.codec.NAME == "text":
             self.codec.receive(self, frame)
-            return
-        from .handshake import text_frame  # the wrong endpoint, or (protocol="auto") a text one
-        if text_frame(self):
-            self.codec.receive(self, frame)
+        else:  # a text frame on a binary link: the wrong endpoint, or (protocol="auto") a text one
+            from .handshake import not_deepstream
+            if not_deepstream(self, "text"):
+                self.codec.receive(self, frame)
 
     def receive_binary(self, frame):
         """One websocket binary frame (bytes), for the binary codec to read."""

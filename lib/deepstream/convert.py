@@ -17,6 +17,7 @@ own messages (a ping or pong of a dead link), and, after an outage, the
 (un)subscriptions the reconnect makes again from the handlers' state (as
 offline.restore drops them).
 """
+from . import _unload
 from .compat import const, json_loads
 from .connection import FRAME_BYTES, HEADROOM
 from .message import RESTORED, UNDEFINED, Message, ParseError
@@ -41,8 +42,20 @@ _BULK = (0x403, 0x404, 0x517, 0x51A, 0x608, 0x609)
 
 
 def switch(conn, codec):
-    """From now on conn speaks codec's protocol: what waits is re-encoded."""
+    """From now on conn speaks codec's protocol: what waits is re-encoded.
+    Then this module and the old codec are unloaded: nothing refers to them."""
     old = conn.codec
+    try:
+        _switch(conn, old, codec)
+    finally:
+        _unload("convert")
+        if conn.codec is codec:
+            _unload(old.NAME + "_codec")
+            if old.NAME == "text":
+                _unload("text_more")
+
+
+def _switch(conn, old, codec):
     # what may fail for want of heap comes first: a MemoryError leaves the old codec in
     # use, and the driver drops the link (the next one is asked again)
     codec.attach(conn)
@@ -54,25 +67,55 @@ def switch(conn, codec):
     if rpc is not None:
         rpc.latest_key = key
     ring = conn._ring
-    total = old.count(conn.out, HEADROOM, HEADROOM + conn._fill) + (ring.count() if ring is not None else 0)
+    total = old.count(conn.out, HEADROOM, HEADROOM + conn._fill) + (_count(ring) if ring is not None else 0)
     try:
         kept, waiting = _take(conn, old)
     except MemoryError:  # no room for a copy: the old protocol's messages go, never sent
         conn._fill = 0
         if ring is not None:
-            ring.clear(codec.NAME == "binary")
+            _clear(ring, codec.NAME == "binary")
         kept = waiting = ()
     lost = total - _requeue(conn, old, kept, waiting)
     if lost:
-        from .offline import note_dropped
-        note_dropped(conn, "out of memory re-encoding the send queue for the %s protocol" % codec.NAME, "")
+        _dropped(conn, "out of memory re-encoding the send queue for the %s protocol" % codec.NAME)
         conn.dropped += lost - 1
     if conn._replay_after:
         # the outbox is being replayed, after what the ring held then: counted in the new
         # bytes (the old count, were it larger, would hold the outbox back for good)
         conn._replay_after = conn._ring.queued()
     if conn._replay is not None:  # an outbox replay cut short: its next record was read for the old link
-        conn._replay.reread(codec.NAME == "binary")
+        _reread(conn._replay, codec.NAME == "binary")
+
+
+# ---- the ring's and the outbox reader's state (ring.py, outbox.py): helpers of
+# theirs kept here, so that a client that never converts never loads them
+
+def _count(ring):
+    """How many messages the ring holds."""
+    n = 0
+    i = ring.head
+    left = ring.used
+    while left > 0:
+        size = ring._length(i)
+        left -= size
+        i = (i + size) % ring.size
+        n += 1
+    return n
+
+
+def _clear(ring, framed):
+    """Forget every message in the ring; from now on they are framed (binary) or not."""
+    ring.framed = framed
+    ring.head = ring.used = ring.kept = 0
+
+
+def _reread(reader, framed):
+    """The outbox reader's current record, read again for a link of the other protocol."""
+    reader.close()
+    reader.framed = framed
+    reader._size = 0
+    reader._msg = None
+    reader.reopen()
 
 
 def _take(conn, old):
@@ -93,7 +136,7 @@ def _take(conn, old):
     if ring is not None:
         for msg, queued in ring.messages():
             (waiting if queued else kept).append(msg)
-        ring.clear(conn.codec.NAME == "binary")
+        _clear(ring, conn.codec.NAME == "binary")
     conn._fill = 0
     if len(out) != HEADROOM + FRAME_BYTES:  # it grew for one big message
         conn.out = conn.frame = bytearray(HEADROOM + FRAME_BYTES)
@@ -128,10 +171,16 @@ def _convert(conn, old, msg):
     if it was one the new protocol cannot carry)."""
     new = message(msg, conn.codec, conn)
     if new is None:
-        from .offline import note_dropped
-        note_dropped(conn, "protocol 'auto' found a %s endpoint: a queued %s message has no %s form"
-                     % (conn.codec.NAME, old.NAME, conn.codec.NAME), "")
+        _dropped(conn, "protocol 'auto' found a %s endpoint: a queued %s message has no %s form"
+                 % (conn.codec.NAME, old.NAME, conn.codec.NAME))
     return new
+
+
+def _dropped(conn, why):
+    """A message lost: counted, reported once per outage (as offline.note_dropped)."""
+    if not conn.dropped:
+        conn.client._error(why, "MESSAGE_DROPPED", "C")
+    conn.dropped += 1
 
 
 def message(msg, codec, conn=None):
@@ -276,11 +325,14 @@ def _presence(code, f):
     return m
 
 
-def record(payload, framed):
+def record(conn, payload, framed):
     """An outbox record of the other protocol for a link of this one (framed:
-    binary); None (or b"") when it has no form in it."""
+    binary); None, counted and reported, when it has no form in it."""
     if framed:
         from . import binary_codec as codec
     else:
         from . import text_codec as codec
-    return message(payload, codec)
+    payload = message(payload, codec)
+    if not payload:
+        _dropped(conn, "outbox file %s: a stored event has no %s form" % (conn._outbox.path, codec.NAME))
+    return payload

@@ -1,7 +1,8 @@
 """Getting to OPEN, and back after a lost link: the connection handshake
 (CHALLENGE, ACCEPT, REDIRECT, REJECT), login (AUTH REQUEST and its answers),
 an endpoint that does not speak our protocol (handshake_timeout, the wrong
-kind of frame), the `protocol="auto"` choice, and the reconnect back-off.
+kind of frame), and the reconnect back-off (the `protocol="auto"` choice is
+detect.py's, loaded only for such a client).
 
 Protocol differences here are the codec's profile: who speaks first
 (binary: the client sends CHALLENGE; text: the server sends C|A, or C|CH to
@@ -72,9 +73,10 @@ def opened(conn):
     waits for our CHALLENGE. With protocol="auto" it waits briefly first:
     a text endpoint would have said C|A."""
     if conn.detecting:
-        # a binary endpoint answers only our CHALLENGE: its handshake time starts with that (_silent)
+        # a binary endpoint answers only our CHALLENGE: its handshake time starts with that (detect.py)
+        from .detect import silent
         conn.timers.cancel(HANDSHAKE)
-        conn.timers.add(DETECT, _DETECT_MS, _silent, conn)
+        conn.timers.add(DETECT, _DETECT_MS, silent, conn)
         return
     challenge(conn)
 
@@ -84,61 +86,13 @@ def challenge(conn):
     conn.send_direct(conn.codec.encode(_CONNECTION, _CONNECTION_CHALLENGE, name=conn.original_url))
 
 
-def _silent(conn):
-    """protocol="auto": no C|A from the server: this is a binary endpoint."""
-    if conn.state == AWAITING_CONNECTION and conn._socket_open:
-        from . import binary_codec
-        if not _use(conn, binary_codec):
-            return
-        conn.detecting = False
-        if conn.options["handshake_timeout"]:
-            conn.timers.add(HANDSHAKE, conn.options["handshake_timeout"], timed_out, conn)
-        challenge(conn)
-
-
-def text_frame(conn):
-    """A text frame on a binary link. With protocol="auto", before the
-    endpoint is known, it is the text endpoint's first word: the client
-    speaks text from now on (True: the frame is the text codec's). Else this
-    is the wrong endpoint."""
-    if conn.detecting:
-        from . import text_codec
-        return _use(conn, text_codec)
-    not_deepstream(conn, "text")
-    return False
-
-
-def _use(conn, codec):
-    """protocol="auto": this endpoint speaks codec's protocol. If the client
-    guessed the other one, what waits to be sent is re-encoded (convert.py,
-    loaded only then); the codec stays for later links, each asked again.
-    False when the heap had no room for it: the link is dropped (a timer
-    callback must not raise), and the next one asks again."""
-    old = conn.codec.NAME
-    if old == codec.NAME:
-        return True
-    try:
-        from .convert import switch
-        switch(conn, codec)
-    except MemoryError:
-        conn.socket_error("out of memory switching to the %s protocol" % codec.NAME)
-        conn._close_socket()
-        return False
-    finally:
-        _unload("convert")
-        if conn.codec.NAME != old:  # nothing refers to the old codec now: its code is garbage
-            _unload(old + "_codec")
-            if old == "text":
-                _unload("text_more")
-    return True
-
-
 def on_connection(conn, m):
     """A connection message other than a ping or a pong."""
     c = conn.client
     action = m.action
     conn.timers.cancel(DETECT)
     conn.detecting = False  # the server spoke first: whatever it said, this endpoint is text
+    _unload("detect")
     if action == _CONNECTION_CHALLENGE:
         if conn.state != AWAITING_CONNECTION:  # a challenge comes first or not at all
             c._error("C|CH", "UNSOLICITED_MESSAGE", "C")
@@ -232,7 +186,13 @@ def not_deepstream(conn, frame):
     timer found no answer within handshake_timeout (frame None). The
     attempt fails with a connectionError that names the likely causes and
     the option that fixes it; reconnects follow as for a lost link (a failed
-    handshake counts as a failed attempt)."""
+    handshake counts as a failed attempt). Except with protocol="auto",
+    before the endpoint is known: a text frame is a text endpoint's first
+    word, the client speaks text from then on, and this returns True (the
+    frame is the text codec's)."""
+    if frame == "text" and conn.detecting:
+        from .detect import use_text
+        return use_text(conn)
     if conn._socket_open and not conn.want_close:  # else this socket is being closed already
         if frame is None:
             kind = "silent-binary" if conn.codec.CLIENT_CHALLENGES else "silent"

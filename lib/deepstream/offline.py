@@ -254,7 +254,8 @@ def restore(conn):
         conn.client._resubscribe()  # queued behind what still waits
     if conn._outbox is not None and conn._replay is None and conn._outbox.size:
         # protocol="auto": records stored before it knew may be of the other protocol (convert.py)
-        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary", conn.options["protocol"] == "auto")
+        auto = conn if conn.options["protocol"] == "auto" else None
+        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary", auto)
         conn._replay_after = r.queued() if r is not None else 0
     if conn.dropped:
         conn.client._error("%d messages were dropped from the send queue" % conn.dropped, "MESSAGE_DROPPED", "C")
@@ -282,9 +283,6 @@ def _replay(conn, room):
         reader.next()
         if keep:
             keep_sent(conn, msg)
-    while reader.dropped:  # protocol="auto": events of the other protocol this one cannot carry
-        reader.dropped -= 1
-        note_dropped(conn, "outbox file %s: a stored event has no %s form" % (conn._outbox.path, conn.codec.NAME), "")
     if reader.skipped:
         conn.client._error("outbox file %s: skipped %d torn or corrupt bytes at its end"
                            % (conn._outbox.path, reader.skipped), "OUTBOX_CORRUPT", "C")
@@ -303,7 +301,7 @@ def replay_done(conn):
     reader.close()
     conn._replay = None
     conn._outbox.clear()
-    if reader.converted:  # protocol="auto": the code that read the other protocol's records goes
+    if reader.convert is not None:  # protocol="auto": what read the other protocol's records goes
         _unload("convert")
         _unload("text_codec" if reader.framed else "binary_codec")
 

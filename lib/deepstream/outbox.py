@@ -57,9 +57,10 @@ class Outbox:
         self.size += _HEADER + n
         return True
 
-    def reader(self, framed=False, convert=False):
+    def reader(self, framed=False, convert=None):
         """Read the messages back for a link of the binary protocol (framed) or
-        the text one; with convert, those of the other protocol are re-encoded."""
+        the text one; with convert (protocol="auto": the connection), those of
+        the other protocol are re-encoded."""
         return Reader(self, framed, convert)
 
     def clear(self):
@@ -76,13 +77,11 @@ class Reader:
     the file (skipped counts the bytes from it to the end). reopen() goes on
     from where it stopped, for records appended meanwhile."""
 
-    def __init__(self, outbox, framed=False, convert=False):
+    def __init__(self, outbox, framed=False, convert=None):
         self.outbox = outbox
         self.framed = framed
-        self.convert = convert  # protocol="auto": records of the other protocol are re-encoded (convert.py)
+        self.convert = convert  # protocol="auto": the connection; records of the other protocol are re-encoded
         self.skipped = 0
-        self.dropped = 0  # records of the other protocol that this one cannot carry
-        self.converted = False  # convert.py (and the other codec) were loaded for them
         self.done = False
         self.pos = 0  # bytes of the file read (intact records) or skipped
         self._msg = None
@@ -99,15 +98,6 @@ class Reader:
         self.done = False
         self.next()
 
-    def reread(self, framed):
-        """For a link of the other protocol (protocol="auto" found it): the
-        record peek() gave is read again, for this one."""
-        self.close()
-        self.framed = framed
-        self._size = 0
-        self._msg = None
-        self.reopen()
-
     def peek(self):
         return self._msg
 
@@ -116,8 +106,16 @@ class Reader:
         self.pos += self._size
         self._msg = None
         self._size = 0
-        while self._f is not None:
-            payload = self._read()
+        f = self._f
+        while f is not None:
+            header = f.read(_HEADER)
+            payload = None
+            if len(header) == _HEADER:
+                n = (header[0] << 8) | header[1]
+                crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
+                payload = f.read(n)
+                if len(payload) != n or (crc32(payload) & 0xFFFFFFFF) != crc:
+                    payload = None
             ours = payload is not None and self._ours(payload)
             if not ours and (payload is None or not self.convert):
                 torn = self.outbox._file_size() - self.pos  # it and all after it
@@ -126,29 +124,15 @@ class Reader:
                 self.close()
                 break
             size = _HEADER + len(payload)
-            if not ours:
+            if not ours:  # protocol="auto": stored before it knew the endpoint's protocol
                 from .convert import record
-                payload = record(payload, self.framed)
-                self.converted = True
+                payload = record(self.convert, payload, self.framed)  # (None: counted, reported)
             if payload:
                 self._msg = payload
                 self._size = size
                 return
-            self.dropped += 1
             self.pos += size
         self.done = True
-
-    def _read(self):
-        """The next record's payload, or None if it is torn or corrupt."""
-        f = self._f
-        header = f.read(_HEADER)
-        if len(header) == _HEADER:
-            n = (header[0] << 8) | header[1]
-            crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
-            payload = f.read(n)
-            if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc:
-                return payload
-        return None
 
     def _ours(self, payload):
         """A message of this link's protocol: a binary websocket frame, or text."""

@@ -204,23 +204,6 @@ class Ring:
         self.size = size
         self.head = 0
 
-    def count(self):
-        """How many messages it holds."""
-        n = 0
-        i = self.head
-        left = self.used
-        while left > 0:
-            size = self._length(i)
-            left -= size
-            i = (i + size) % self.size
-            n += 1
-        return n
-
-    def clear(self, framed):
-        """Forget every message; from now on they are framed (binary) or not."""
-        self.framed = framed
-        self.head = self.used = self.kept = 0
-
     def requeue(self):
         """Every kept message is queued again (to be sent once more)."""
         self.kept = 0
