@@ -158,7 +158,9 @@ def test_heartbeat_pings_and_closes_a_silent_connection(srv):
     # (measured from C|A: on a loaded machine the server may take a while to say anything)
     assert [p for _, p in texts[:2]] == [b"C\x1fA\x1e", b"C\x1fPI\x1e"] and texts[1][0] - texts[0][0] < 0.2, texts
     pings = [t for t, p in texts if p == b"C\x1fPI\x1e"]
-    gaps = [b - a for a, b in zip(pings, pings[1:])]
+    # frames that one read returned carry its time: on a busy machine the first read may
+    # hold C|A and two pings, so only gaps between reads say when the server sent
+    gaps = [b - a for a, b in zip(pings, pings[1:]) if b - a > 0.001]
     assert gaps and all(0.8 * HEARTBEAT < g * 1000 < 1.5 * HEARTBEAT for g in gaps), gaps
     assert frames[-1][1:] == (8, b""), frames  # the close frame, no deepstream message before it
     assert 2 * HEARTBEAT <= (sock.closed_at - texts[0][0]) * 1000 <= 3.5 * HEARTBEAT, (sock.closed_at, texts[0][0])
