@@ -3,7 +3,7 @@
     micropython tools/bench/mp_heap.py URL state
         mem_alloc at start, after importing everything the scenario loads
         (Client + the poll driver's modules), and after Client() + login +
-        10 event subscriptions (acks received).
+        10 event subscriptions (acks received); the library's modules then loaded.
     micropython tools/bench/mp_heap.py URL recv NAME WARMUP N
         bytes allocated per received event: logs in, subscribes to NAME and
         prints READY; the host then sends WARMUP + N events. When the WARMUP-th
@@ -22,7 +22,7 @@
         with a 200-byte document; open all K, wait until ready, and report
         (mem_alloc with K open - mem_alloc before) / K.
 
-Prints one `BENCH {json}` line.
+The protocol is the URL's (the client's default). Prints one `BENCH {json}` line.
 """
 import gc
 import json
@@ -75,7 +75,8 @@ def state(url):
     client.poll(0)
     m_state = mem()
     return {"start": M_START, "import": m_import, "state": m_state, "errors": errors,
-            "open": client.get_connection_state() == "OPEN"}
+            "open": client.get_connection_state() == "OPEN",
+            "modules": sorted(m for m in sys.modules if m.split(".")[0] == "deepstream")}
 
 
 def recv(url, name, warmup, n):
