@@ -22,7 +22,7 @@ present but empty, a text frame, several messages in one frame, anything
 but CHALLENGE, AUTH and PING before the login is answered.
 """
 from . import __version__
-from .compat import const, json_loads
+from .compat import const, json_dumps, json_loads
 from .message import RESTORED, UNDEFINED, Message, ParseError, check_json
 from .ws import _fresh_key, mask_in_place
 
@@ -166,6 +166,12 @@ def _varint(buf, i, end):
 #
 # A message is written in one pass, sizes first: the topic message's length
 # (`body`) gives the wrapper's, which gives the payload's and the frame's.
+# The hot encoders (emit, patch, request) keep their frames on the C stack
+# (host_tests/test_frames.py) and take the short way for a small message,
+# whose lengths are one byte each (most of them).
+
+_SMALL = const(120)  # the largest body of a small message: payload body + 5 < 126, one-byte lengths
+
 
 def _payload(body):
     """Payload bytes of a frame whose topic message is `body` bytes."""
@@ -183,7 +189,7 @@ def _open(conn, topic, action, body):
     buffer when it has room now (conn.reserve), else in the connection's
     spare buffer (conn.enc tells which). Writes the frame header, an empty
     mask key, the wrapper's head and the action; returns where the fields go."""
-    conn.enc_size = _size(_payload(body))
+    conn.enc_size = body + 11 if body <= _SMALL else _size(_payload(body))
     i = conn.reserve(conn.enc_size)  # where, in conn.out; -1: no room now
     if i < 0:
         conn.enc = _spare(conn, conn.enc_size)
@@ -200,11 +206,20 @@ def _header(buf, i, topic, body):
     """Write the frame header, an empty mask key and the wrapper's head (its
     length, the topic, the tag of the topic message and its length) for a
     topic message of `body` bytes at buf[i]; returns where that message starts."""
-    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
+    if body <= _SMALL:  # 82 LEN 00000000 LEN 10 TOPIC 1a BODYLEN
+        buf[i:i + 7] = b"\x82\x00\x00\x00\x00\x00\x00"
+        buf[i + 1] = 0x85 + body  # masked, as every client frame
+        buf[i + 6] = body + 4
+        buf[i + 7] = 0x10
+        buf[i + 8] = topic
+        buf[i + 9] = 0x1A
+        buf[i + 10] = body
+        return i + 11
+    wrapper = 3 + _vlen(body) + body
     payload = _vlen(wrapper) + wrapper
     buf[i] = 0x82  # FIN, binary
     if payload < 126:
-        buf[i + 1] = 0x80 | payload  # masked, as every client frame
+        buf[i + 1] = 0x80 | payload
         i += 2
     else:
         i = _long_header(buf, i, payload)
@@ -234,29 +249,41 @@ def _close(conn, topic, event):
 
 
 def _bytes_field(buf, i, key, data):
+    n = len(data)
     buf[i] = key
-    i = _put_varint(buf, i + 1, len(data))
-    buf[i:i + len(data)] = data
-    return i + len(data)
+    if n < 0x80:
+        buf[i + 1] = n
+        i += 2
+    else:
+        i = _put_varint(buf, i + 1, n)
+    buf[i:i + n] = data
+    return i + n
 
 
-def _blen(n):
-    """Bytes of a length-delimited field of n bytes (one-byte key)."""
-    return 1 + _vlen(n) + n
+def _blen(data):
+    """Bytes of a length-delimited field holding data (one-byte key); 0 for None."""
+    return 0 if data is None else 1 + _vlen(len(data)) + len(data)
 
 
 def _data(value):
-    """The `data` field's bytes: the JSON of value (None: no data field)."""
-    return None if value is UNDEFINED else check_json(value).encode()
+    """The `data` field's bytes: the JSON of value (None: no data field). A
+    string, an int, a bool or None is written at once: its JSON cannot fail
+    and holds no NaN (check_json's try and walk cost a small value twice
+    what its JSON does)."""
+    if value is UNDEFINED:
+        return None
+    if value is None or isinstance(value, (str, int)):
+        return json_dumps(value).encode()
+    return check_json(value).encode()
 
 
 def emit(conn, name, data):
     """EVENT EMIT {data, name}: written straight into the frame buffer when
     it has room, else queued. Data JSON cannot carry raises before anything
     is sent."""
-    name = name.encode()
     data = _data(data)
-    i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(len(name)) + (0 if data is None else _blen(len(data))))
+    name = name.encode()
+    i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(data) + _blen(name))
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
     _bytes_field(conn.enc, i, 0x32, name)
@@ -266,29 +293,28 @@ def emit(conn, name, data):
 def patch(conn, name, version, path, data):
     """RECORD PATCH {data, name, path, version} (ERASE, without data, for UNDEFINED)."""
     data = _data(data)
-    i = _open(conn, _RECORD, _RECORD_ERASE if data is None else _RECORD_PATCH,
-              _patch_body(name, version, path, data))
+    name = name.encode()
+    path = path.encode()
+    i = 3 + _blen(data) + _blen(name) + _blen(path) + _int32_len(version)  # 08 ACTION, 68 VERSION
+    i = _open(conn, _RECORD, _RECORD_ERASE if data is None else _RECORD_PATCH, i)
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
-    i = _bytes_field(conn.enc, i, 0x32, name.encode())
-    i = _bytes_field(conn.enc, i, 0x62, path.encode())
+    i = _bytes_field(conn.enc, i, 0x32, name)
+    i = _bytes_field(conn.enc, i, 0x62, path)
     conn.enc[i] = 0x68
     _put_int32(conn.enc, i + 1, version)
     _close(conn, _RECORD, False)
 
 
-def _patch_body(name, version, path, data):
-    return (2 + _blen(len(name.encode())) + _blen(len(path.encode())) + 1 + _int32_len(version)
-            + (0 if data is None else _blen(len(data))))
-
-
 def request(conn, name, cid, data):
     """RPC REQUEST {data, cid, name}: an RPC call of ours."""
-    data = check_json(None if data is UNDEFINED else data).encode()
+    data = _data(None if data is UNDEFINED else data)
     name = name.encode()
-    i = _open(conn, _RPC, _RPC_REQUEST, 2 + _blen(len(data)) + _blen(len(cid)) + _blen(len(name)))
+    cid = cid.encode()
+    i = 2 + _blen(data) + _blen(cid) + _blen(name)
+    i = _open(conn, _RPC, _RPC_REQUEST, i)
     i = _bytes_field(conn.enc, i, 0x12, data)
-    i = _bytes_field(conn.enc, i, 0x1A, cid.encode())
+    i = _bytes_field(conn.enc, i, 0x1A, cid)
     _bytes_field(conn.enc, i, 0x3A, name)
     _close(conn, _RPC, False)
 
