@@ -262,7 +262,9 @@ def _bytes_field(buf, i, key, data):
 
 def _blen(data):
     """Bytes of a length-delimited field holding data (one-byte key); 0 for None."""
-    return 0 if data is None else 1 + _vlen(len(data)) + len(data)
+    if data is None:
+        return 0
+    return len(data) + (2 if len(data) < 0x80 else 1 + _vlen(len(data)))
 
 
 def _data(value):
@@ -455,10 +457,14 @@ def seal(buf, start, n):
     i = start
     end = start + n
     while i < end:
-        j, m = _frame_at(buf, i)
-        _fresh_key(buf, j)
-        mask_in_place(buf, j, m)
-        i = j + m
+        m = buf[i + 1] & 0x7F
+        if m < 126:  # most frames: no call to read the length
+            i += 6
+        else:
+            i, m = _frame_at(buf, i)
+        _fresh_key(buf, i)
+        mask_in_place(buf, i, m)
+        i += m
     return start
 
 
@@ -640,19 +646,25 @@ def _reply(calls, frame, action, end):
     j = _find(frame, 7, end, 0x1A)
     if j < 0 or frame[j] >= 0x80:
         return False
-    cid = calls.latest_key
-    if frame[j] == len(cid) and frame.startswith(cid, j + 1):
-        cid = calls.latest  # the latest call's reply: no new string
-    else:
-        cid = str(frame[j + 1:j + 1 + frame[j]], "utf-8")
+    cid = _cid_at(calls, frame, j)
     if cid not in calls.pending:
         return False
     if action == _RPC_ACCEPT:
         calls.accepted(cid)
         return True
     j = _find(frame, 7, end, 0x12)
-    calls.complete(cid, None, None if j < 0 else _json(frame, j))
+    j = None if j < 0 else _json(frame, j)  # j reused: a frame of 11 words (test_frames.py)
+    calls.complete(cid, None, j)
     return True
+
+
+def _cid_at(calls, frame, j):
+    """The correlation id whose one-byte length is at frame[j]: the latest
+    call's own string when it is that one (no new string)."""
+    key = calls.latest_key
+    if frame[j] == len(key) and frame.startswith(key, j + 1):
+        return calls.latest
+    return str(frame[j + 1:j + 1 + frame[j]], "utf-8")
 
 
 def _decode(frame, i, end):
