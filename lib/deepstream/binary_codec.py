@@ -600,7 +600,11 @@ def _skip(frame, i, end, key):
     if wt == 0:
         return _varint(frame, i, end)[1]
     if wt == 2:
-        n, i = _varint(frame, i, end)
+        n = frame[i] if i < end else 0x80
+        if n < 0x80:  # a short field (a varint of one byte): no call, no tuple
+            i += 1
+        else:
+            n, i = _varint(frame, i, end)
         if i + n > end:
             raise ParseError("field longer than its message")
         return i + n
