@@ -145,7 +145,8 @@ def send(url, name):
 def records(url, prefix, k):
     errors = []
     client = open_client(url, errors)
-    client.record  # the record handler and its modules are loaded before m0
+    client.record  # the record handler and its modules are loaded before m0,
+    client._conn.codec.patch  # and the codec's record half (text: text_more.py, loaded on first use)
     names = ["%s/%d" % (prefix, i) for i in range(k)]
     held = []
     m0 = mem()
