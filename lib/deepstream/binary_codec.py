@@ -274,6 +274,8 @@ def _data(value):
     what its JSON does)."""
     if value is UNDEFINED:
         return None
+    if type(value) is int:  # a counter, a reading, a path set's number: its digits
+        return b"%d" % value
     if value is None or isinstance(value, (str, int)):
         return json_dumps(value).encode()
     return check_json(value).encode()
