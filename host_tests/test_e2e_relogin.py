@@ -3,7 +3,7 @@
 server is down (it restarts with the new users file), as a short-lived token
 would expire; the client picks the new one up at the next reconnect when it
 logs in with a function, and reports reauthenticationFailure when it re-sends
-the old one. CPython and the MicroPython unix port."""
+the old one. CPython and the MicroPython unix port, both protocols."""
 import os
 import queue
 import subprocess
@@ -21,8 +21,8 @@ def users(password, n):
     return {"dev1": {"password": password, "clientData": {"n": n}}}
 
 
-def logged_in_client(srv, auth):
-    client = Client(srv.url, reconnect_interval_increment=200, max_reconnect_attempts=100)
+def logged_in_client(srv, protocol, auth):
+    client = Client(srv.url_for(protocol), reconnect_interval_increment=200, max_reconnect_attempts=100)
     errors, results = [], []
     client.on("error", lambda msg, event, topic: errors.append((event, msg, topic)))
     client.login(auth, lambda ok, data: results.append((ok, data)))
@@ -39,7 +39,7 @@ def change_password(srv, client, password):
     srv.start()
 
 
-def test_a_changed_password_is_picked_up_at_the_next_reconnect():
+def test_a_changed_password_is_picked_up_at_the_next_reconnect(protocol):
     with DeepstreamServer(auth=users("one", 1)) as srv:
         password = ["one"]
         asked = []
@@ -47,7 +47,7 @@ def test_a_changed_password_is_picked_up_at_the_next_reconnect():
         def credentials():
             asked.append(password[0])
             return {"username": "dev1", "password": password[0]}
-        client, errors, results = logged_in_client(srv, credentials)
+        client, errors, results = logged_in_client(srv, protocol, credentials)
         password[0] = "two"
         change_password(srv, client, "two")
         assert pump_until(client, lambda: len(results) == 2, 15), (results, errors)
@@ -58,12 +58,12 @@ def test_a_changed_password_is_picked_up_at_the_next_reconnect():
         client.close()
 
 
-def test_a_refused_relogin_raises_reauthentication_failure():
+def test_a_refused_relogin_raises_reauthentication_failure(protocol):
     with DeepstreamServer(auth=users("one", 1)) as srv:
-        client, errors, results = logged_in_client(srv, {"username": "dev1", "password": "one"})
+        client, errors, results = logged_in_client(srv, protocol, {"username": "dev1", "password": "one"})
         change_password(srv, client, "two")
         assert pump_until(client, lambda: len(results) == 2, 15), (results, errors)
-        assert results[1] == (False, None)  # 7.0.2: A|E|INVALID_AUTH_DATA|U
+        assert results[1] == (False, None)  # 7.0.2 gives no data (text: A|E|INVALID_AUTH_DATA|U)
         assert ("reauthenticationFailure", "INVALID_AUTH_DATA", "A") in errors, errors
         assert client.get_connection_state() == "AWAITING_AUTHENTICATION"
         client.close()
@@ -89,13 +89,14 @@ def _until(lines, prefix, seen, timeout=20):
             return line
 
 
-def test_micropython_reads_a_fresh_token_from_a_file_before_every_login(micropython, tmp_path):
+def test_micropython_reads_a_fresh_token_from_a_file_before_every_login(protocol, micropython, tmp_path):
     token = tmp_path / "token"
     token.write_text("one\n")
     with DeepstreamServer(auth=users("one", 1)) as srv:
         env = dict(os.environ, MICROPYPATH=mp_lib() + ":.frozen")
         proc = subprocess.Popen([micropython, "-X", "heapsize=96K", os.path.join(HERE, "peers", "mp_token_peer.py"),
-                                 srv.url, str(token), "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 srv.url_for(protocol), str(token), "2"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
                                 env=env, text=True)
         seen = []
         try:

@@ -9,6 +9,10 @@ hashlib.sha1 (tools/mp32/wasm_sha1.py) and an empty socket module. ROMFS at a 96
 copied into the VM's filesystem (loaded into the heap) at FILES_HEAP. The heap figures
 are printed (pytest -s shows them); asserted is only what is robust: the GC never had to
 grow its heap past the initial area, and the live heap stays below the heap size.
+
+Readings, the LED RPC and the heap (both modes) and the WiFi drop run on both protocols
+(the config's URL names the endpoint, the observer is the JS client of its protocol);
+the live config change on text.
 """
 
 import json
@@ -20,7 +24,8 @@ import time
 import pytest
 
 from support.mp import REPO
-from test_firmware import check_rate_follows_config, count_events, subscribe, wait_status, write_control
+from test_firmware import (check_rate_follows_config, count_events, observer, subscribe, wait_status,  # noqa: F401
+                           wire, write_control)
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tools", "mp32"))
@@ -84,14 +89,14 @@ def build(tmp_path_factory):
 
 
 @pytest.fixture
-def wasm_device(build, ds_server, tmp_path):
+def wasm_device(build, ds_server, tmp_path, wire):
     devices = []
 
     def make(romfs, heapsize, control=None, **config):
         tree, fake = build
         cfg = {"wifi": {"ssid": "test-net", "password": "pw", "country": "GB",
                         "connect_timeout": 2, "retry_max": 2},
-               "server": {"url": ds_server.url},
+               "server": {"url": ds_server.url_for(wire)},
                "interval": 0.1, "status_interval": 1, "watchdog_ms": 4000}
         cfg.update(config)
         uid = os.urandom(8).hex()  # the server keeps device records between tests
@@ -106,11 +111,6 @@ def wasm_device(build, ds_server, tmp_path):
     yield make
     for d in devices:
         d.stop()
-
-
-@pytest.fixture
-def observer(js_client):
-    return js_client(login=True)
 
 
 def check_heap(dev, what):
@@ -131,7 +131,7 @@ def check_heap(dev, what):
 
 @needs_vm
 @pytest.mark.parametrize("romfs,heapsize", MODES)
-def test_readings_led_rpc_and_heap(wasm_device, observer, romfs, heapsize):
+def test_readings_led_rpc_and_heap(protocol, wasm_device, observer, romfs, heapsize):
     dev = wasm_device(romfs, heapsize, control={"adc": {"4": 14088}})  # 25.0 C
     topic = subscribe(observer, dev.name + "/temperature")  # before the device starts: all arrive
     dev.start()
@@ -157,7 +157,7 @@ def test_readings_led_rpc_and_heap(wasm_device, observer, romfs, heapsize):
     assert published >= 40
     # the last few may still be on their way when the VM stops; none is lost before
     assert published - 3 <= received <= published
-    check_heap(dev, "ROMFS" if romfs else "files")
+    check_heap(dev, "%s, %s" % ("ROMFS" if romfs else "files", protocol))
 
 
 @needs_vm
@@ -180,7 +180,7 @@ def control(dev, **changes):
 
 
 @needs_vm
-def test_wifi_drop_and_return_and_the_watchdog_at_96k_romfs(wasm_device, observer):
+def test_wifi_drop_and_return_and_the_watchdog_at_96k_romfs(protocol, wasm_device, observer):
     """The WiFi drop drops the client (a new one, with its record and RPCs, after the
     return): the most heap the app ever needs at once. All within the 96K heap."""
     dev = wasm_device(True, ROMFS_HEAP, interval=0.2)
@@ -204,4 +204,4 @@ def test_wifi_drop_and_return_and_the_watchdog_at_96k_romfs(wasm_device, observe
     assert not dev.matching(r"^@fake wdt fired"), dev.output()[-3000:]
     gaps = [int(t.split()[-1]) for t in dev.matching(r"^@fake wdt gap ")]
     assert gaps and max(gaps) < 4000 / 2, gaps
-    check_heap(dev, "ROMFS, WiFi drop and return")
+    check_heap(dev, "ROMFS, WiFi drop and return, " + protocol)

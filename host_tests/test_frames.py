@@ -17,46 +17,35 @@ import os
 import re
 import subprocess
 
-import pytest
-
 LIB = os.path.join(os.path.dirname(__file__), "..", "lib")
 LIMIT = 11  # words
 
 # per module: the functions a message passes through (sending, receiving,
-# a poll turn with nothing to do, an RPC call of ours, a record path set), on
-# either protocol. Since the codec seam an emit, a path set and an RPC call go
-# from the handler straight to the codec's encoder, which writes into the frame
-# buffer (Connection.reserve) or pushes: Connection.send (any other message,
-# eleven parameters) is off these paths.
+# a poll turn with nothing to do, an RPC call of ours, a record path set)
 HOT = {
     "deepstream/client.py": ["Client.poll"],
     "deepstream/connection.py": ["Connection.push", "Connection.reserve", "Connection._put", "Connection.take_frame",
-                                 "Connection.take_payload", "Connection._seal", "Connection._reclaim",
-                                 "Connection.tick", "Connection.next_deadline"],
+                                 "Connection.take_payload", "Connection._framed", "Connection._masked", "Connection._seal",
+                                 "Connection._reclaim", "Connection.tick", "Connection.next_deadline",
+                                 "Connection.receive_text", "Connection.receive_binary"],
     "deepstream/event.py": ["EventHandler.emit", "EventHandler._notify"],
     "deepstream/message.py": ["check_name"],
     "deepstream/text_codec.py": ["typed", "parse_typed", "value_at", "emit", "_event", "seal"],
-    "deepstream/text_more.py": ["request", "reply", "_response_in", "_cid_at"],
-    "deepstream/binary_codec.py": ["emit", "patch", "request", "_data", "_blen", "_open", "_header", "_bytes_field",
-                                   "_close", "seal", "_dispatch_hot", "_find", "_skip", "_text", "_json", "_event",
-                                   "_reply", "_cid_at"],
+    "deepstream/text_more.py": ["patch", "_patch", "request", "reply", "_response_in", "_cid_at"],
+    "deepstream/binary_codec.py": ["emit", "patch", "request", "_open", "_header", "_close", "_bytes_field", "_vlen",
+                                   "_put_varint", "_put_int32", "_data", "_blen", "_payload", "_size",
+                                   "_dispatch_hot", "_event", "_find", "_skip", "_text", "_json", "_reply", "_cid_at", "_respond",
+                                   "seal", "_frame_at"],
     "deepstream/jsonpath.py": ["tokens", "set", "_set_key", "equal", "wire_path"],
     "deepstream/record_core.py": ["Record.set", "Record._set_at", "Record._send_patch", "Record._apply",
                                   "_falsy_scalar"],
     "deepstream/rpc.py": ["RpcHandler.make"],
-    "deepstream/rpc_call.py": ["RpcCalls.make", "RpcCalls._send", "RpcCalls.accepted", "RpcCalls.complete"],
+    "deepstream/rpc_call.py": ["RpcCalls.make", "RpcCalls._send", "RpcCalls._start_timers", "RpcCalls.accepted",
+                                "RpcCalls.complete"],
     "deepstream/timers.py": ["Timers.add", "Timers.cancel", "Timers.next_deadline", "Timers.fire"],
     "deepstream/poll.py": ["PollDriver.poll", "PollDriver._wait_ms", "PollDriver._flush", "PollDriver._write_through"],
     "deepstream/ws.py": ["frame_in_place", "_fresh_key", "mask_in_place", "_key", "WebSocket.read_view",
                          "WebSocket.commit", "WebSocket.next_event"],
-}
-
-# On those paths, over the limit since the seam (reported; not this test's to fix):
-# a text path set's encoder and the timers of every RPC call. Strict: the day they
-# fit, the xfail test below fails, and they move into HOT.
-OVER = {
-    "deepstream/text_more.py": ["patch"],  # 13 words: R|P formatted in one expression
-    "deepstream/rpc_call.py": ["RpcCalls._start_timers"],  # 12 words: it makes the call's list now (11 before)
 }
 
 _BLOCK = re.compile(r"code block '([^']+)'.*?\(N_STATE (\d+)\)\s*\(N_EXC_STACK (\d+)\)", re.S)
@@ -93,9 +82,9 @@ def qualified_names(path):
     return names
 
 
-def over_limit(micropython, functions):
+def test_hot_functions_keep_their_frame_off_the_heap(micropython):
     too_big = []
-    for module, hot in functions.items():
+    for module, hot in HOT.items():
         path = os.path.join(LIB, module)
         sizes = frame_words(micropython, path)
         names = qualified_names(path)
@@ -106,17 +95,7 @@ def over_limit(micropython, functions):
             words = sizes[name][names[name].index(qualified)]
             if words > LIMIT:
                 too_big.append("%s %s: %d words" % (module, qualified, words))
-    return too_big
-
-
-def test_hot_functions_keep_their_frame_off_the_heap(micropython):
-    too_big = over_limit(micropython, HOT)
     assert not too_big, "frames over %d words (heap-allocated per call): %s" % (LIMIT, ", ".join(too_big))
-
-
-@pytest.mark.xfail(strict=True, reason="since the seam: %s" % OVER)
-def test_the_known_big_frames_on_hot_paths_are_fixed(micropython):
-    assert not over_limit(micropython, OVER)
 
 
 def test_the_measure_sees_a_big_frame(micropython, tmp_path):

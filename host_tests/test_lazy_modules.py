@@ -54,7 +54,7 @@ OTHER_CODEC = {"text": ["binary_codec"], "binary": ["text_codec", "text_more"]}
 
 
 def test_a_device_that_serves_rpcs_loads_no_caller_poll_driver_tls_or_other_codec(run_micropython, protocol):
-    rc, out, err = run_micropython(SCRIPT % (protocol, FRAMES[protocol]))
+    rc, out, err = run_micropython(SCRIPT % (protocol, FRAMES[protocol]), heap="112K")  # 96K before the codecs (docs/MEMORY.md)
     assert rc == 0, out + err
     res = json.loads(out.strip().splitlines()[-1])
     served = res["served"]

@@ -5,8 +5,10 @@ and publishes a simulated temperature every second as the event
 its node goes; it then confirms its events (confirm_events), so that none is
 lost in the move.
 
-    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3 demo-1
-    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream-v3,ws://127.0.0.1:6021/deepstream-v3 demo-1
+    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream demo-1
+    micropython tools/demo_device.py ws://127.0.0.1:6020/deepstream,ws://127.0.0.1:6021/deepstream demo-1
+
+The URL's path chooses the protocol: /deepstream-v3 text, any other binary.
 """
 import math
 import sys

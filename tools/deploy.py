@@ -138,25 +138,24 @@ def ca_file_dest(ca_file):
 def check_config(path):
     """Validate config.json on the host with the firmware's own rules; return the CA file
     (host path) it names, or None. Exits with the firmware's message on a bad config."""
-    sys.path.insert(0, os.path.join(REPO, "firmware"))
-    sys.path.insert(0, os.path.join(REPO, "lib"))
-    try:
-        import settings
-    finally:
-        del sys.path[:2]
     with open(path) as f:
         try:
             raw = json.load(f)
         except ValueError as err:
             raise SystemExit("%s is not valid JSON: %s" % (path, err))
     here = os.getcwd()
-    os.chdir(os.path.dirname(os.path.abspath(path)))  # ca_file is relative to the config file
+    # settings.py, and deepstream.options, which it imports to check server.options
+    sys.path[:0] = [os.path.join(REPO, "firmware"), os.path.join(REPO, "lib")]
     try:
-        cfg = settings.validate(raw)
-    except settings.ConfigError as err:
-        raise SystemExit(str(err).replace("config.json", path, 1))
+        import settings
+        os.chdir(os.path.dirname(os.path.abspath(path)))  # ca_file is relative to the config file
+        try:
+            cfg = settings.validate(raw)
+        except settings.ConfigError as err:
+            raise SystemExit(str(err).replace("config.json", path, 1))
     finally:
         os.chdir(here)
+        del sys.path[:2]
     ca = cfg["server"]["ca_file"]
     if ca is None:
         return None

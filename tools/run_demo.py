@@ -1,12 +1,19 @@
 """`make run`: the real deepstream server, a device on the MicroPython unix
 port publishing simulated readings, and a host subscriber (our client on
-CPython) printing what arrives. Ctrl-C stops them all.
+CPython) printing what arrives. Ctrl-C stops them all (or --seconds).
+
+The server runs the configuration its npm package ships (a new user's
+server: the binary protocol at /deepstream), and both clients speak binary
+to it. `make run PROTOCOL=text` (--protocol text): the server with the
+tests' generated configuration, and both clients on its text endpoint
+(/deepstream-v3).
 
 `make run NODES=2` (--nodes 2): the same on a two-node cluster sharing one
-Redis (host_tests/support/dscluster.py). The device is given both nodes'
-URLs and starts on node 1, the subscriber sits on node 2. Halfway through
-(--seconds, default 20) node 1 is killed with SIGKILL: the device moves to
-node 2 by itself and the readings go on; then everything stops."""
+Redis (host_tests/support/dscluster.py; its nodes serve both protocols).
+The device is given both nodes' URLs and starts on node 1, the subscriber
+sits on node 2. Halfway through (--seconds, default 20) node 1 is killed
+with SIGKILL: the device moves to node 2 by itself and the readings go on;
+then everything stops."""
 import argparse
 import os
 import subprocess
@@ -48,7 +55,7 @@ def subscribe(urls, names):
 
 
 def run(device, client, until=None, on_half=None):
-    half = None if until is None else time.monotonic() + (until - time.monotonic()) / 2
+    half = None if until is None or on_half is None else time.monotonic() + (until - time.monotonic()) / 2
     while device.poll() is None and (until is None or time.monotonic() < until):
         client.poll(200)
         if half is not None and time.monotonic() >= half:
@@ -69,28 +76,37 @@ def stop(device, client):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nodes", type=int, default=1, help="1: one server; 2 or more: a cluster")
-    ap.add_argument("--seconds", type=float, default=20.0, help="cluster demo length (a node dies halfway)")
+    ap.add_argument("--protocol", choices=("binary", "text"), default="binary",
+                    help="binary: the server's shipped configuration (default); text: its text endpoint")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="how long the demo runs (default: until Ctrl-C; a cluster: 20, a node dies halfway)")
     args = ap.parse_args()
     if args.nodes <= 1:
-        with DeepstreamServer() as srv:
-            print("deepstream server %s (log: server output is kept in a temp dir)" % srv.url)
-            client = subscribe(srv.url, {srv.url: "the server"})
-            device = start_device([srv.url])
+        # binary: the server as its package ships it; text: the tests' config, with ws-text
+        with DeepstreamServer(default_config=args.protocol == "binary") as srv:
+            url = srv.url_for(args.protocol)
+            print("deepstream server %s, %s configuration (its output is kept in a temp dir)"
+                  % (url, "the shipped" if srv.default_config else "the tests' generated"))
+            client = subscribe(url, {url: "the server"})
+            device = start_device([url])
             print("Ctrl-C to stop")
             try:
-                run(device, client)
+                run(device, client, until=None if args.seconds is None else time.monotonic() + args.seconds)
             except KeyboardInterrupt:
                 print("\nstopping")
             finally:
                 stop(device, client)
         return
+    if args.seconds is None:
+        args.seconds = 20.0
     with DeepstreamCluster(nodes=args.nodes) as cluster:
-        names = {url: "node %d" % (i + 1) for i, url in enumerate(cluster.urls)}
+        names = {url: "node %d" % (i + 1) for i, url in enumerate(cluster.urls_for(args.protocol))}
         print("redis on 127.0.0.1:%d" % cluster.redis.port)
         for url, name in names.items():
             print("deepstream %s: %s" % (name, url))
-        client = subscribe(cluster.urls[1:] + cluster.urls[:1], names)  # on node 2
-        device = start_device(cluster.urls)  # starts on node 1, the others in turn
+        urls = list(names)
+        client = subscribe(urls[1:] + urls[:1], names)  # on node 2
+        device = start_device(urls)  # starts on node 1, the others in turn
 
         def kill_first():
             print("\n*** killing node 1 (SIGKILL): the device should move on by itself ***\n")

@@ -13,7 +13,9 @@ record write made offline) and prints `@offline p`. Once OPEN again it
 makes a round trip (a fresh subscription whose ack it waits for: the server
 has then processed the resubscriptions sent before it), prints `@synced p`
 and emits the end marker {"p": p, "end": true}. The event `fault/ctl/NAME`
-"quit" ends it; the last line is `@done <json summary>`.
+"quit" ends it; the last line is `@done <json summary>` (with "flushed": what
+the last flush() returned, True once everything went out and, with
+confirm_events, was confirmed).
 
 With the option `_stream_ms` (test_faults.py runs it with confirm_events)
 the peer also emits `fault/stream/NAME` {"s": seq} every that many ms,
@@ -47,14 +49,18 @@ left_open = []  # set by the state listener: the connection left OPEN
 
 
 def unconfirmed():
-    """The stream events the send queue still keeps for confirm_events."""
+    """The stream events the send queue still keeps for confirm_events. Either
+    protocol carries an event's data as JSON text ({"s": seq}): read from there."""
     ring = client._conn._ring
-    seqs = []
+    first = last = None  # no list: this runs where the heap is tightest
     if ring is not None:
         for msg, queued in ring.messages():
             if not queued and b"fault/stream/" in msg:
-                seqs.append(json.loads(msg[msg.rfind(b"\x1fO") + 2:-1])["s"])
-    return "%d %d" % (seqs[0], seqs[-1]) if seqs else "none"
+                i = msg.find(b":", msg.find(b'{"s"')) + 1
+                last = int(msg[i:msg.find(b"}", i)])
+                if first is None:
+                    first = last
+    return "none" if first is None else "%d %d" % (first, last)
 
 
 def on_state(state):
@@ -123,8 +129,8 @@ while not quit_ and ticks_diff(deadline, ticks_ms()) > 0:
         phase["sync"] = None
         print("@synced", phase["p"])
         client.event.emit("fault/out/" + name, {"p": phase["p"], "end": True})
-client.flush(5000)  # everything handed over (with confirm_events: and confirmed)
+flushed = client.flush(5000)  # everything handed over (with confirm_events: and confirmed)
 client.close()
 client.poll(20)
 print("@done", json.dumps({"phases": phase["p"], "received": received, "errors": errors,
-                           "quit": bool(quit_), "streamed": seq}))
+                           "quit": bool(quit_), "streamed": seq, "flushed": flushed}))

@@ -10,7 +10,8 @@ N deepstream 7.0.2 nodes (support/dsserver.py) that share it through npm
         cluster.redis.port
 
 Each node has its own serverName (dsserver.py names it after its port), dsserver.py's
-two endpoints (ws-text and ws-binary), and cluster-registry timers shortened from 7.0.2's defaults
+two endpoints (ws-text at /deepstream-v3, ws-binary at /deepstream: clients of either
+protocol meet on the cluster), and cluster-registry timers shortened from 7.0.2's defaults
 (keep-alive 5 s, a node is dead after 6 s of silence) so that the survivors
 drop a killed node's subscriptions, providers and presence within about a
 second. Redis listens on 127.0.0.1 on a free port, keeps nothing on disk, and

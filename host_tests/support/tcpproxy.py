@@ -11,6 +11,9 @@
     proxy.stall()        # live connections: nothing is read any more, from either side,
                          # so the client's writes block once the kernel buffers are full;
                          # new connections pass
+    proxy.deafen()       # live connections: what the client sends is dropped from now on
+                         # (with what is still delayed on its way); the server's bytes still
+                         # reach the client, then its close; new connections pass
     proxy.restore()      # new connections are forwarded again (delay/trickle stay)
     proxy.close()
 
@@ -47,6 +50,7 @@ class _Conn:
         self.dead = dead  # black-holed: read and drop, never forward, never close
         self._gen = proxy._blackholed_gen  # a later blackhole() kills this connection
         self._stall_gen = proxy._stalled_gen  # a later stall() freezes it
+        self._deaf_gen = proxy._deafened_gen  # a later deafen() drops what its client sends
         self.stop = False  # cut: close both sides and end
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
@@ -121,7 +125,7 @@ class _Conn:
                         return
                     reading.remove(s)  # black-holed: the server hung up, the client must not see it
                     continue
-                if self.dead or self.dead_now():
+                if self.dead or self.dead_now() or (s is self.client and self.deaf_now()):
                     continue
                 if s is self.client and self.sent is not None:
                     data = self._frames_from_client(data)
@@ -169,8 +173,18 @@ class _Conn:
                 del q[:]
         return self.dead
 
+    def deaf_now(self):
+        """True once deafen() was called after this connection began; the bytes
+        delayed on their way to the server are dropped then."""
+        if self.proxy._deafened_gen > self._deaf_gen:
+            if self.up is not None:
+                del self.queues[self.up][:]
+            return True
+        return False
+
     def _flush(self):
         now = time.monotonic()
+        self.deaf_now()  # nothing more to the server once deafened
         for s, q in self.queues.items():
             while q and q[0][0] <= now and not self.dead_now():
                 if self.proxy.trickle and s is self.client:
@@ -242,6 +256,7 @@ class TcpProxy:
         self.tls_errors = []  # failed TLS handshakes (client refused our certificate, ...)
         self._blackholed_gen = 0
         self._stalled_gen = 0
+        self._deafened_gen = 0
         self._conns = []
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -320,6 +335,12 @@ class TcpProxy:
         """Stop reading (and forwarding) on every live connection; new ones pass.
         A client's writes block once the kernel buffers are full (MBs on loopback)."""
         self._stalled_gen += 1
+
+    def deafen(self):
+        """Live connections: drop what their clients send from now on, and what
+        is still delayed on its way to the server; the server's bytes still go
+        to the client (an uplink that died while the downlink works)."""
+        self._deafened_gen += 1
 
     def restore(self):
         """Forward new connections again (black-holed ones stay dead)."""

@@ -215,3 +215,16 @@ def test_names_keep_their_order():
     for topic, action in ((4, 3), (5, 21), (6, 8), (7, 10)):
         m = decode(payload_of(encode(topic, action, {"cid": "0", "names": names})))
         assert m.names == names, (topic, m.names)
+
+
+def test_a_patch_multi_of_a_newer_server_reads_the_record_again():
+    # RECORD PATCH_MULTI (35, server 10.1 and later): several path sets in one message,
+    # which we do not apply ourselves: a held record is read again, without an error
+    link = open_binary_link()
+    link.client.record.get_record("r/m")
+    link.sent()
+    link.receive(payload_of(encode(5, 4, {"name": "r/m", "data": {"a": 1}, "version": 3})))
+    link.receive(payload_of(encode(5, 35, {"name": "r/m", "data": [{"path": "a", "data": 2}], "version": 4})))
+    [read] = link.sent()
+    assert (decode(read).action, fields_of(decode(read))) == (3, {"name": "r/m"})  # READ
+    assert link.errors == []

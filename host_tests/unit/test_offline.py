@@ -55,7 +55,7 @@ def test_offline_queue_drops_oldest_and_counts():
     assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]  # once, when dropping starts
     reconnect(link)
     assert _events(link.sent()) == list(range(3, 15))
-    assert link.errors[-1] == ("MESSAGE_DROPPED", "3 messages were dropped while offline", "C")
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "3 messages were dropped from the send queue", "C")
 
 
 def test_offline_queue_heap_is_the_ring_and_the_frame_buffer():
@@ -119,6 +119,19 @@ def test_confirm_events_resends_what_a_dead_link_swallowed():
     link.client.event.emit("r", 5)
     reconnect(link)
     assert link.sent()[1:] == ["E|EVT|r|N2+E|EVT|r|N3+E|EVT|r|N4+E|EVT|r|N5+C|PI+"]
+
+
+def test_confirm_events_says_so_when_a_full_queue_forgets_unconfirmed_events():
+    # a black hole: events go out, no pong comes; the ring keeps 3 for resending
+    link = online(confirm_events=True, max_queued_bytes=306)
+    for i in range(5):
+        _emit(link, i)
+        link.sent()
+    assert [e[:1] for e in link.errors] == [("MESSAGE_DROPPED",)]  # 0 and 1 may be lost: said once
+    link.drop()
+    reconnect(link)
+    assert _events(link.sent()) == [2, 3, 4]
+    assert link.errors[-1] == ("MESSAGE_DROPPED", "2 messages were dropped from the send queue", "C")
 
 
 def test_confirm_events_pong_covers_only_what_preceded_the_ping():
@@ -193,7 +206,7 @@ def test_outbox_full_counts_drops():
     assert [e[0] for e in link.errors] == ["MESSAGE_DROPPED"]
     reconnect(link)
     assert link.sent()[1:] == ["E|EVT|r|N0+E|EVT|r|N1+"]
-    assert link.errors[-1][1] == "3 messages were dropped while offline"
+    assert link.errors[-1][1] == "3 messages were dropped from the send queue"
     _remove(OUTBOX)
 
 

@@ -271,7 +271,7 @@ def _data(value):
     """The `data` field's bytes: the JSON of value (None: no data field). A
     string, an int, a bool or None is written at once: its JSON cannot fail
     and holds no NaN (check_json's try and walk cost a small value twice
-    what its JSON does)."""
+    what its JSON does), an int as its digits (a third of json.dumps)."""
     if value is UNDEFINED:
         return None
     if type(value) is int:  # a counter, a reading, a path set's number: its digits
@@ -284,7 +284,7 @@ def _data(value):
 def emit(conn, name, data):
     """EVENT EMIT {data, name}: written straight into the frame buffer when
     it has room, else queued. Data JSON cannot carry raises before anything
-    is sent."""
+    is sent. (The hot encoders keep to small frames: test_frames.py.)"""
     data = _data(data)
     name = name.encode()
     i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(data) + _blen(name))
@@ -294,19 +294,19 @@ def emit(conn, name, data):
     _close(conn, _EVENT, True)
 
 
-def patch(conn, name, version, path, data):
-    """RECORD PATCH {data, name, path, version} (ERASE, without data, for UNDEFINED)."""
+def patch(conn, rec, path, data):
+    """RECORD PATCH {data, name, path, version} of record rec at its next
+    version (ERASE, without data, for UNDEFINED)."""
     data = _data(data)
-    name = name.encode()
     path = path.encode()
-    i = 3 + _blen(data) + _blen(name) + _blen(path) + _int32_len(version)  # 08 ACTION, 68 VERSION
-    i = _open(conn, _RECORD, _RECORD_ERASE if data is None else _RECORD_PATCH, i)
+    i = 3 + _blen(data) + _blen(rec.name.encode()) + _blen(path) + _int32_len(rec.version + 1)  # 08 ACTION, 68 VERSION
+    i = _open(conn, _RECORD, _RECORD_PATCH if data is not None else _RECORD_ERASE, i)
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
-    i = _bytes_field(conn.enc, i, 0x32, name)
+    i = _bytes_field(conn.enc, i, 0x32, rec.name.encode())
     i = _bytes_field(conn.enc, i, 0x62, path)
     conn.enc[i] = 0x68
-    _put_int32(conn.enc, i + 1, version)
+    _put_int32(conn.enc, i + 1, rec.version + 1)
     _close(conn, _RECORD, False)
 
 
@@ -649,28 +649,34 @@ def _event(client, frame, i, end):
 def _reply(calls, frame, action, end):
     """RPC ACCEPT/RESPONSE {data, cid, name} about our pending call, read in
     place. False for anything else, which _decode() then reads and checks."""
-    j = _find(frame, 7, end, 0x1A)
-    if j < 0 or frame[j] >= 0x80:
-        return False
-    cid = _cid_at(calls, frame, j)
-    if cid not in calls.pending:
+    cid = _find(frame, 7, end, 0x1A)
+    cid = _cid_at(calls, frame, cid)
+    if cid is None:
         return False
     if action == _RPC_ACCEPT:
         calls.accepted(cid)
         return True
-    j = _find(frame, 7, end, 0x12)
-    j = None if j < 0 else _json(frame, j)  # j reused: a frame of 11 words (test_frames.py)
-    calls.complete(cid, None, j)
+    end = _find(frame, 7, end, 0x12)  # end reused: the data's length byte
+    _respond(calls, cid, frame, end)
     return True
 
 
+def _respond(calls, cid, frame, j):
+    calls.complete(cid, None, None if j < 0 else _json(frame, j))
+
+
 def _cid_at(calls, frame, j):
-    """The correlation id whose one-byte length is at frame[j]: the latest
-    call's own string when it is that one (no new string)."""
-    key = calls.latest_key
-    if frame[j] == len(key) and frame.startswith(key, j + 1):
-        return calls.latest
-    return str(frame[j + 1:j + 1 + frame[j]], "utf-8")
+    """The pending call's id whose length is at frame[j], or None. Each new
+    string costs MicroPython a search of its interned strings, so the id of
+    the latest call (a device's usual one) is compared in place."""
+    if j < 0 or frame[j] >= 0x80:
+        return None
+    cid = calls.latest_key
+    if frame[j] == len(cid) and frame.startswith(cid, j + 1):
+        cid = calls.latest  # the latest call's reply: no new string
+    else:
+        cid = str(frame[j + 1:j + 1 + frame[j]], "utf-8")
+    return cid if cid in calls.pending else None
 
 
 def _decode(frame, i, end):

@@ -22,6 +22,7 @@ from . import __version__
 from .client import Client
 
 DEFAULT_URL = "ws://127.0.0.1:6020/deepstream"  # a stock server: the binary protocol
+PROTOCOLS = ("binary", "text", "auto")  # --protocol, DEEPSTREAM_PROTOCOL
 
 # exit codes (also in --help and docs/CLI.md)
 EXIT_OK = 0
@@ -354,7 +355,7 @@ def _add_connection_options(p, suppress):
     g.add_argument("-u", "--url", default=default(os.environ.get("DEEPSTREAM_URL", DEFAULT_URL)),
                    help="server URL, ws://host:port/path or wss://... (env DEEPSTREAM_URL; "
                         "default %s)" % DEFAULT_URL)
-    g.add_argument("-p", "--protocol", choices=("binary", "text", "auto"),
+    g.add_argument("-p", "--protocol", choices=PROTOCOLS,
                    default=default(os.environ.get("DEEPSTREAM_PROTOCOL") or None),
                    help="the wire protocol (env DEEPSTREAM_PROTOCOL; default: by the URL path, "
                         "/deepstream-v3 is text, any other binary; auto: asks the endpoint)")
@@ -450,6 +451,9 @@ def main(argv=None):
             args.auth = auth_arg(os.environ.get("DEEPSTREAM_AUTH", "{}"))
         except argparse.ArgumentTypeError as err:
             parser.error("DEEPSTREAM_AUTH: %s" % err)
+    if args.protocol not in PROTOCOLS + (None,):  # from DEEPSTREAM_PROTOCOL: argparse checks only the flag
+        parser.error("DEEPSTREAM_PROTOCOL must be %s or %s (or empty: by the URL path), not %r"
+                     % (", ".join(PROTOCOLS[:-1]), PROTOCOLS[-1], args.protocol))
     following = args.fn in _FOLLOWING
     old = signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends as cleanly as Ctrl-C
     s = None

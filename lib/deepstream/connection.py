@@ -27,7 +27,7 @@ max_queued_bytes (ring.py, handled by offline.py).
 """
 from . import _unload
 from .compat import const, ticks_diff
-from .constants import AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING
+from .constants import AUTHENTICATING, AWAITING_CONNECTION, CLOSED, ERROR, OPEN, RECONNECTING
 from .message import TOPIC_LETTERS, UNDEFINED
 from .timers import Timers
 
@@ -335,16 +335,19 @@ class Connection:
 
     def _framed(self, n):
         """Frame and mask what _seal() lent (the codec's seal()); returns the
-        bytes to write. Out of heap for the masking: the frame is lost, and
-        counted."""
-        try:
-            start = self.codec.seal(self.frame, HEADROOM, n)
-        except MemoryError:
-            self.frame_unsent(n, False)
+        bytes to write (from frame_start), 0 if none."""
+        start = self._masked(n)
+        if start < 0:
             return 0
-        n += HEADROOM - start
         self.frame_start = start
-        return n
+        return n + HEADROOM - start
+
+    def _masked(self, n):
+        # out of heap for the masking: the frame is lost, and counted
+        try:
+            return self.codec.seal(self.frame, HEADROOM, n)
+        except MemoryError:
+            return self._lost()
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the
@@ -387,17 +390,23 @@ class Connection:
         if self.frame is not self.out:
             return  # a handshake message: it belonged to that socket
         self._lent = False
-        fill = self._fill
         if not intact:
-            self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
-            self._fill = 0
-            self.client._error("out of memory framing %d bytes: their messages are lost" % fill,
-                               "MESSAGE_DROPPED", "C")
+            self._lost()
             return
         try:
-            self.codec.unseal(self.out, HEADROOM, fill)
+            self.codec.unseal(self.out, HEADROOM, self._fill)
         except MemoryError:
-            self.frame_unsent(n, False)
+            self._lost()
+
+    def _lost(self):
+        """Masking the frame buffer failed midway (out of heap): its messages
+        are lost, and counted. Returns -1 (no frame)."""
+        fill = self._fill
+        self._lent = False
+        self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
+        self._fill = 0
+        self.client._error("out of memory framing %d bytes: their messages are lost" % fill, "MESSAGE_DROPPED", "C")
+        return -1
 
     def queued(self, topic, action, key):
         """How many messages (topic, action) about `key` (a name, an id; None:
@@ -481,8 +490,11 @@ class Connection:
         before, each handshake message travels in a frame of its own."""
         if self._lent:
             self._reclaim()
-        if data is self.codec.PING and self.state == OPEN:
-            self.pings += 1  # counted where it joins the stream: its pong comes in this order
+        if data is self.codec.PING and (self.state == OPEN or self.state == AUTHENTICATING):
+            # counted where it joins the stream: its pong comes in this order. One sent while
+            # the login is on its way is answered if the server has let us in when it reads it:
+            # counted, the pong it may not get makes a confirmation later, never one too early
+            self.pings += 1
         if self.state == OPEN and self._fill + len(data) <= len(self.out) - HEADROOM:
             if not self._fill:
                 self._wake()

@@ -1,5 +1,6 @@
-"""The message codec (message.py): the public part is UNDEFINED and the JSON types."""
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+"""The protocol-free message model (message.py): the public part is UNDEFINED and the
+JSON types; Message and the tables are the codecs' and handlers'."""
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypeAlias
 
@@ -11,8 +12,8 @@ class _Undefined:
 UNDEFINED: _Undefined
 """JavaScript's `undefined`: data left out (an event without data; deletes a record key)."""
 
-MS: str
-PS: str
+TOPIC_LETTERS: str
+RESTORED: Tuple[int, ...]
 
 # isinstance() tuples made once (an inline tuple is built on every call on MicroPython)
 CONTAINERS: Tuple[type, ...]
@@ -25,12 +26,29 @@ DOCUMENTS: Tuple[type, ...]
 Json: TypeAlias = Union[None, bool, int, float, str, Sequence["Json"], Mapping[str, "Json"]]
 Data: TypeAlias = Union[Json, _Undefined]
 
-def split(msg: str) -> Tuple[str, str, List[str]]: ...
-def build(topic: str, action: str, *fields: str) -> str: ...
-def number_text(value: Union[int, float]) -> str: ...
-def typed(value: Data) -> str: ...
-def parse_number(text: str) -> Union[int, float]: ...
-def parse_typed(field: str, i: int = 0, end: Optional[int] = None) -> Any: ...
-def value_at(frame: str, start: int, end: int) -> Any: ...
+class Message:
+    topic: int
+    action: int
+    name: Optional[str]
+    names: Optional[List[str]]
+    data: Any
+    bad: Optional[str]
+    cid: Optional[str]
+    version: Optional[int]
+    path: Optional[str]
+    subscription: Optional[str]
+    versions: Any
+    original: Optional[int]
+    code: Optional[str]
+    text: Optional[str]
+    url: Optional[str]
+    is_ack: bool
+    is_write_ack: bool
+    raw: Optional[str]
+    def __init__(self, topic: int, action: int) -> None: ...
+    def error_name(self) -> str: ...
+    def action_text(self) -> str: ...
+    def describe(self) -> str: ...
+
 def check_name(name: object, what: str = ...) -> str: ...
 def check_json(value: Any) -> str: ...

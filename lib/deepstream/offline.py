@@ -95,9 +95,9 @@ def _drop_oldest(conn, r):
     size, queued = r.drop_oldest()
     if queued:
         conn._replay_after = max(0, conn._replay_after - size)
-        note_dropped(conn, _full(conn, r))
-    else:
+    else:  # sent, not yet confirmed: if the link swallowed it, it is not sent again
         conn._barrier = max(0, conn._barrier - size)
+    note_dropped(conn, _full(conn, r))
 
 
 def _drop_first_of_frame(conn, r):
@@ -251,10 +251,10 @@ def restore(conn):
         conn._was_reconnecting = False
         conn.client._resubscribe()  # queued behind what still waits
     if conn._outbox is not None and conn._replay is None and conn._outbox.size:
-        conn._replay = conn._outbox.reader()
+        conn._replay = conn._outbox.reader(conn.codec.NAME == "binary")
         conn._replay_after = r.queued() if r is not None else 0
     if conn.dropped:
-        conn.client._error("%d messages were dropped while offline" % conn.dropped, "MESSAGE_DROPPED", "C")
+        conn.client._error("%d messages were dropped from the send queue" % conn.dropped, "MESSAGE_DROPPED", "C")
         conn.dropped = 0
 
 

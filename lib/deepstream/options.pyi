@@ -1,10 +1,10 @@
 """Client options (options.py): Options lists every name with its type, for
 `Client(url, **options)`; the defaults are in options.py."""
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from typing import type_check_only
 
-from typing_extensions import TypedDict
+from typing_extensions import Literal, TypedDict
 
 # fn(record, remote_data, remote_version, done); done(error, merged)
 _MergeStrategy = Callable[[Any, Any, int, Callable[..., None]], object]
@@ -43,10 +43,13 @@ class Options(TypedDict, total=False):
     random_first_node: bool
     ca_file: Optional[str]
     verify: bool
+    protocol: Optional[Literal["binary", "text", "auto"]]
 
 DEFAULTS: Dict[str, Any]
 REMOVED: Dict[str, str]
+PROTOCOLS: Tuple[Optional[str], ...]
 
+def choose_codec(protocol: Optional[str], url: str) -> Any: ...
 def merge(user: Mapping[str, Any]) -> Dict[str, Any]: ...
 def normalize_urls(url: Union[str, Sequence[str]], opts: Mapping[str, Any]) -> List[str]: ...
 def normalize_url(url: str, default_path: str) -> str: ...

@@ -4,11 +4,14 @@ file so they survive a reset or power loss and go out after the next login.
 File format: a sequence of records, each
     2 bytes  payload length (big endian)
     4 bytes  CRC-32 of the payload (big endian)
-    payload  one complete deepstream message (UTF-8, with its 0x1e)
+    payload  one complete deepstream message as its codec encoded it (text:
+             UTF-8 with its 0x1e; binary: a whole websocket frame, 0x82 first)
 A record cut short by a power loss, or one whose CRC does not match, ends
 the file: it and anything after it are skipped (and reported), everything
-before it is kept. One append per queued message (one flash write, no
-rewrite); the file is deleted once its messages were handed to the socket.
+before it is kept; so does a message of the other protocol (a file written
+before the URL changed), which would be garbage on this link. One append per
+queued message (one flash write, no rewrite); the file is deleted once its
+messages were handed to the socket.
 They are read back one record at a time (Reader), so replaying a file
 larger than the send queue needs no more memory than one message.
 """
@@ -52,8 +55,9 @@ class Outbox:
         self.size += _HEADER + n
         return True
 
-    def reader(self):
-        return Reader(self)
+    def reader(self, framed=False):
+        """Read the messages back for a link of the binary protocol (framed) or the text one."""
+        return Reader(self, framed)
 
     def clear(self):
         try:
@@ -69,8 +73,9 @@ class Reader:
     the file (skipped counts the bytes from it to the end). reopen() goes on
     from where it stopped, for records appended meanwhile."""
 
-    def __init__(self, outbox):
+    def __init__(self, outbox, framed=False):
         self.outbox = outbox
+        self.framed = framed
         self.skipped = 0
         self.done = False
         self.pos = 0  # bytes of the file read (intact records) or skipped
@@ -102,18 +107,24 @@ class Reader:
                 n = (header[0] << 8) | header[1]
                 crc = (header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]
                 payload = f.read(n)
-                if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc:
-                    try:
-                        payload.decode()  # a message must be text
-                        self._msg = payload
-                        return
-                    except UnicodeError:
-                        pass
+                if len(payload) == n and (crc32(payload) & 0xFFFFFFFF) == crc and self._ours(payload):
+                    self._msg = payload
+                    return
             torn = self.outbox._file_size() - self.pos
             self.skipped += torn
             self.pos += torn
             self.close()
         self.done = True
+
+    def _ours(self, payload):
+        """A message of this link's protocol: a binary websocket frame, or text."""
+        if self.framed:
+            return payload[:1] == b"\x82"
+        try:
+            payload.decode()
+            return True
+        except UnicodeError:
+            return False
 
     def close(self):
         if self._f is not None:

@@ -43,6 +43,7 @@ _RECORD_SUBSCRIPTION_HAS_PROVIDER = const(31)
 _RECORD_SUBSCRIPTION_HAS_NO_PROVIDER = const(32)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND = const(33)
 _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED = const(34)
+_RECORD_PATCH_MULTI = const(35)
 _RECORD_VERSION_EXISTS = const(102)
 _RECORD_INVALID_VERSION = const(108)
 _RECORD_RECORD_NOTIFY_ERROR = const(113)
@@ -207,6 +208,10 @@ class RecordHandler:
         elif action == _RECORD_HEAD_RESPONSE_BULK:
             from .record_restore import on_versions
             on_versions(self, m)
+        elif action == _RECORD_PATCH_MULTI:  # servers >= 10.1: several path sets at once, applied by reading again
+            rec = self._records.get(m.name)
+            if rec is not None and rec.is_ready:
+                rec._resync()
         elif action == _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND or action == _RECORD_SUBSCRIPTION_FOR_PATTERN_REMOVED:
             lst = self._listeners
             if (lst is None or not lst.handle(m)) and action == _RECORD_SUBSCRIPTION_FOR_PATTERN_FOUND:

@@ -1,5 +1,5 @@
 """client.record (record.py)."""
-from typing import Any, Callable, List as _List, Optional, overload
+from typing import Any, Callable, Dict, List as _List, Optional, Sequence, overload
 
 from .listener import ListenResponse
 from .message import Data
@@ -23,6 +23,10 @@ class RecordHandler:
     @overload
     def set_data(self, name: str, path_or_data: str, value: Data,
                  callback: Optional[_WriteCallback] = None) -> None: ...
+    def notify(self, names: Sequence[str], callback: Optional[_WriteCallback] = None) -> None: ...
+    async def notify_async(self, names: Sequence[str]) -> None: ...
+    restore_stats: Dict[str, int]
+    """binary: {"restores", "records", "unchanged", "reread"} of the restores after reconnects"""
     def record_names(self) -> _List[str]: ...
     def listen(self, pattern: str,
                callback: Callable[[str, bool, Optional[ListenResponse]], object]) -> None: ...

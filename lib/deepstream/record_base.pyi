@@ -4,8 +4,6 @@ from typing import Any, Callable, Final, Optional, Union, overload
 from typing_extensions import Self
 
 T: Final = "R"
-WRITE_ACK: Final[str]
-NO_ACK: Final[str]
 CLOSED_TEXT: Final[str]
 RECORD_DESTROYED: Final = "RECORD_DESTROYED"
 

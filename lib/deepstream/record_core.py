@@ -156,7 +156,7 @@ class Record(RecordBase):
         # the common update, a PATCH without a write ack: encoded first (a value
         # the codec cannot carry raises before the version moves)
         conn = self._h._client._conn
-        conn.codec.patch(conn, self.name, self.version + 1, path, value)
+        conn.codec.patch(conn, self, path, value)  # at version + 1
         self.version += 1
 
     def set_merge_strategy(self, fn):

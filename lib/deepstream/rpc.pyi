@@ -4,13 +4,10 @@ from typing import Any, Callable, Final, List, Optional, Tuple
 from .message import Data, Json
 
 T: Final = "P"
-SERVER_CODES: Tuple[str, ...]
-PROVIDER_CODES: Tuple[str, ...]
 
-def to_text(raw: Any) -> Optional[str]: ...
 
 class RpcResponse:
-    def __init__(self, handler: Any, name: str, cid: str, field: str = "") -> None: ...
+    def __init__(self, handler: Any, name: str, cid: str, data: Any = None) -> None: ...
     name: str
     correlation_id: str
     auto_ack: bool

@@ -55,20 +55,21 @@ class RpcCalls:
         self._count += 1
         self.latest = cid
         self.latest_key = self._client._conn.codec.cid_key(cid)
-        self._start_timers(cid, callback)
+        self.pending[cid] = [callback, 2, None, None]
+        self._start_timers(cid)
         return cid
 
     def _send(self, cid, name, data):
         conn = self._client._conn
         conn.codec.request(conn, name, cid, data)
 
-    def _start_timers(self, cid, callback):
+    def _start_timers(self, cid):
         # The timers run from now, online or not: a call made or stuck offline
         # ends in its timeout instead of waiting for the link. One timer per
         # call (a board's memory is small): phase 1 waits for the accept, then
         # accepted() moves it to the response deadline; phase 2 waits for the
         # response. Whichever deadline comes first ends the call.
-        call = self.pending[cid] = [callback, 2, None, None]
+        call = self.pending[cid]
         ack_ms = self._client.options["rpc_ack_timeout"]
         res_ms = self._client.options["rpc_response_timeout"]
         if res_ms > 0:

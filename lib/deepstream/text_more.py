@@ -460,9 +460,14 @@ def key_of(msg):
 
 # ---- the rest of the codec's interface (text_codec.__getattr__) -------------------------
 
-def patch(conn, name, version, path, data):
-    """R|P without a write ack: the update a device sends most."""
-    conn.push(("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (name, version, path, typed(data))).encode(), _RECORD)
+def patch(conn, rec, path, data):
+    """R|P of record rec at its next version, without a write ack: the update
+    a device sends most."""
+    conn.push(_patch(rec, path, typed(data)), _RECORD)
+
+
+def _patch(rec, path, payload):
+    return ("R\x1fP\x1f%s\x1f%d\x1f%s\x1f%s\x1e" % (rec.name, rec.version + 1, path, payload)).encode()
 
 
 def request(conn, name, cid, data):
