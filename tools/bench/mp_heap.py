@@ -2,7 +2,7 @@
 
     micropython tools/bench/mp_heap.py URL state
         mem_alloc at start, after importing everything the scenario loads
-        (Client + the poll driver's modules), and after Client() + login +
+        (Client, the poll driver's modules, the URL's codec), and after Client() + login +
         10 event subscriptions (acks received); the library's modules then loaded.
     micropython tools/bench/mp_heap.py URL recv NAME WARMUP N
         bytes allocated per received event: logs in, subscribes to NAME and
@@ -66,6 +66,8 @@ def acks_done(client):
 
 
 def state(url):
+    # the codec Client() chooses by the URL (options.choose_codec) is code too: imported here
+    __import__("deepstream.text_codec" if url.endswith("/deepstream-v3") else "deepstream.binary_codec")
     m_import = mem()
     errors = []
     client = open_client(url, errors)
