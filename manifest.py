@@ -16,6 +16,7 @@ package("deepstream", files=[
     "connection.py",
     "constants.py",
     "credentials.py",
+    "dns.py",
     "error_print.py",
     "errors.py",
     "event.py",

@@ -392,6 +392,10 @@ def test_confirmed_stream_through_a_black_hole(runtime, protocol, server, proxy,
     js, peer = stream_peer(runtime, "stream-hole-%s-%s" % (runtime, protocol), server, proxy, peers,
                            js_client, protocol)
     time.sleep(0.5)
+    stream_through_a_black_hole(js, peer, proxy)
+
+
+def stream_through_a_black_hole(js, peer, proxy):
     proxy.blackhole()  # events go into it until the heartbeat verdict, 2-3 s
     # new connections pass at once: the first reconnect follows the verdict right away, and
     # one held until it times out (1.5 s more of the stream) overflows the 16 KB ring on

@@ -64,6 +64,7 @@ BOARDS = {
     "esp32": {"arch": "xtensawin", "note": "ESP32 (also S2/S3/C3: set led_pin)"},
     "pico_w": {"arch": "armv6m", "note": "Raspberry Pi Pico W (RP2040)"},
     "pico2_w": {"arch": "armv7emsp", "note": "Raspberry Pi Pico 2 W (RP2350, Arm cores)"},
+    "qemu": {"arch": "armv7m", "note": "the emulated board: QEMU mps2-an385 (Cortex-M3), tools/board.py"},
 }
 FIRMWARE_SOURCES = ("boot.py", "main.py")  # stay .py: the board runs them by name
 FIRMWARE_MODULES = ("app.py", "settings.py", "wifi.py")

@@ -51,9 +51,18 @@ def server_resets(context):
     context.server.reset()
 
 
+CONNECT_WAIT_MS = 2000  # a connection attempt takes the client a few poll turns
+
+
 @step(r"^the server sends the message (.*)$")
 def server_sends(context, text):
-    context.server.send(server_text(context, text))
+    server = context.server
+    waited = 0
+    # the drivers never block while connecting: the client may still be on its way
+    while (server.last_connection is None or not server.last_connection.open) and waited < CONNECT_WAIT_MS:
+        pass_time(context, 10)
+        waited += 10
+    server.send(server_text(context, text))
     pass_time(context, SERVER_SEND_WAIT)
 
 

@@ -8,6 +8,7 @@
                          # open (no FIN, no RST): only a heartbeat check can notice
     proxy.set_delay(ms)  # every chunk is forwarded ms milliseconds after it arrived
     proxy.set_trickle(True)  # to the client: one byte per send (TCP_NODELAY, ~1 ms apart)
+    proxy.set_rate(bps)  # from the client: read at most bps bytes a second (a slow link up)
     proxy.stall()        # live connections: nothing is read any more, from either side,
                          # so the client's writes block once the kernel buffers are full;
                          # new connections pass
@@ -93,7 +94,16 @@ class _Conn:
         self.queues = {self.client: [], self.up: []} if self.up is not None else {self.client: []}
         peers = {self.client: self.up, self.up: self.client}
         reading = [s for s in (self.client, self.up) if s is not None]
+        budget, last = 0.0, time.monotonic()  # set_rate(): bytes the client may send now
         while not self.stop and not p.closed:
+            if p.rate:
+                now = time.monotonic()
+                budget = min(budget + (now - last) * p.rate, p.rate * _TICK)
+                last = now
+                if budget < 1 and self.client in reading:
+                    reading.remove(self.client)  # this tick's share is used up
+                elif budget >= 1 and self.client not in reading:
+                    reading.append(self.client)
             if p._stalled_gen > self._stall_gen:
                 time.sleep(_TICK)  # stalled: read nothing, write nothing
                 continue
@@ -110,7 +120,9 @@ class _Conn:
                     time.sleep(timeout)
             for s in ready:
                 try:
-                    data = s.recv(65536)
+                    data = s.recv(int(budget) if p.rate and s is self.client else 65536)
+                    if p.rate and s is self.client:
+                        budget -= len(data)
                 except (BlockingIOError, socket.timeout):
                     continue
                 except OSError as err:
@@ -250,6 +262,7 @@ class TcpProxy:
         self.mode = "pass"  # for new connections: pass, reject, hold (black hole)
         self.delay = 0.0
         self.trickle = False
+        self.rate = 0  # bytes a second read from the client (0: as fast as it comes)
         self.closed = False
         self.accepted = 0  # connections accepted so far
         self.errors = []  # exceptions inside connection threads (should stay empty)
@@ -353,6 +366,11 @@ class TcpProxy:
         """Deliver bytes to the client one at a time (each its own TCP segment,
         about 1 ms apart); the other direction is forwarded as it comes."""
         self.trickle = on
+
+    def set_rate(self, bps):
+        """Read at most bps bytes a second from the client (0: no limit): the client's
+        writes back up into its own send buffer."""
+        self.rate = bps
 
     def close(self):
         self.closed = True

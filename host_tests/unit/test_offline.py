@@ -127,7 +127,8 @@ def test_confirm_events_says_so_when_a_full_queue_forgets_unconfirmed_events():
     for i in range(5):
         _emit(link, i)
         link.sent()
-    assert [e[:1] for e in link.errors] == [("MESSAGE_DROPPED",)]  # 0 and 1 may be lost: said once
+    assert link.errors == [("MESSAGE_DROPPED", "send queue full (max_queued_bytes 306): events sent but not "
+                            "yet confirmed are no longer kept to send again", "C")]  # 0 and 1: said once
     link.drop()
     reconnect(link)
     assert _events(link.sent()) == [2, 3, 4]

@@ -11,9 +11,11 @@ Runs unchanged on CPython's and MicroPython's asyncio.
 """
 import asyncio
 
-from .compat import ticks_add, ticks_diff, wait_for_ms
+from .compat import IS_MICROPYTHON, ticks_add, ticks_diff, ticks_ms, wait_for_ms
 from .constants import CLOSED
-from .transport import CLOSE_TIMEOUT, WebSocket, WebSocketError, no_delay, option, pump, warn_if_insecure
+from .transport import (
+    CLOSE_TIMEOUT, WebSocket, WebSocketError, failed_text, no_delay, option, pump, warn_if_insecure,
+)
 
 READ_SIZE = 1024
 _HANDSHAKE_READ = 256
@@ -164,25 +166,62 @@ class _Session:
             await _wait(conn, self.wake, close_by)
 
 
-async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None):
-    """Connect and upgrade; returns (reader, writer, ws)."""
+async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=None,
+                     dns_server=None):
+    """Resolve, connect and upgrade, all within timeout_ms; returns (reader, writer, ws)."""
     from .ws_handshake import parse_url, release  # needed only now: released at the end either way
-    writer = None
     try:
+        start = ticks_ms()
         secure, host, port, path = parse_url(url)
         ctx = None
         if secure:
             from .tls import ssl_context
 
             ctx = ssl_context(ca_file, verify)
-        reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+        # MicroPython's open_connection() resolves with getaddrinfo(), which blocks the
+        # loop: the name is resolved first, without blocking (dns.resolve_async), as
+        # everywhere dns_server is given; CPython's loop resolves it otherwise
+        address = host
+        if IS_MICROPYTHON or dns_server:
+            from .ws_handshake import dns_server as server, getaddrinfo, is_address
+            if not is_address(host):
+                server = server(dns_server)
+                if server is None:  # no resolver known: getaddrinfo, which says if it did not resolve
+                    getaddrinfo(host, port)
+                else:
+                    from .dns import resolve_async
+                    address = await resolve_async(host, server, timeout_ms)
+        left = max(1, timeout_ms - ticks_diff(ticks_ms(), start))
+        try:
+            return await wait_for_ms(_open(address, host, port, path, ctx, max_message_size), left)
+        except asyncio.TimeoutError:
+            raise OSError("timed out: no websocket within %d ms (connect_timeout)" % timeout_ms)
+    finally:
+        release()
+
+
+async def _open(address, host, port, path, ctx, max_message_size):
+    writer = None
+    try:
+        try:
+            if ctx is None or address == host:
+                reader, writer = await asyncio.open_connection(address, port, ssl=ctx)
+            else:  # TLS to an address resolved here: the certificate names the host
+                reader, writer = await asyncio.open_connection(address, port, ssl=ctx, server_hostname=host)
+        except OSError as err:
+            if err.args and isinstance(err.args[0], int) and err.args[0] < 0:  # a resolver's error
+                raise OSError("%s did not resolve (%s)" % (host, err))
+            if address != host:
+                from .transport import RESOLVED
+                RESOLVED.pop(host, None)  # resolved again on the next attempt
+            raise
         sock = getattr(writer, "s", None)  # MicroPython's stream keeps its socket here
         if sock is None and hasattr(writer, "get_extra_info"):
             sock = writer.get_extra_info("socket")
         if sock is not None:
             no_delay(sock)
         ws = WebSocket(max_message_size)
-        writer.write(ws.handshake_request(host, port, path, secure=secure))
+        writer.write(ws.handshake_request(host, port, path, secure=ctx is not None))
         await writer.drain()
         while True:
             # the upgrade response is ~200 bytes: small reads spare a board a 1 KB block
@@ -190,7 +229,6 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
             if ws.receive_handshake(data):  # b"" (closed): raises, saying what that means
                 return reader, writer, ws
     except BaseException:
-        release()
         if writer is not None:
             writer.close()
         raise
@@ -198,13 +236,11 @@ async def open_async(url, timeout_ms=10000, max_message_size=16384, ca_file=None
 
 async def _session(conn, url, wake):
     try:
-        reader, writer, ws = await wait_for_ms(
-            open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                       option(conn, "ca_file"), option(conn, "verify")),
-            option(conn, "connect_timeout"))
-    except Exception as err:  # OSError, TimeoutError, WebSocketError, ValueError
-        from .first_contact import connect_error_text
-        conn.socket_error(connect_error_text(url, err))
+        reader, writer, ws = await open_async(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                                              option(conn, "ca_file"), option(conn, "verify"),
+                                              option(conn, "dns_server"))
+    except Exception as err:  # OSError, WebSocketError, ValueError, MemoryError
+        conn.socket_error(failed_text(url, err))
         conn.socket_closed(None)
         return
     s = _Session(conn, reader, writer, ws, wake)

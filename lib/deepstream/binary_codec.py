@@ -331,7 +331,9 @@ def attach(conn):
     conn.acked_names = {}  # chr(topic) + correlation id -> names, until the server acks them
     conn.enc = None  # the buffer a message is being encoded into (_open), and its size
     conn.enc_size = 0
-    conn.enc_spare = None  # _spare(): for what the frame buffer had no room for
+    # _spare(): for what the frame buffer has no room for; made now, so that the first
+    # full frame of a burst costs no heap (it grows, once, for a bigger message)
+    conn.enc_spare = bytearray(256)
 
 
 def bulk(conn, topic, action, name):
@@ -368,8 +370,8 @@ def _spare(conn, n):
     room for now (push() then copies it): kept for the next one while it
     is frame-sized."""
     buf = conn.enc_spare
-    if buf is None or len(buf) < n:
-        buf = bytearray(max(n, 256))
+    if len(buf) < n:
+        buf = bytearray(n)
         if n <= 1024:
             conn.enc_spare = buf
     return buf

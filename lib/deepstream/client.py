@@ -150,21 +150,27 @@ class Client:
         (option print_errors; error_print.py limits repeats). Never raises: on
         a board an exception here would end the loop (the JS client throws).
         An error that arises while error listeners run (one raised, say) is
-        only kept and printed: error listeners are never re-entered.
+        only kept and printed: error listeners are never re-entered. With no
+        heap left to report it (error_print.py not loaded yet, say), it is
+        printed as a plain line.
         """
-        self.last_error = (message, event, topic)
-        if self._reporting or not self._listeners.get("error"):
-            if self.options["print_errors"]:
-                from .error_print import print_error
-                print_error(message, event, topic)
-            if self._reporting:
-                return
-        self._reporting = True
         try:
-            self._emit("error", topic, message, event, topic)
-            self._emit(event, topic, topic, message)
-        finally:
-            self._reporting = False
+            self.last_error = (message, event, topic)
+            if self._reporting or not self._listeners.get("error"):
+                if self.options["print_errors"]:
+                    from .error_print import print_error
+                    print_error(message, event, topic)
+                if self._reporting:
+                    return
+            self._reporting = True
+            try:
+                self._emit("error", topic, message, event, topic)
+                self._emit(event, topic, topic, message)
+            finally:
+                self._reporting = False
+        except MemoryError:
+            if self.options["print_errors"]:
+                print("deepstream:", event, message)
 
     # ---- incoming dispatch ------------------------------------------------
 

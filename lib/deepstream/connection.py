@@ -210,7 +210,12 @@ class Connection:
         self._fill += len(data)
 
     def _queue(self, data):
-        from .offline import queue
+        try:
+            from .offline import queue
+        except MemoryError:  # no heap to load the queue's code: this message is dropped, counted
+            self.dropped += 1
+            self.client._error("out of memory: message dropped", "MESSAGE_DROPPED", "C")
+            return
         queue(self, data)
 
     def _write_out(self):
@@ -282,7 +287,11 @@ class Connection:
         if self._deliberate_close or self._permanently_closed:
             self._set_state(CLOSED)
             return
-        from .handshake import try_reconnect
+        try:
+            from .handshake import try_reconnect
+        except MemoryError:  # no heap to load the reconnect code now: decide again in a second
+            self.timers.add("reconnect", 1000, Connection.socket_closed, self)
+            return
         try_reconnect(self)
 
     def receive_text(self, frame):

@@ -197,12 +197,16 @@ def not_deepstream(conn, frame):
     the option that fixes it; reconnects follow as for a lost link (a failed
     handshake counts as a failed attempt)."""
     if conn._socket_open and not conn.want_close:  # else this socket is being closed already
-        from .first_contact import explain
         if frame is None:
             kind = "silent-binary" if conn.codec.CLIENT_CHALLENGES else "silent"
         else:
             kind = frame  # "text": a text frame on a binary link; "binary": the reverse
-        conn.socket_error(explain(kind, conn.url, conn.options["handshake_timeout"]))
+        try:
+            from .first_contact import explain
+            text = explain(kind, conn.url, conn.options["handshake_timeout"])
+        except MemoryError:  # no heap to load the explanation: the short of it
+            text = "no deepstream message from this endpoint (out of memory for more)"
+        conn.socket_error(text)
         conn._close_socket()  # socket_closed() cancels the handshake timer
 
 

@@ -1,6 +1,6 @@
 """The protocol-free message model (message.py): the public part is UNDEFINED and the
 JSON types; Message and the tables are the codecs' and handlers'."""
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 from typing_extensions import TypeAlias
 

@@ -78,9 +78,9 @@ def _full(conn, r):
     return "send queue full (max_queued_bytes %d)" % r.size
 
 
-def note_dropped(conn, why):
+def note_dropped(conn, why, what=": dropping the oldest messages"):
     if not conn.dropped:  # once per outage; the total is reported after login
-        conn.client._error(why + ": dropping the oldest messages", "MESSAGE_DROPPED", "C")
+        conn.client._error(why + what, "MESSAGE_DROPPED", "C")
     conn.dropped += 1
 
 
@@ -95,9 +95,10 @@ def _drop_oldest(conn, r):
     size, queued = r.drop_oldest()
     if queued:
         conn._replay_after = max(0, conn._replay_after - size)
+        note_dropped(conn, _full(conn, r))
     else:  # sent, not yet confirmed: if the link swallowed it, it is not sent again
         conn._barrier = max(0, conn._barrier - size)
-    note_dropped(conn, _full(conn, r))
+        note_dropped(conn, _full(conn, r), ": events sent but not yet confirmed are no longer kept to send again")
 
 
 def _drop_first_of_frame(conn, r):

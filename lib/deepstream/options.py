@@ -35,7 +35,10 @@ DEFAULTS = {
     "outbox_max_bytes": 16384,  # size cap of that file
     "max_pending_acks": 64,  # ack timers kept at once; beyond it no timer is armed
     "max_pending_rpcs": 16,  # RPC calls in flight; beyond it make() fails at once
-    "connect_timeout": 10000,  # ms for TCP connect + websocket upgrade
+    "connect_timeout": 10000,  # ms for resolving the name, TCP connect, TLS, websocket upgrade
+    # the DNS server asked for the server's name ("a.b.c.d", or "a.b.c.d:port"); None: the
+    # one the network interface uses (MicroPython: network.ipconfig("dns")), else getaddrinfo
+    "dns_server": None,
     # ms from the websocket upgrade to the server's first deepstream message (a C message:
     # C|A or C|CH, with which every deepstream text endpoint starts); past it the
     # attempt fails with a connectionError naming the likely causes (a binary-protocol

@@ -38,6 +38,7 @@ class Options(TypedDict, total=False):
     max_pending_acks: int
     max_pending_rpcs: int
     connect_timeout: int
+    dns_server: Optional[str]
     handshake_timeout: int
     print_errors: bool
     random_first_node: bool

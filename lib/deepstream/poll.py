@@ -1,8 +1,10 @@
 """Polling driver: ``PollDriver(conn).poll(timeout_ms)`` from a plain loop.
 
-Connecting (TCP, TLS, websocket upgrade) blocks for at most the
-``connect_timeout`` option; everything else waits only up to the smaller of
-``timeout_ms`` and the core's next deadline. Writes go through: when the
+No poll() waits longer than ``timeout_ms`` (or the core's next deadline, if
+sooner), connecting included: an attempt (resolving the name, TCP connect,
+websocket upgrade; ws_handshake.py) is taken a step further by each poll()
+and fails after ``connect_timeout``. Only wss://'s TLS handshake blocks, for
+what is left of the attempt's time (docs/FIRMWARE.md). Writes go through: when the
 core's frame buffer is full (a burst of emits between two polls) the frame
 is written at once, from inside the call that filled it, blocking for at
 most ``send_timeout``; a link that takes nothing for that long is dead.
@@ -11,8 +13,8 @@ core as socket_error()/socket_closed().
 """
 import select
 
-from .compat import ticks_add, ticks_diff
-from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, option, pump, warn_if_insecure
+from .compat import ticks_add, ticks_diff, ticks_ms
+from .transport import CLOSE_TIMEOUT, Transport, WebSocketError, failed_text, option, pump, warn_if_insecure
 
 _MAX_READS = 16  # reads per poll(): keeps one busy socket from starving timers
 
@@ -21,6 +23,7 @@ class PollDriver:
     def __init__(self, conn):
         self.conn = conn
         self._t = None  # Transport while a websocket is open
+        self._opening = None  # Transport while a connection attempt is under way
         self._out = []  # pong/close replies waiting to be sent
         self._close_by = None  # ticks deadline for the server's close frame
         self._more = False  # input may remain unread (read cap hit, TLS-buffered bytes)
@@ -31,13 +34,13 @@ class PollDriver:
         conn = self.conn
         if self._t is not None:
             self._flush()  # what the user's calls since the last poll() left in the frame
-        if self._t is None:
-            url = conn.take_open_request()
-            if url:
-                self._open(url)
+        else:
+            self._open()  # start the attempt the core asks for, or step the one under way
         wait = 0 if self._more else self._wait_ms(timeout_ms)
         if (self._poller.poll(wait) or self._more) and self._t is not None:
             self._read()
+        if self._opening is not None:
+            self._open()
         conn.tick()
         self._flush()
         if self._close_by is not None and ticks_diff(self._close_by, conn.clock()) <= 0:
@@ -51,32 +54,60 @@ class PollDriver:
             if left < timeout_ms:
                 timeout_ms = max(0, left)
         left = self._close_by
+        if left is None and self._opening is not None:
+            left = self._opening.wait  # the attempt's next step
         if left is not None:
             left = ticks_diff(left, self.conn.clock())
             if left < timeout_ms:
                 timeout_ms = max(0, left)
         return timeout_ms
 
-    def _open(self, url):
+    def _open(self):
+        """Start the connection attempt the core asks for, or take the one under way a
+        step further (ws_handshake.py). Never waits: between steps the socket the attempt
+        waits on is in the poller."""
         conn = self.conn
-        t = None
-        try:  # building the Transport allocates its buffers: MemoryError belongs here too
-            t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
-                          option(conn, "ca_file"), option(conn, "verify"))
-            t.connect()
+        t = self._opening
+        if t is None:
+            url = conn.take_open_request()
+            if not url:
+                return
+            try:  # building the Transport allocates its buffers: MemoryError belongs here too
+                t = Transport(url, option(conn, "connect_timeout"), option(conn, "max_message_size"),
+                              option(conn, "ca_file"), option(conn, "verify"), option(conn, "dns_server"))
+            except Exception as err:
+                conn.socket_error(failed_text(url, err))
+                conn.socket_closed(None)
+                return
+            self._opening = t
+        else:
+            try:  # the socket the attempt waited on
+                self._poller.unregister(t.waiting[0])
+            except Exception:  # closed already: the resolver's, once it answered
+                pass
+        try:
+            from .ws_handshake import start, step
+            if t.waiting is None:
+                start(t, ticks_ms())
+            done = step(t, ticks_ms())
         except Exception as err:  # OSError, WebSocketError, ValueError (bad url), TLS errors, MemoryError
-            if t is not None:
-                t.close()
-            from .first_contact import connect_error_text
-            conn.socket_error(connect_error_text(url, err))
-            conn.socket_closed(None)
+            self._opening = None
+            self._t = t
+            self._drop(None, failed_text(t.url, err))
             return
+        if getattr(conn, "_deliberate_close", False):  # close() while it was under way
+            self.close()
+            return
+        if not done:
+            self._poller.register(t.waiting[0], t.waiting[1])
+            return
+        self._opening = None
         self._t = t
         self._send_timeout = option(conn, "send_timeout")
         self._poller.register(t.sock, select.POLLIN)
         conn.write_through = self._write_through
         conn.socket_opened()
-        warn_if_insecure(conn, url)
+        warn_if_insecure(conn, t.url)
         self._feed()  # frames that came right behind the upgrade response
 
     def _read(self):
@@ -180,7 +211,7 @@ class PollDriver:
             if not conn.pending():
                 return True
             left = timeout_ms - ticks_diff(conn.clock(), start)
-            if left <= 0 or conn.stopped():
+            if left <= 0 or (conn.stopped() and self._opening is None):  # (an attempt: the core waits)
                 return False
             self.poll(left)
 
@@ -212,7 +243,16 @@ class PollDriver:
         self.conn.socket_closed(reason)
 
     def close(self):
-        """Drop the socket at once (no close handshake), e.g. before a deep sleep."""
+        """Drop the socket at once (no close handshake), e.g. before a deep sleep; give
+        up an attempt under way."""
+        t = self._opening
+        if t is not None:
+            self._opening = None
+            try:
+                self._poller.unregister(t.waiting[0])
+            except Exception:  # not there (between steps)
+                pass
+            self._t = t
         self._drop()
 
 

@@ -1,5 +1,5 @@
 """List (record_list.py): a record whose data is a list of record names."""
-from typing import Any, Callable, List as _List, Optional, Union, overload
+from typing import Any, Callable, List as _List, Optional, overload
 
 from typing_extensions import Self
 

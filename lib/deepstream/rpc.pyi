@@ -1,5 +1,5 @@
 """client.rpc (rpc.py) and the response object a provider answers with."""
-from typing import Any, Callable, Final, List, Optional, Tuple
+from typing import Any, Callable, Final, List, Optional
 
 from .message import Data, Json
 

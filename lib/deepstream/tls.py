@@ -37,6 +37,31 @@ def ssl_context(ca_file=None, verify=True):
     return ctx
 
 
+def wrap(t, host, failed):
+    """The TLS handshake on transport.Transport t's connected socket (ws_handshake.step):
+    the one step of opening that blocks, for what is left of the attempt's time. failed:
+    poll() said the TCP connect failed; a second connect() says why (POSIX), before TLS
+    would hide it (ws:// learns it from the first send, which lwIP answers more truly)."""
+    from .compat import ticks_diff, ticks_ms
+    from .ws_handshake import EALREADY, EINPROGRESS, getaddrinfo, parse_url
+    sock = t.sock
+    if failed:
+        try:
+            sock.connect(getaddrinfo(t.target or host, parse_url(t.url)[2])[-1])
+        except OSError as err:
+            if not (err.args and err.args[0] in (EINPROGRESS, EALREADY)):
+                raise
+    ctx = ssl_context(t.ca_file, t.verify)
+    try:
+        sock.setblocking(True)
+        sock.settimeout(max(ticks_diff(t.stop, ticks_ms()), 1) / 1000)
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+    except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
+        raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
+    sock.setblocking(False)
+    t.sock = sock
+
+
 def tls_error_text(err):
     """One-line text of a TLS failure (mbedtls texts come wrapped in newlines)."""
     return " ".join(str(err).split()) or type(err).__name__

@@ -14,6 +14,7 @@ the server is not authenticated, and the drivers report an
 import select
 import socket
 
+from . import _unload
 from .compat import ticks_diff, ticks_ms
 from .constants import MESSAGE_TOO_LARGE
 from .ws import MessageTooLarge, WebSocket, WebSocketError
@@ -24,9 +25,22 @@ except ImportError:
     EAGAIN = EWOULDBLOCK = 11
 
 DEFAULTS = {"max_message_size": 16384, "connect_timeout": 10000, "ca_file": None, "verify": True,
-            "send_timeout": 2000}
+            "send_timeout": 2000, "dns_server": None}
 INSECURE_CONNECTION = "INSECURE_CONNECTION"
 CLOSE_TIMEOUT = 2000  # ms a driver waits for the server's close frame after ours
+# Names resolved by our own DNS query (dns.py), kept across reconnects: a name is
+# asked for again only after an attempt to its address failed (the drivers).
+RESOLVED = {}
+
+
+def failed_text(url, err):
+    """The connectionError text of a failed attempt (first_contact.py); a fixed one
+    when the heap has no room to load that module (drivers never raise)."""
+    try:
+        from .first_contact import connect_error_text
+        return connect_error_text(url, err)
+    except MemoryError:
+        return "cannot connect: out of memory (no heap for this attempt, nor to say more)"
 
 
 def option(conn, name):
@@ -88,25 +102,23 @@ def pump(conn, ws, out):
 
 
 class Transport:
-    """One TCP (+TLS) connection: blocking (with a timeout) while connecting
-    and upgrading, non-blocking afterwards."""
+    """One TCP (+TLS) connection, non-blocking. Opened in steps that never wait
+    (ws_handshake.start(), then step() whenever `waiting` is ready or `wait` has
+    come: the drivers' business)."""
 
-    def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=True):
+    def __init__(self, url, timeout_ms=10000, max_message_size=16384, ca_file=None, verify=True,
+                 dns_server=None):
         self.url = url
         self.timeout_ms = timeout_ms
         self.ws = WebSocket(max_message_size)
         self.ca_file = ca_file
         self.verify = verify
+        self.dns_server = dns_server
         self.sock = None
-
-    def connect(self):
-        """TCP connect, TLS, websocket upgrade. Raises OSError/WebSocketError/ValueError.
-        The code lives in ws_handshake.py: it is needed only now."""
-        from .ws_handshake import open_transport, release
-        try:
-            open_transport(self)
-        finally:
-            release()
+        # while opening (ws_handshake.py): (socket, poll mask) the attempt waits for, the
+        # ticks of its next step (wait) and of its end (stop), dns.Resolver of the name,
+        # the address it resolved to (target)
+        self.waiting = self.resolver = self.target = None
 
     def _wait(self, mask, ms):
         self._poller.modify(self.sock, mask)
@@ -151,6 +163,14 @@ class Transport:
             i += n
 
     def close(self):
+        if self.waiting is not None:  # an attempt that failed or was given up
+            if self.resolver is not None:
+                self.resolver.close()
+                self.resolver = None
+            if self.target is not None:  # its name is resolved again next time
+                RESOLVED.pop(self.host, None)
+            self.waiting = None
+            _unload("ws_handshake")
         if self.sock is not None:
             try:
                 self.sock.close()

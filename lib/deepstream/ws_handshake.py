@@ -14,8 +14,14 @@ import select
 import socket
 
 from . import _unload
-from .compat import ticks_diff, ticks_ms, urandom
+from .compat import ticks_add, ticks_diff, urandom
+from .transport import _would_block
 from .ws import WebSocketError
+
+try:
+    from errno import EAGAIN, EALREADY, EINPROGRESS  # lwIP on newlib (ESP32): 119 and 120
+except ImportError:  # a port without errno: the Linux numbers
+    EAGAIN, EALREADY, EINPROGRESS = 11, 114, 115
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_HEADERS = 8192  # bytes of HTTP response we are willing to buffer
@@ -46,45 +52,144 @@ def parse_url(url):
     return scheme == "wss", host, port, path
 
 
-def open_transport(t):
-    """TCP connect, TLS, websocket upgrade for transport.Transport t."""
-    from .transport import no_delay
-    secure, host, port, path = parse_url(t.url)
-    ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-    sock = socket.socket(ai[0], socket.SOCK_STREAM)
-    t.sock = sock  # so close() works whatever fails below
-    sock.settimeout(t.timeout_ms / 1000)
-    sock.connect(ai[-1])
-    no_delay(sock)
-    if secure:
-        from .tls import ssl_context, tls_error_text
+def is_address(host):
+    """True for an IPv4 address or an IPv6 literal: nothing to resolve."""
+    return ":" in host or host.replace(".", "").isdigit()
 
-        ctx = ssl_context(t.ca_file, t.verify)
-        try:
-            sock = ctx.wrap_socket(sock, server_hostname=host)
-        except Exception as err:  # ssl.SSLError (CPython), ValueError/OSError (mbedtls)
-            raise OSError("TLS handshake with %s failed: %s" % (host, tls_error_text(err)))
-        t.sock = sock
-    # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
-    t._readinto = getattr(sock, "recv_into", None) or sock.readinto
-    t._write = getattr(sock, "send", None) or sock.write
-    # non-blocking from here on: MicroPython's blocking readinto() waits to fill the buffer
-    sock.setblocking(False)
-    t._poller = select.poll()
-    t._poller.register(sock, select.POLLOUT)
-    t.send_bytes(request(t.ws, host, port, path, None, secure))
-    start = ticks_ms()
-    buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
-    while True:
-        n = t.recv_into(buf)
-        if n is None:
-            left = t.timeout_ms - ticks_diff(ticks_ms(), start)
-            if left <= 0 or not t._wait(select.POLLIN, left):
-                raise OSError("websocket handshake timed out")
-            continue
-        # n == 0: the server closed; receive_handshake says what that means
-        if t.ws.receive_handshake(memoryview(buf)[:n]):
+
+def dns_server(option):
+    """The resolver to ask for names: the option dns_server ("a.b.c.d[:port]"), else the
+    one the network interface uses (MicroPython); None when not known: getaddrinfo()
+    then. (dns.py is loaded only once there is a resolver to ask.)"""
+    if option:
+        return option
+    try:
+        import network  # a board's: imported here only, never at the top of lib/
+
+        option = network.ipconfig("dns")
+    except Exception:  # CPython, a port without network or ipconfig (before 1.24)
+        return None
+    return option if isinstance(option, str) and option and option[0] != "0" else None  # 0.0.0.0: none
+
+
+def getaddrinfo(host, port):
+    """socket.getaddrinfo()'s first entry for host: instant for an address; for a name,
+    used only where no resolver address is known (on lwIP it waits for the answer).
+    OSError names a host that did not resolve."""
+    try:
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    except OSError as err:
+        raise OSError("%s did not resolve (%s)" % (host, str(err) or type(err).__name__))
+
+
+def start(t, now):
+    """Start opening transport.Transport t; step() takes it on. Nothing here waits but
+    getaddrinfo() for a name where no resolver address is known."""
+    from .transport import RESOLVED
+    t.waiting = (None, 0)  # an attempt under way (what it waits for comes below)
+    t.request = None
+    secure, host, port, path = parse_url(t.url)
+    t.host = host
+    t.stop = ticks_add(now, t.timeout_ms)  # the attempt's end
+    ip = host if is_address(host) else RESOLVED.get(host)
+    if ip is None:
+        server = dns_server(t.dns_server)
+        if server is not None:  # our own query: answered in later steps
+            from .dns import Resolver
+            r = t.resolver = Resolver(host, server, t.timeout_ms, now)
+            t.waiting = (r.sock, select.POLLIN)
+            t.wait = r.next_deadline()
             return
+        ip = host
+    elif ip != host:
+        t.target = ip
+    connect(t, ip, port)
+
+
+def connect(t, host, port):
+    """Start the TCP connect to host (an address; a name only where no resolver is
+    known): it completes in later steps."""
+    from .transport import no_delay
+    info = getaddrinfo(host, port)
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
+    t.sock = sock  # so that close() works whatever fails below
+    sock.setblocking(False)
+    try:
+        sock.connect(info[-1])
+    except OSError as err:
+        if not (err.args and err.args[0] in (EINPROGRESS, EAGAIN, EALREADY)):
+            raise
+    no_delay(sock)
+    t.waiting = (sock, select.POLLOUT)
+    t.wait = t.stop
+
+
+def step(t, now):
+    """One step of t's opening, which never waits: True once the websocket is open;
+    False: call again when t.waiting is ready or t.wait has come. Raises OSError,
+    WebSocketError or ValueError when the attempt failed (then t.close())."""
+    r = t.resolver
+    if r is not None:  # resolving the name
+        host = r.step(now)
+        if host is None:
+            t.wait = r.next_deadline()
+            return False
+        from .transport import RESOLVED
+        r.close()
+        t.resolver = None
+        if len(RESOLVED) > 8:
+            RESOLVED.clear()
+        RESOLVED[r.name] = t.target = host
+        connect(t, host, parse_url(t.url)[2])
+    req = t.request
+    if req is None:  # the TCP connect under way
+        p = select.poll()
+        p.register(t.sock, select.POLLOUT)
+        ready = p.poll(0)
+        if not ready:
+            if ticks_diff(now, t.stop) >= 0:
+                raise OSError("TCP connect to %s timed out after %d ms" % (t.target or t.host, t.timeout_ms))
+            return False
+        secure, host, port, path = parse_url(t.url)
+        if secure:  # the one step that blocks (tls.py)
+            from .tls import wrap
+            wrap(t, host, ready[0][1] & (select.POLLERR | select.POLLHUP))
+        sock = t.sock
+        # MicroPython TLS sockets have only read/write; CPython sockets only recv/send
+        t._readinto = getattr(sock, "recv_into", None) or sock.readinto
+        t._write = getattr(sock, "send", None) or sock.write
+        t._poller = select.poll()
+        t._poller.register(sock, select.POLLOUT)
+        req = t.request = memoryview(request(t.ws, host, port, path, None, secure))
+        t.buf = bytearray(256)  # the upgrade response is ~200 bytes; gone once connected
+    mask = select.POLLOUT
+    while len(req):  # the upgrade request: what the socket takes of it (the first send
+        try:  # also says whether the TCP connect failed)
+            n = t._write(req)
+        except OSError as err:
+            if not _would_block(err):
+                raise
+            n = None
+        if n is None:
+            break
+        req = t.request = req[n:]
+    else:
+        mask = select.POLLIN
+        while True:
+            n = t.recv_into(t.buf)
+            if n is None:
+                break
+            # n == 0: the server closed; receive_handshake says what that means
+            if t.ws.receive_handshake(memoryview(t.buf)[:n]):
+                t.waiting = t.target = t.request = t.buf = None  # done: nothing to forget
+                release()
+                return True
+    if ticks_diff(now, t.stop) >= 0:
+        raise OSError("websocket upgrade timed out: %s took the connection, no answer within %d ms"
+                      % (t.target or t.host, t.timeout_ms))
+    t.waiting = (t.sock, mask)
+    t.wait = t.stop
+    return False
 
 
 def _b64(data):
