@@ -33,7 +33,7 @@ HOT = {
     "deepstream/text_codec.py": ["typed", "parse_typed", "value_at", "emit", "_event", "seal"],
     "deepstream/text_more.py": ["patch", "_patch", "request", "reply", "_response_in", "_cid_at"],
     "deepstream/binary_codec.py": ["emit", "patch", "request", "_open", "_header", "_close", "_bytes_field", "_vlen",
-                                   "_put_varint", "_put_int32", "_data", "_blen", "_payload", "_size",
+                                   "_put_varint", "_put_int32", "_data", "_blen", "_size",
                                    "_dispatch_hot", "_event", "_find", "_skip", "_text", "_json", "_reply", "_cid_at", "_respond",
                                    "seal", "_frame_at"],
     "deepstream/jsonpath.py": ["tokens", "set", "_set_key", "equal", "wire_path"],

@@ -21,7 +21,6 @@ JSON (an empty one included: the server process dies parsing it), a field
 present but empty, a text frame, several messages in one frame, anything
 but CHALLENGE, AUTH and PING before the login is answered.
 """
-from . import __version__
 from .compat import const, json_dumps, json_loads
 from .message import RESTORED, UNDEFINED, Message, ParseError, check_json
 from .ws import _fresh_key, mask_in_place
@@ -173,15 +172,12 @@ def _varint(buf, i, end):
 _SMALL = const(120)  # the largest body of a small message: payload body + 5 < 126, one-byte lengths
 
 
-def _payload(body):
-    """Payload bytes of a frame whose topic message is `body` bytes."""
-    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
-    return _vlen(wrapper) + wrapper
-
-
-def _size(payload):
-    """Bytes of the whole encoded frame: header, mask key, payload."""
-    return payload + (6 if payload < 126 else 8 if payload < 0x10000 else 14)
+def _size(body):
+    """Bytes of the whole encoded frame (header, mask key, payload) of a topic
+    message of `body` bytes."""
+    body += 3 + _vlen(body)  # the wrapper: 10 TOPIC 1a BODYLEN body
+    body += _vlen(body)  # the payload: its length, the wrapper
+    return body + (6 if body < 126 else 8 if body < 0x10000 else 14)
 
 
 def _open(conn, topic, action, body):
@@ -189,7 +185,7 @@ def _open(conn, topic, action, body):
     buffer when it has room now (conn.reserve), else in the connection's
     spare buffer (conn.enc tells which). Writes the frame header, an empty
     mask key, the wrapper's head and the action; returns where the fields go."""
-    conn.enc_size = body + 11 if body <= _SMALL else _size(_payload(body))
+    conn.enc_size = body + 11 if body <= _SMALL else _size(body)
     i = conn.reserve(conn.enc_size)  # where, in conn.out; -1: no room now
     if i < 0:
         conn.enc = _spare(conn, conn.enc_size)
@@ -221,25 +217,20 @@ def _header(buf, i, topic, body):
     if payload < 126:
         buf[i + 1] = 0x80 | payload
         i += 2
+    elif payload < 0x10000:
+        buf[i + 1] = 0xFE  # masked, 16-bit length
+        buf[i + 2:i + 4] = payload.to_bytes(2, "big")
+        i += 4
     else:
-        i = _long_header(buf, i, payload)
+        buf[i + 1] = 0xFF  # masked, 64-bit length
+        buf[i + 2:i + 10] = payload.to_bytes(8, "big")
+        i += 10
     buf[i:i + 4] = b"\x00\x00\x00\x00"
     i = _put_varint(buf, i + 4, wrapper)
     buf[i] = 0x10
     buf[i + 1] = topic
     buf[i + 2] = 0x1A
     return _put_varint(buf, i + 3, body)
-
-
-def _long_header(buf, i, payload):
-    if payload < 0x10000:
-        buf[i + 1] = 0xFE  # masked, 16-bit length
-        buf[i + 2] = payload >> 8
-        buf[i + 3] = payload & 0xFF
-        return i + 4
-    buf[i + 1] = 0xFF  # masked, 64-bit length
-    buf[i + 2:i + 10] = payload.to_bytes(8, "big")
-    return i + 10
 
 
 def _close(conn, topic, event):
@@ -398,6 +389,8 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         parts.append((fields[1], cid.encode()))
     if topic == _CONNECTION and action == _CONNECTION_CHALLENGE:
         # url, protocolVersion, sdkVersion, sdkType: the server keeps the last two for statistics
+        from . import __version__  # here: a module global less (the globals' table of a codec is heap)
+
         parts += [(5, name.encode()), (6, b"0.1a"), (7, __version__.encode()), (8, b"micropython")]
         name = None
     if name is not None:
@@ -412,7 +405,7 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         parts.append((fields[6], path.encode()))
     if version is not None:
         parts.append((fields[7], version))
-    parts.sort(key=_first)  # field order, as protobufjs writes them
+    parts.sort(key=lambda part: part[0])  # field order, as protobufjs writes them
     body = bytearray(b"\x08")
     body.append(action)
     for number, value in parts:
@@ -427,14 +420,10 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
             _put_varint(tmp, 1, len(item))
             body += tmp
             body += item
-    buf = bytearray(_size(_payload(len(body))))
+    buf = bytearray(_size(len(body)))
     i = _header(buf, 0, topic, len(body))
     buf[i:] = body
     return buf
-
-
-def _first(part):
-    return part[0]
 
 
 # ---- framing --------------------------------------------------------------------------
