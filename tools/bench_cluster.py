@@ -151,8 +151,7 @@ def failover_rounds(cluster, how, kills, confirm):
 
 def throughput_once(pub_url, sub_url, tag):
     name, done = "bench/tp/" + tag, "bench/tp-done/" + tag
-    counter = Counter(sub_url, "E\x1fS\x1f%s\x1e" % name, b"E\x1fA\x1fS",
-                      ("EVT\x1f%s\x1f" % name).encode(), N_EVENTS, done)
+    counter = Counter(sub_url, "events", name, N_EVENTS, done)
     counter.start()
     time.sleep(0.3)  # the subscription reaches the other node through Redis
     cmd = [micropython_path(), "-X", "heapsize=" + MP_HEAP, os.path.join(HERE, "bench", "ds_publish.py"),

@@ -2,10 +2,11 @@
 
 The device firmware (firmware/ + boards/pico_w + lib/, all as .mpy, built by
 `tools/deploy.py mpy`, the files a board gets) runs on the MicroPython unix port
-with the fake board (host_tests/fakeboard/) against the real deepstream server,
+with the fake board (host_tests/fakeboard/) against the real deepstream server
+(its binary endpoint unless --protocol text),
 publishing one reading every 0.1 s (10 Hz) for --minutes (default 10), status
 (and a heap sample) every second. One device per heap size, all at once, each
-watched by its own official JS client (host_tests/support/jsclient.py), which:
+watched by its own official JS client of that protocol (host_tests/support/jsclient.py), which:
 
   * counts the readings it receives (subscribed before the device starts),
   * follows the device record: every status update carries the app's own
@@ -25,7 +26,7 @@ resident code (lib / firmware / fake board), so the state can be told from the
 code.
 
     .venv/bin/python tools/bench_firmware.py [--minutes N] [--heaps 128K,144K,160K,176K,192K]
-                                             [--no-write]
+                                             [--protocol binary|text] [--no-write]
 
 Prints a table and (unless --no-write) rewrites the figures between the
 `firmware-figures:start/end` markers of docs/BENCHMARKS.md.
@@ -134,8 +135,9 @@ def write_config(root, url, device_id, heap_tag):
 class Run:
     """One device (one heap size) and its JS observer."""
 
-    def __init__(self, srv, tree, heap, minutes, image=None):
-        """image: a ROMFS image (fakeboard/romfs_boot.py mounts it at /rom); the process
+    def __init__(self, url, tree, heap, minutes, image=None):
+        """url: the server endpoint, of the protocol under test (the observer uses it too).
+        image: a ROMFS image (fakeboard/romfs_boot.py mounts it at /rom); the process
         then gets heap + the image's size, and every heap figure is given without the
         image (on a board it is flash)."""
         self.heap = heap if image is None else heap + " ROMFS"
@@ -150,8 +152,8 @@ class Run:
         self.id = "bench-fw-%s-%d-%s" % (heap, os.getpid(), os.urandom(3).hex())
         self.name = "devices/" + self.id
         self.topic = self.name + "/temperature"
-        self.control = write_config(self.root, srv.url, self.id, heap)
-        self.obs = JsClient(srv.url, timeout=10)
+        self.control = write_config(self.root, url, self.id, heap)
+        self.obs = JsClient(url, timeout=10)
         ok, data = self.obs.login({"username": "bench-observer-" + heap})
         assert ok, data
         self.obs.event_subscribe(self.topic)
@@ -331,12 +333,12 @@ class WasmRun(Run):
     nothing there (a collection inside a call is deferred). "Runs" also requires that the
     heap never grew past its first area (that port grows its heap instead of failing)."""
 
-    def __init__(self, srv, tree, fakeboard, heap, minutes, romfs):
-        Run.__init__(self, srv, tree, heap, minutes)
+    def __init__(self, url, tree, fakeboard, heap, minutes, romfs):
+        Run.__init__(self, url, tree, heap, minutes)
         self.heap = "%s 32-bit %s" % (heap, "ROMFS" if romfs else "files")
         self.fakeboard = fakeboard
         self.romfs = romfs
-        self.config = device_config(srv.url, self.id)
+        self.config = device_config(url, self.id)
         self.dev = None
 
     def start(self):
@@ -426,13 +428,13 @@ print("SIZES " + repr(out).replace("'", '"'))
 """
 
 
-def code_sizes(srv, tree):
+def code_sizes(url, tree):
     """Modules the running app has loaded, then the heap they take when imported
     (fake board, firmware, library, in that order, fresh process)."""
     root = os.path.join(OUT, "probe")
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(tree, root)
-    control = write_config(root, srv.url, "bench-fw-probe-%d" % os.getpid(), "probe")
+    control = write_config(root, url, "bench-fw-probe-%d" % os.getpid(), "probe")
     env = device_env(control)
     with open(os.path.join(root, "probe_list.py"), "w") as f:
         f.write(PROBE_LIST)
@@ -499,8 +501,9 @@ def render(res, minutes, when):
     L = []
     a = L.append
     a("Run of %s; %s (unix port, 64-bit), CPython %s, %s, %d CPUs; "
-      "%s min per device, all heap sizes at once against one server."
-      % (when, res["mp_version"], platform.python_version(), platform.machine(), os.cpu_count(), fmt_min(minutes)))
+      "%s min per device, all heap sizes at once against one server, over the %s protocol (devices and observers)."
+      % (when, res["mp_version"], platform.python_version(), platform.machine(), os.cpu_count(), fmt_min(minutes),
+         res["protocol"]))
     a("Firmware, board module (pico_w) and library as .mpy (`tools/deploy.py mpy`); the fake board's "
       "modules (C modules on a board) as .mpy too; readings every %.1f s, status every 1-2 s, LED RPC every %d s, %d remote config changes."
       % (INTERVAL, LED_EVERY, max([r["config_changes"] for r in runs] or [0])))
@@ -605,6 +608,8 @@ def main():
     ap.add_argument("--wasm-files-heaps", default=WASM_FILES_HEAPS,
                     help="heaps for the device on the 32-bit VM from .mpy files; '' for none (default %s)"
                          % WASM_FILES_HEAPS)
+    ap.add_argument("--protocol", default="binary", choices=("binary", "text"),
+                    help="the endpoint the devices and their observers use (default binary: /deepstream)")
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
     ap.add_argument("--json", help="also write the raw results (samples included) to this file")
     opts = ap.parse_args()
@@ -625,20 +630,21 @@ def main():
     when = time.strftime("%Y-%m-%d %H:%M")
     mp_version = subprocess.run([MICROPYTHON, "-c", "import sys; print(sys.version.split(';')[-1].strip())"],
                                 capture_output=True, text=True).stdout.strip()
-    res = {"mp_version": mp_version, "image_bytes": res_image}
+    res = {"mp_version": mp_version, "image_bytes": res_image, "protocol": opts.protocol}
     runs = []
     with DeepstreamServer(log_level="WARN") as srv:
-        log("server up at %s" % srv.url)
-        res["code"] = code_sizes(srv, tree)
+        url = srv.url_for(opts.protocol)
+        log("server up; the devices use %s" % url)
+        res["code"] = code_sizes(url, tree)
         log("resident code: %s" % {k: v for k, v in res["code"].items() if k != "modules"})
         try:
-            runs = [Run(srv, tree, h, opts.minutes) for h in heaps]
-            runs += [Run(srv, romfs_tree, h, opts.minutes, image) for h in romfs_heaps]
+            runs = [Run(url, tree, h, opts.minutes) for h in heaps]
+            runs += [Run(url, romfs_tree, h, opts.minutes, image) for h in romfs_heaps]
             if wasm:
                 from mp32_device import build_fakeboard as wasm_fakeboard
 
                 fake32 = wasm_fakeboard(os.path.join(OUT, "fakeboard-wasm"))
-                runs += [WasmRun(srv, tree, fake32, h, opts.minutes, romfs) for h, romfs in wasm]
+                runs += [WasmRun(url, tree, fake32, h, opts.minutes, romfs) for h, romfs in wasm]
             for r in runs:
                 r.start()
             log("%d devices (%s) publishing at %.0f Hz for %s min ..."

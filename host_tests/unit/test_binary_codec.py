@@ -178,6 +178,36 @@ def test_request_writes_what_encode_writes():
         assert sent_one(link) == payload_of(encode(6, 2, {"name": "add", "cid": cid, "data": data}))
 
 
+def test_the_hot_encoders_agree_with_encode_around_the_small_message_limit():
+    # a body of up to 120 bytes takes the short way (one-byte lengths, no varint
+    # calls); bodies from 95 to 140 bytes, values of every kind the short way of
+    # _data takes (and a float and a dict, which it does not)
+    link = open_binary_link()
+    rec = link.client.record.get_record("r")
+    link.sent()
+    link.receive(payload_of(encode(5, 4, {"name": "r", "data": {}, "version": 1})))
+    version = 1
+    for n in range(90, 136, 3):
+        name = "e" * n
+        for data in ("x", "", 7, -2 ** 40, True, None, 2.5, {"a": "\u00fc"}):
+            link.client.event.emit(name, data)
+            assert sent_one(link) == payload_of(encode(4, 2, {"name": name, "data": data}))
+            rec.set(name, data)
+            version += 1
+            assert sent_one(link) == payload_of(encode(5, 19, {"name": "r", "data": data, "path": name,
+                                                               "version": version}))
+        cid = link.client.rpc.make(name, "x", None)
+        assert sent_one(link) == payload_of(encode(6, 2, {"name": name, "cid": cid, "data": "x"}))
+    for bad in (float("nan"), float("-inf"), [float("inf")]):
+        try:
+            link.client.event.emit("e", bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("emit(%r) did not raise ValueError" % bad)
+    assert link.sent() == [] and link.errors == []
+
+
 def test_names_keep_their_order():
     # a message of names has one field per name: the order must survive the sort
     # into field order (MicroPython's sort is not stable)

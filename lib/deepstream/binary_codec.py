@@ -21,8 +21,7 @@ JSON (an empty one included: the server process dies parsing it), a field
 present but empty, a text frame, several messages in one frame, anything
 but CHALLENGE, AUTH and PING before the login is answered.
 """
-from . import __version__
-from .compat import const, json_loads
+from .compat import const, json_dumps, json_loads
 from .message import RESTORED, UNDEFINED, Message, ParseError, check_json
 from .ws import _fresh_key, mask_in_place
 
@@ -166,16 +165,19 @@ def _varint(buf, i, end):
 #
 # A message is written in one pass, sizes first: the topic message's length
 # (`body`) gives the wrapper's, which gives the payload's and the frame's.
+# The hot encoders (emit, patch, request) keep their frames on the C stack
+# (host_tests/test_frames.py) and take the short way for a small message,
+# whose lengths are one byte each (most of them).
 
-def _payload(body):
-    """Payload bytes of a frame whose topic message is `body` bytes."""
-    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
-    return _vlen(wrapper) + wrapper
+_SMALL = const(120)  # the largest body of a small message: payload body + 5 < 126, one-byte lengths
 
 
-def _size(payload):
-    """Bytes of the whole encoded frame: header, mask key, payload."""
-    return payload + (6 if payload < 126 else 8 if payload < 0x10000 else 14)
+def _size(body):
+    """Bytes of the whole encoded frame (header, mask key, payload) of a topic
+    message of `body` bytes."""
+    body += 3 + _vlen(body)  # the wrapper: 10 TOPIC 1a BODYLEN body
+    body += _vlen(body)  # the payload: its length, the wrapper
+    return body + (6 if body < 126 else 8 if body < 0x10000 else 14)
 
 
 def _open(conn, topic, action, body):
@@ -183,7 +185,7 @@ def _open(conn, topic, action, body):
     buffer when it has room now (conn.reserve), else in the connection's
     spare buffer (conn.enc tells which). Writes the frame header, an empty
     mask key, the wrapper's head and the action; returns where the fields go."""
-    conn.enc_size = _size(_payload(body))
+    conn.enc_size = body + 11 if body <= _SMALL else _size(body)
     i = conn.reserve(conn.enc_size)  # where, in conn.out; -1: no room now
     if i < 0:
         conn.enc = _spare(conn, conn.enc_size)
@@ -200,31 +202,35 @@ def _header(buf, i, topic, body):
     """Write the frame header, an empty mask key and the wrapper's head (its
     length, the topic, the tag of the topic message and its length) for a
     topic message of `body` bytes at buf[i]; returns where that message starts."""
-    wrapper = 3 + _vlen(body) + body  # 10 TOPIC 1a BODYLEN body
+    if body <= _SMALL:  # 82 LEN 00000000 LEN 10 TOPIC 1a BODYLEN
+        buf[i:i + 7] = b"\x82\x00\x00\x00\x00\x00\x00"
+        buf[i + 1] = 0x85 + body  # masked, as every client frame
+        buf[i + 6] = body + 4
+        buf[i + 7] = 0x10
+        buf[i + 8] = topic
+        buf[i + 9] = 0x1A
+        buf[i + 10] = body
+        return i + 11
+    wrapper = 3 + _vlen(body) + body
     payload = _vlen(wrapper) + wrapper
     buf[i] = 0x82  # FIN, binary
     if payload < 126:
-        buf[i + 1] = 0x80 | payload  # masked, as every client frame
+        buf[i + 1] = 0x80 | payload
         i += 2
+    elif payload < 0x10000:
+        buf[i + 1] = 0xFE  # masked, 16-bit length
+        buf[i + 2:i + 4] = payload.to_bytes(2, "big")
+        i += 4
     else:
-        i = _long_header(buf, i, payload)
+        buf[i + 1] = 0xFF  # masked, 64-bit length
+        buf[i + 2:i + 10] = payload.to_bytes(8, "big")
+        i += 10
     buf[i:i + 4] = b"\x00\x00\x00\x00"
     i = _put_varint(buf, i + 4, wrapper)
     buf[i] = 0x10
     buf[i + 1] = topic
     buf[i + 2] = 0x1A
     return _put_varint(buf, i + 3, body)
-
-
-def _long_header(buf, i, payload):
-    if payload < 0x10000:
-        buf[i + 1] = 0xFE  # masked, 16-bit length
-        buf[i + 2] = payload >> 8
-        buf[i + 3] = payload & 0xFF
-        return i + 4
-    buf[i + 1] = 0xFF  # masked, 64-bit length
-    buf[i + 2:i + 10] = payload.to_bytes(8, "big")
-    return i + 10
 
 
 def _close(conn, topic, event):
@@ -234,74 +240,78 @@ def _close(conn, topic, event):
 
 
 def _bytes_field(buf, i, key, data):
+    n = len(data)
     buf[i] = key
-    i = _put_varint(buf, i + 1, len(data))
-    buf[i:i + len(data)] = data
-    return i + len(data)
+    if n < 0x80:
+        buf[i + 1] = n
+        i += 2
+    else:
+        i = _put_varint(buf, i + 1, n)
+    buf[i:i + n] = data
+    return i + n
 
 
-def _blen(n):
-    """Bytes of a length-delimited field of n bytes (one-byte key)."""
-    return 1 + _vlen(n) + n
+def _blen(data):
+    """Bytes of a length-delimited field holding data (one-byte key); 0 for None."""
+    if data is None:
+        return 0
+    return len(data) + (2 if len(data) < 0x80 else 1 + _vlen(len(data)))
 
 
 def _data(value):
-    """The `data` field's bytes: the JSON of value (None: no data field)."""
-    return None if value is UNDEFINED else check_json(value).encode()
+    """The `data` field's bytes: the JSON of value (None: no data field). A
+    string, an int, a bool or None is written at once: its JSON cannot fail
+    and holds no NaN (check_json's try and walk cost a small value twice
+    what its JSON does), an int as its digits (a third of json.dumps)."""
+    if value is UNDEFINED:
+        return None
+    if type(value) is int:  # a counter, a reading, a path set's number: its digits
+        return b"%d" % value
+    if value is None or isinstance(value, (str, int)):
+        return json_dumps(value).encode()
+    return check_json(value).encode()
 
 
 def emit(conn, name, data):
     """EVENT EMIT {data, name}: written straight into the frame buffer when
     it has room, else queued. Data JSON cannot carry raises before anything
     is sent. (The hot encoders keep to small frames: test_frames.py.)"""
-    name = name.encode()
     data = _data(data)
-    i = _open(conn, _EVENT, _EVENT_EMIT, _emit_body(name, data))
+    name = name.encode()
+    i = _open(conn, _EVENT, _EVENT_EMIT, 2 + _blen(data) + _blen(name))
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
     _bytes_field(conn.enc, i, 0x32, name)
     _close(conn, _EVENT, True)
 
 
-def _emit_body(name, data):
-    return 2 + _blen(len(name)) + (0 if data is None else _blen(len(data)))
-
-
 def patch(conn, rec, path, data):
     """RECORD PATCH {data, name, path, version} of record rec at its next
     version (ERASE, without data, for UNDEFINED)."""
     data = _data(data)
-    i = _patch_body(rec, path, data)
+    path = path.encode()
+    i = 3 + _blen(data) + _blen(rec.name.encode()) + _blen(path) + _int32_len(rec.version + 1)  # 08 ACTION, 68 VERSION
     i = _open(conn, _RECORD, _RECORD_PATCH if data is not None else _RECORD_ERASE, i)
     if data is not None:
         i = _bytes_field(conn.enc, i, 0x12, data)
     i = _bytes_field(conn.enc, i, 0x32, rec.name.encode())
-    i = _bytes_field(conn.enc, i, 0x62, path.encode())
+    i = _bytes_field(conn.enc, i, 0x62, path)
     conn.enc[i] = 0x68
     _put_int32(conn.enc, i + 1, rec.version + 1)
     _close(conn, _RECORD, False)
 
 
-def _patch_body(rec, path, data):
-    return (2 + _blen(len(rec.name.encode())) + _blen(len(path.encode())) + 1 + _int32_len(rec.version + 1)
-            + (0 if data is None else _blen(len(data))))
-
-
 def request(conn, name, cid, data):
     """RPC REQUEST {data, cid, name}: an RPC call of ours."""
-    data = check_json(None if data is UNDEFINED else data).encode()
+    data = _data(None if data is UNDEFINED else data)
     name = name.encode()
     cid = cid.encode()
-    i = _request_body(name, cid, data)
+    i = 2 + _blen(data) + _blen(cid) + _blen(name)
     i = _open(conn, _RPC, _RPC_REQUEST, i)
     i = _bytes_field(conn.enc, i, 0x12, data)
     i = _bytes_field(conn.enc, i, 0x1A, cid)
     _bytes_field(conn.enc, i, 0x3A, name)
     _close(conn, _RPC, False)
-
-
-def _request_body(name, cid, data):
-    return 2 + _blen(len(data)) + _blen(len(cid)) + _blen(len(name))
 
 
 def attach(conn):
@@ -379,6 +389,8 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         parts.append((fields[1], cid.encode()))
     if topic == _CONNECTION and action == _CONNECTION_CHALLENGE:
         # url, protocolVersion, sdkVersion, sdkType: the server keeps the last two for statistics
+        from . import __version__  # here: a module global less (the globals' table of a codec is heap)
+
         parts += [(5, name.encode()), (6, b"0.1a"), (7, __version__.encode()), (8, b"micropython")]
         name = None
     if name is not None:
@@ -393,7 +405,7 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
         parts.append((fields[6], path.encode()))
     if version is not None:
         parts.append((fields[7], version))
-    parts.sort(key=_first)  # field order, as protobufjs writes them
+    parts.sort(key=lambda part: part[0])  # field order, as protobufjs writes them
     body = bytearray(b"\x08")
     body.append(action)
     for number, value in parts:
@@ -408,14 +420,10 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
             _put_varint(tmp, 1, len(item))
             body += tmp
             body += item
-    buf = bytearray(_size(_payload(len(body))))
+    buf = bytearray(_size(len(body)))
     i = _header(buf, 0, topic, len(body))
     buf[i:] = body
     return buf
-
-
-def _first(part):
-    return part[0]
 
 
 # ---- framing --------------------------------------------------------------------------
@@ -442,10 +450,14 @@ def seal(buf, start, n):
     i = start
     end = start + n
     while i < end:
-        j, m = _frame_at(buf, i)
-        _fresh_key(buf, j)
-        mask_in_place(buf, j, m)
-        i = j + m
+        m = buf[i + 1] & 0x7F
+        if m < 126:  # most frames: no call to read the length
+            i += 6
+        else:
+            i, m = _frame_at(buf, i)
+        _fresh_key(buf, i)
+        mask_in_place(buf, i, m)
+        i += m
     return start
 
 
@@ -581,7 +593,11 @@ def _skip(frame, i, end, key):
     if wt == 0:
         return _varint(frame, i, end)[1]
     if wt == 2:
-        n, i = _varint(frame, i, end)
+        n = frame[i] if i < end else 0x80
+        if n < 0x80:  # a short field (a varint of one byte): no call, no tuple
+            i += 1
+        else:
+            n, i = _varint(frame, i, end)
         if i + n > end:
             raise ParseError("field longer than its message")
         return i + n

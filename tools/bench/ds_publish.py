@@ -14,6 +14,11 @@ and prints one `BENCH {json}` line.
     ... URL events NAME N DONE_EVENT heap    the same emits, but sampling the
         live heap (gc.collect(); gc.mem_alloc()) every 500 emits: peak minus
         the level after login, untimed (MicroPython only)
+    ... URL events NAME N DONE_EVENT TEXT    `emit(NAME, TEXT)`: the same string
+        every time instead of a dict
+
+The protocol is the URL's (the client's default: /deepstream-v3 is text,
+any other path binary).
 """
 import json
 import sys
@@ -62,7 +67,15 @@ def main():
             rec.set("n", i)
         flushed = client.flush(60000)
         t1 = ticks_us()
-    elif len(sys.argv) > 6 and sys.argv[6] == "heap":
+    elif len(sys.argv) > 6 and sys.argv[6] != "heap":
+        emit = client.event.emit
+        text = sys.argv[6]
+        t0 = ticks_us()
+        for i in range(n):
+            emit(name, text)
+        flushed = client.flush(60000)
+        t1 = ticks_us()
+    elif len(sys.argv) > 6:
         import gc
         emit = client.event.emit
         client.flush(1000)

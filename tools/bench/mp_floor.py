@@ -1,28 +1,40 @@
 """The floor: a minimal hand-written websocket client, no library.
 
-    micropython tools/bench/mp_floor.py URL events NAME N DONE_EVENT
+    micropython tools/bench/mp_floor.py URL events NAME N DONE_EVENT [TEXT]
     micropython tools/bench/mp_floor.py URL records NAME N DONE_EVENT
     micropython tools/bench/mp_floor.py URL rpc NAME N
 
 A blocking socket, the HTTP upgrade (the Sec-WebSocket-Accept check is
-skipped: it is outside the timed part anyway), C|A, A|REQ and A|A. Then,
-timed, the same messages our client sends, each encoded straight into one
-4 KiB bytearray; when the next does not fit, the frame is masked in place
-(a big-int XOR with a random key) and written, as a fast hand-written
-publisher would. Event data is JSON-encoded per event, as our client must
-do for a dict. Records: R|CR first (to learn the version), then N path sets
-`R|P|NAME|version|n|N<i>` for i = 1..N. When all is written it reads until
-DONE_EVENT arrives (the counting subscriber saw the last message) and
-prints one `BENCH {json}` line.
+skipped: it is outside the timed part anyway), the login: text C|A, A|REQ,
+A|A; binary (any path but /deepstream-v3) CHALLENGE, ACCEPT, AUTH REQUEST,
+AUTH_SUCCESSFUL (pbmsg.py). Then, timed, the same messages our client sends,
+each encoded straight into one 4 KiB bytearray, as a fast hand-written
+publisher would. Text: the messages of one frame; when the next does not
+fit, the frame is masked in place (a big-int XOR with a random key) and
+written. Binary: one frame per message (the protocol's rule), each masked
+in place as it is added, the frames written together when the next does
+not fit. Event data is JSON-encoded per event, as our client must do for a
+dict (or, with TEXT, every event carries that string: text `S<TEXT>`,
+binary its JSON). Records: the record opened first (text R|CR, binary
+SUBSCRIBECREATEANDREAD) to learn the version, then N path sets of "n" to
+i = 1..N (text `R|P|NAME|version|n|N<i>`, binary PATCH {data, name, path,
+version}). When all is written it reads until DONE_EVENT arrives (the
+counting subscriber saw the last message) and prints one `BENCH {json}` line.
 
-rpc: 20 warm-up calls, then N sequential calls `P|REQ|NAME|<id>|N<i>`, each
-sent in its own frame when the previous response `P|RES` has arrived
-(the provider's `P|A` ack is read and skipped); per-call latency p50/p99.
+rpc: 20 warm-up calls, then N sequential calls (text `P|REQ|NAME|<id>|N<i>`,
+binary REQUEST {data, cid, name}), each sent in its own frame when the
+previous response has arrived (the provider's accept is read and skipped);
+per-call latency p50/p99.
 """
 import json
 import os
 import socket
 import sys
+
+try:
+    import pbmsg as pb  # the binary messages; a board running the text floor may not have it
+except ImportError:
+    pb = None
 
 try:
     from time import ticks_us, ticks_diff
@@ -47,8 +59,18 @@ FRAME = 4096
 HEAD = 8  # room for the header (2 or 4 bytes) and the mask key before the payload
 
 
+def mask(buf, i, n):
+    """A fresh mask key at buf[i - 4:i], and buf[i:i + n] masked with it in
+    place (one big-int XOR)."""
+    key = urandom(4)
+    buf[i - 4:i] = key
+    k = int.from_bytes((key * ((n >> 2) + 1))[:n], "big")
+    buf[i:i + n] = (int.from_bytes(buf[i:i + n], "big") ^ k).to_bytes(n, "big")
+
+
 class Out:
-    """The one output buffer: payload from HEAD on, written as it fills."""
+    """Text: the one output buffer, messages copied in from HEAD on; framed,
+    masked and written when the next would not fit."""
 
     def __init__(self, sock):
         self.sock = sock
@@ -67,7 +89,6 @@ class Out:
         if not n:
             return
         buf = self.buf
-        key = urandom(4)
         if n < 126:
             h = HEAD - 6
             buf[h] = 0x81
@@ -78,11 +99,39 @@ class Out:
             buf[h + 1] = 0x80 | 126
             buf[h + 2] = n >> 8
             buf[h + 3] = n & 0xFF
-        buf[HEAD - 4:HEAD] = key
-        k = int.from_bytes((key * ((n >> 2) + 1))[:n], "big")
-        buf[HEAD:HEAD + n] = (int.from_bytes(buf[HEAD:HEAD + n], "big") ^ k).to_bytes(n, "big")
+        mask(buf, HEAD, n)
         self.sock.write(memoryview(buf)[h:HEAD + n])
         self.n = 0
+
+
+class BinOut(Out):
+    """Binary: one frame per message, masked as it is added; the frames are
+    written together when the next would not fit."""
+
+    def add(self, data):
+        n = len(data)
+        i = self.n
+        if i + n + 8 > FRAME:
+            self.flush()
+            i = 0
+        buf = self.buf
+        buf[i] = 0x82
+        if n < 126:
+            buf[i + 1] = 0x80 | n
+            i += 6
+        else:
+            buf[i + 1] = 0x80 | 126
+            buf[i + 2] = n >> 8
+            buf[i + 3] = n & 0xFF
+            i += 8
+        buf[i:i + n] = data
+        mask(buf, i, n)
+        self.n = i + n
+
+    def flush(self):
+        if self.n:
+            self.sock.write(memoryview(self.buf)[:self.n])
+            self.n = 0
 
 
 class Reader:
@@ -98,10 +147,10 @@ class Reader:
             if len(buf) >= 2:
                 n = buf[1] & 0x7F
                 hl = 2
-                if n == 126 and len(buf) >= 4:
-                    n = (buf[2] << 8) | buf[3]
+                if n == 126:  # 16-bit length (the peers send no 64-bit one)
+                    n = (buf[2] << 8) | buf[3] if len(buf) >= 4 else len(buf)
                     hl = 4
-                if n < 126 and len(buf) >= hl + n:
+                if len(buf) >= hl + n:
                     payload = buf[hl:hl + n]
                     self.buf = buf[hl + n:]
                     if payload:
@@ -111,10 +160,13 @@ class Reader:
 
 
 def connect(url):
+    """Upgrade and log in; (sock, reader, out, binary). The protocol is the
+    URL's: /deepstream-v3 text, any other path binary."""
     rest = url.split("://", 1)[1]
     i = rest.find("/")
     hostport, path = rest[:i], rest[i:]
     host, port = hostport.split(":")
+    binary = path != "/deepstream-v3"
     sock = socket.socket()
     sock.connect(socket.getaddrinfo(host, int(port))[0][-1])
     if not hasattr(sock, "write"):  # CPython
@@ -131,6 +183,17 @@ def connect(url):
         resp += sock.recv(1024)
     head, rest = resp.split(b"\r\n\r\n", 1)
     r = Reader(sock, rest)
+    if binary:  # the client speaks first: CHALLENGE, ACCEPT, AUTH REQUEST, AUTH_SUCCESSFUL
+        out = BinOut(sock)
+        out.add(pb.message(pb.CONNECTION, 5))
+        out.flush()
+        while pb.kind(r.message()) != (pb.CONNECTION, 4):
+            pass
+        out.add(pb.message(pb.AUTH, 2, pb.field(2, b'{"username":"bench-floor"}')))
+        out.flush()
+        while pb.kind(r.message()) != (pb.AUTH, 3):
+            pass
+        return sock, r, out, True
     out = Out(sock)
     while not r.message().startswith(b"C\x1fA"):
         pass
@@ -138,15 +201,41 @@ def connect(url):
     out.flush()
     while not r.message().startswith(b"A\x1fA"):
         pass
-    return sock, r, out
+    return sock, r, out, False
 
 
-def publish(url, mode, name, n, done):
-    sock, r, out = connect(url)
-    out.add(("E\x1fS\x1f%s\x1e" % done).encode())
+def small(topic, body):
+    """A binary payload whose topic message `body` is under 124 bytes (every
+    message timed here): its two lengths are one byte each."""
+    return bytes((len(body) + 4, 0x10, topic, 0x1A, len(body))) + body
+
+
+def publish(url, mode, name, n, done, payload):
+    sock, r, out, binary = connect(url)
+    if binary:
+        out.add(pb.message(pb.EVENT, 3, pb.field(3, b"0"), pb.field(7, done.encode())))  # SUBSCRIBE
+    else:
+        out.add(("E\x1fS\x1f%s\x1e" % done).encode())
     out.flush()
     dumps = json.dumps
-    if mode == "records":
+    if mode == "records" and binary:
+        out.add(pb.message(pb.RECORD, 23, pb.field(3, b"1"), pb.field(7, name.encode())))  # SUBSCRIBECREATEANDREAD
+        out.flush()
+        while True:
+            m = r.message()
+            if pb.kind(m) == (pb.RECORD, 4):  # READ_RESPONSE
+                version = pb.find_field(m, 0x68)
+                break
+        fields = pb.field(6, name.encode()) + pb.field(12, b"n") + b"\x68"  # name, path, version's key
+        varint = pb.varint
+        t0 = ticks_us()
+        for j in range(1, n + 1):  # PATCH {data, name, path, version}
+            version += 1
+            d = str(j).encode()
+            out.add(small(pb.RECORD, b"\x08\x13\x12" + bytes((len(d),)) + d + fields + varint(version)))
+        out.flush()
+        t1 = ticks_us()
+    elif mode == "records":
         out.add(("R\x1fCR\x1f%s\x1e" % name).encode())
         out.flush()
         while True:
@@ -161,6 +250,21 @@ def publish(url, mode, name, n, done):
             out.add((prefix + str(version) + "\x1fn\x1fN" + str(j) + "\x1e").encode())
         out.flush()
         t1 = ticks_us()
+    elif binary:
+        name_field = pb.field(6, name.encode())
+        t0 = ticks_us()
+        for j in range(n):  # EMIT {data, name}
+            d = dumps(payload if payload is not None else {"n": j, "v": 21.5}, separators=(",", ":")).encode()
+            out.add(small(pb.EVENT, b"\x08\x02\x12" + bytes((len(d),)) + d + name_field))
+        out.flush()
+        t1 = ticks_us()
+    elif payload is not None:
+        prefix = "E\x1fEVT\x1f" + name + "\x1fS"
+        t0 = ticks_us()
+        for j in range(n):
+            out.add((prefix + payload + "\x1e").encode())
+        out.flush()
+        t1 = ticks_us()
     else:
         prefix = "E\x1fEVT\x1f" + name + "\x1fO"
         t0 = ticks_us()
@@ -168,17 +272,23 @@ def publish(url, mode, name, n, done):
             out.add((prefix + dumps({"n": j, "v": 21.5}, separators=(",", ":")) + "\x1e").encode())
         out.flush()
         t1 = ticks_us()
-    marker = ("EVT\x1f" + done).encode()
-    got = False
-    while not got:
-        got = marker in r.message()
+    if binary:
+        done_field = pb.field(6, done.encode())
+        m = b""
+        while not (pb.kind(m) == (pb.EVENT, 2) and m.endswith(done_field)):
+            m = r.message()
+    else:
+        marker = ("EVT\x1f" + done).encode()
+        while marker not in r.message():
+            pass
     t2 = ticks_us()
     sock.close()
     return {"send_us": ticks_diff(t1, t0), "done_us": ticks_diff(t2, t0)}
 
 
 def rpc(url, name, n):
-    sock, r, out = connect(url)
+    sock, r, out, binary = connect(url)
+    name_field = pb.field(7, name.encode())
     lat = []
     t0 = 0
     for i in range(-20, n):
@@ -186,11 +296,21 @@ def rpc(url, name, n):
             t0 = ticks_us()
         t = ticks_us()
         cid = "f" + str(i + 20)
-        out.add(("P\x1fREQ\x1f%s\x1f%s\x1fN%d\x1e" % (name, cid, i)).encode())
+        if binary:  # REQUEST {data, cid, name}; the RESPONSE names the cid
+            want = pb.field(3, cid.encode())
+            d = str(i).encode()
+            out.add(small(pb.RPC, b"\x08\x02\x12" + bytes((len(d),)) + d + want + name_field))
+        else:
+            out.add(("P\x1fREQ\x1f%s\x1f%s\x1fN%d\x1e" % (name, cid, i)).encode())
+            want = ("P\x1fRES\x1f%s\x1f%s\x1f" % (name, cid)).encode()
         out.flush()
-        want = ("P\x1fRES\x1f%s\x1f%s\x1f" % (name, cid)).encode()
-        while want not in r.message():
-            pass
+        if binary:
+            m = b""
+            while not (pb.kind(m) == (pb.RPC, 5) and want in m):
+                m = r.message()
+        else:
+            while want not in r.message():
+                pass
         if i >= 0:
             lat.append(ticks_diff(ticks_us(), t))
     total = ticks_diff(ticks_us(), t0)
@@ -202,7 +322,10 @@ def rpc(url, name, n):
 
 def main():
     url, mode, name, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    res = rpc(url, name, n) if mode == "rpc" else publish(url, mode, name, n, sys.argv[5])
+    if mode == "rpc":
+        res = rpc(url, name, n)
+    else:  # a 6th argument: the payload of every event, a string (else a dict per event)
+        res = publish(url, mode, name, n, sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
     print("BENCH " + json.dumps(res))
 
 

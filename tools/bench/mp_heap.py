@@ -2,8 +2,8 @@
 
     micropython tools/bench/mp_heap.py URL state
         mem_alloc at start, after importing everything the scenario loads
-        (Client + the poll driver's modules), and after Client() + login +
-        10 event subscriptions (acks received).
+        (Client, the poll driver's modules, the URL's codec), and after Client() + login +
+        10 event subscriptions (acks received); the library's modules then loaded.
     micropython tools/bench/mp_heap.py URL recv NAME WARMUP N
         bytes allocated per received event: logs in, subscribes to NAME and
         prints READY; the host then sends WARMUP + N events. When the WARMUP-th
@@ -22,7 +22,7 @@
         with a 200-byte document; open all K, wait until ready, and report
         (mem_alloc with K open - mem_alloc before) / K.
 
-Prints one `BENCH {json}` line.
+The protocol is the URL's (the client's default). Prints one `BENCH {json}` line.
 """
 import gc
 import json
@@ -66,6 +66,8 @@ def acks_done(client):
 
 
 def state(url):
+    # the codec Client() chooses by the URL (options.choose_codec) is code too: imported here
+    __import__("deepstream.text_codec" if url.endswith("/deepstream-v3") else "deepstream.binary_codec")
     m_import = mem()
     errors = []
     client = open_client(url, errors)
@@ -75,7 +77,8 @@ def state(url):
     client.poll(0)
     m_state = mem()
     return {"start": M_START, "import": m_import, "state": m_state, "errors": errors,
-            "open": client.get_connection_state() == "OPEN"}
+            "open": client.get_connection_state() == "OPEN",
+            "modules": sorted(m for m in sys.modules if m.split(".")[0] == "deepstream")}
 
 
 def recv(url, name, warmup, n):
@@ -144,7 +147,8 @@ def send(url, name):
 def records(url, prefix, k):
     errors = []
     client = open_client(url, errors)
-    client.record  # the record handler and its modules are loaded before m0
+    client.record  # the record handler and its modules are loaded before m0,
+    client._conn.codec.patch  # and the codec's record half (text: text_more.py, loaded on first use)
     names = ["%s/%d" % (prefix, i) for i in range(k)]
     held = []
     m0 = mem()

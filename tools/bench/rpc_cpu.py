@@ -1,6 +1,6 @@
 """The client's own CPU per RPC call: the poll driver and the core on a fake socket.
 
-    micropython tools/bench/rpc_cpu.py [split]
+    micropython tools/bench/rpc_cpu.py [text|binary] [split]
 
 No network and no server, so no waiting and no scheduler in the figure: a
 user loop (`rpc.make(...)`, then `poll(100)` until the callback ran, as
@@ -8,7 +8,9 @@ ds_rpc.py does) against a socket double that answers every request at once
 with the provider's accept and response, in one read (or, with `split`, the
 response one poll turn later, as the real server often sends them). The
 double's own time is measured and taken out. Best of 10 batches of 2,000
-calls (the machine is noisy; the best batch is the code's cost).
+calls (the machine is noisy; the best batch is the code's cost). The
+protocol is text unless `binary` is given (then the double speaks the
+binary protocol: pbmsg.py).
 Prints one `BENCH {json}` line: us per call.
 """
 import json
@@ -29,13 +31,47 @@ from deepstream import Client
 from deepstream.poll import PollDriver
 from deepstream.transport import Transport
 
+import pbmsg as pb
+
 NAME = "bench/rpc/cpu"
 SPLIT = "split" in sys.argv
+BINARY = "binary" in sys.argv
 
 
 def text_frame(text):
     data = text.encode()
     return bytes((0x81, len(data))) + data
+
+
+def binary_frame(payload):
+    return bytes((0x82, len(payload))) + payload
+
+
+def unmasked(data):
+    """The payloads of the (small, masked) client frames in data."""
+    out = []
+    i = 0
+    while i < len(data):
+        n = data[i + 1] & 0x7F
+        key = data[i + 2:i + 6]
+        out.append(bytes(data[i + 6 + j] ^ key[j & 3] for j in range(n)))
+        i += 6 + n
+    return out
+
+
+def replies(data):
+    """The provider's accept and response to each request in data."""
+    if not BINARY:
+        cid = unmasked(data)[0].decode().split("\x1f")[3]
+        return (text_frame("P\x1fA\x1fREQ\x1f%s\x1f%s\x1e" % (NAME, cid)),
+                text_frame("P\x1fRES\x1f%s\x1f%s\x1fSok\x1e" % (NAME, cid)))
+    for payload in unmasked(data):
+        if pb.kind(payload) == (pb.RPC, 2):  # REQUEST {data, cid, name}
+            cid = pb.field(3, pb.find_field(payload, 0x1A))
+            name = pb.field(7, NAME.encode())
+            return (binary_frame(pb.message(pb.RPC, 4, cid, name)),
+                    binary_frame(pb.message(pb.RPC, 5, pb.field(2, b'"ok"'), cid, name)))
+    return b"", b""
 
 
 class AnsweringSocket:
@@ -50,12 +86,8 @@ class AnsweringSocket:
     def send(self, data):
         t = ticks_us()
         if self.answering:
-            frame = bytes(data)
-            key = frame[2:6]
-            text = bytes(frame[6 + i] ^ key[i & 3] for i in range(frame[1] & 0x7F)).decode()
-            cid = text.split("\x1f")[3]
-            self.inbox += text_frame("P\x1fA\x1fREQ\x1f%s\x1f%s\x1e" % (NAME, cid))
-            response = text_frame("P\x1fRES\x1f%s\x1f%s\x1fSok\x1e" % (NAME, cid))
+            accept, response = replies(bytes(data))
+            self.inbox += accept
             if SPLIT:
                 self.later = response
             else:
@@ -95,7 +127,7 @@ class AnsweringSocket:
 
 
 def logged_in_client(sock):
-    client = Client("ws://127.0.0.1:1/deepstream-v3")
+    client = Client("ws://127.0.0.1:1/deepstream" if BINARY else "ws://127.0.0.1:1/deepstream-v3")
     conn = client._conn
     conn.take_open_request()
     driver = client._driver = PollDriver(conn)
@@ -106,10 +138,17 @@ def logged_in_client(sock):
     driver._t, driver._send_timeout, driver._poller = t, 2000, sock
     conn.write_through = driver._write_through
     conn.socket_opened()
-    conn.receive_text("C\x1fA\x1e")
+    client.poll(0)
+    if BINARY:  # CHALLENGE sent: ACCEPT
+        conn.receive_binary(pb.message(pb.CONNECTION, 4))
+    else:
+        conn.receive_text("C\x1fA\x1e")
     client.login({"username": "cpu"})
     client.poll(0)
-    conn.receive_text("A\x1fA\x1e")
+    if BINARY:
+        conn.receive_binary(pb.message(pb.AUTH, 3))
+    else:
+        conn.receive_text("A\x1fA\x1e")
     client.poll(0)
     return client
 
