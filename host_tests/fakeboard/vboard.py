@@ -106,6 +106,7 @@ class VirtualBoard:
     def _reboot(self):
         self.proc.wait()
         self.exit_codes.append(self.proc.returncode)
+        self._drain()
         os.close(self.board_fd)
         self.board_fd = None
         if not self._stop:
@@ -115,6 +116,19 @@ class VirtualBoard:
             else:
                 time.sleep(0.1)  # a board takes a moment to come back from a hard reset
             self._boot(soft)
+
+    def _drain(self):
+        """What the process printed just before it ended (it may end between the
+        pump's select and its poll): forwarded, as a board's last bytes would be."""
+        while select.select([self.board_fd], [], [], 0)[0]:
+            try:
+                data = os.read(self.board_fd, 4096)
+            except OSError:  # EIO: nothing left
+                return
+            if not data:
+                return
+            self.log += data
+            os.write(self.host_fd, data)
 
     def close(self):
         self._stop = True
