@@ -34,15 +34,23 @@ Measurements (scripts in tools/bench/), each over both protocols:
            both runtimes, the floor's hand-written caller and the official JS
            client (2.3.4 text, 7.0.5 binary), p50/p99 and calls/s; and our
            client's own CPU per call on a fake socket (rpc_cpu.py).
+  restore  our client on both runtimes holding 20 records (ds_restore.py) through
+           a TCP proxy that cuts its link for a second while another client
+           changes 2 of them: what the server sends on the new connection until
+           the records are restored (bytes, record messages, documents), counted
+           at the proxy; binary (restore by version) against text (every record
+           read again).
 """
 import argparse
 import json
 import os
 import platform
+import select
 import statistics
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -52,6 +60,9 @@ sys.path.insert(0, BENCH)
 sys.path.insert(0, HERE)
 
 from support.dsserver import DeepstreamServer  # noqa: E402
+from support.pbdecode import decode_frames  # noqa: E402
+from support.tcpproxy import TcpProxy, frames  # noqa: E402
+from support.wire import ACTIONS, RECORD  # noqa: E402
 from rawws import Counter, RawWs  # noqa: E402
 
 MICROPYTHON = os.path.join(REPO, ".venv", "bin", "micropython")
@@ -74,6 +85,9 @@ LIB_BEFORE = os.path.join(REPO, "build", "mpy-before")
 RECV_HEAP = "4M"  # the allocation probe runs with the collector off
 RECV_WARMUP, RECV_N = 500, 2000
 RECORDS_HELD = 20
+RESTORE_CHANGED = (4, 13)  # the held records another client changes while the device is away
+RESTORE_MARKER = "moved"  # their new `note` (as long as DOC_200's: the documents stay 200 bytes)
+OUTAGE = 1.0  # s the device's link stays down
 RUN_TIMEOUT = 180
 
 PROTOCOLS = ("text", "binary")
@@ -82,7 +96,7 @@ RPC_VARIANTS = ("mp", "cpython", "floor", "js")
 LABEL = {"mp": "ours, MicroPython", "cpython": "ours, CPython", "floor": "floor, MicroPython"}
 JS_LABEL = {"text": "official JS 2.3.4", "binary": "official JS 7.0.5"}
 CODEC = {"text": "deepstream.text_codec", "binary": "deepstream.binary_codec"}
-SECTIONS = ("events", "records", "rpc", "heap", "board", "burst")
+SECTIONS = ("events", "records", "rpc", "heap", "board", "burst", "restore")
 
 
 def label(protocol, variant):
@@ -320,25 +334,29 @@ DOC_200 = {"device": "bench-sensor-0001", "fw": "1.4.2", "location": "hall/east"
            "owner": "ops-team", "note": "x" * 5}  # 200 bytes as compact JSON (CPython's)
 
 
-def write_records(srv, prefix, k):
-    """Create prefix/0..k-1 holding DOC_200, with our CPython client (write acks awaited),
-    so that the MicroPython probe only reads them."""
+def held(prefix, k):
+    return ["%s/%d" % (prefix, i) for i in range(k)]
+
+
+def write_records(srv, names, doc=DOC_200):
+    """Write doc to each of the records names (creating them), with our CPython client
+    (write acks awaited), so that the probe or device only reads them. True if all acked."""
     sys.path.insert(0, LIB_PY)
     from deepstream import Client
     client = Client(srv.url)
     ok, acked = [], []
     client.login({"username": "bench-writer"}, lambda success, data: ok.append(success))
     end = time.monotonic() + 10
-    recs = [client.record.get_record("%s/%d" % (prefix, i)) for i in range(k)]
+    recs = [client.record.get_record(name) for name in names]
     while time.monotonic() < end and not all(r.is_ready for r in recs):
         client.poll(20)
     for r in recs:
-        r.set(DOC_200, acked.append)
-    while time.monotonic() < end and len(acked) < k:
+        r.set(doc, acked.append)
+    while time.monotonic() < end and len(acked) < len(names):
         client.poll(20)
     client.close()
     client.poll(50)
-    return acked.count(None) == k
+    return acked.count(None) == len(names)
 
 
 def heap_records(srv, prefix, protocol, reps):
@@ -357,7 +375,7 @@ def heap_records(srv, prefix, protocol, reps):
 
 def heap_all(srv, reps, before_err):
     prefix = "bench/heap-rec/%d" % os.getpid()
-    written = write_records(srv, prefix, RECORDS_HELD)
+    written = write_records(srv, held(prefix, RECORDS_HELD))
     res = {}
     for p in PROTOCOLS:
         res[p] = {
@@ -373,6 +391,121 @@ def heap_all(srv, reps, before_err):
             if "error" in v:
                 log("   heap %s %s FAILED: %s" % (p, k, v["error"]))
     return res
+
+
+# ---------------------------------------------------------------- restore
+
+
+def expect(proc, prefix, timeout=RUN_TIMEOUT):
+    """The next line of proc's output that starts with prefix; RuntimeError with what
+    it printed instead when it ends or times out first."""
+    end, seen = time.monotonic() + timeout, []
+    while select.select([proc.stdout], [], [], max(0, end - time.monotonic()))[0]:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith(prefix):
+            return line
+        seen.append(line)
+    raise RuntimeError(short_error("".join(seen)) if seen else "no %s line after %ds" % (prefix.strip(), timeout))
+
+
+def restore_traffic(data, protocol):
+    """What a server sent on one connection (its bytes as the proxy forwarded them), up
+    to the end of the last frame holding a record message: {bytes (the upgrade response
+    and the login included), messages (record messages: text, those of topic R; binary,
+    frames of topic RECORD, one message each), documents (the names of the records
+    read: text R|R, binary READ_RESPONSE)}."""
+    fs = [f for f in frames(data) if f[1] in (1, 2)]
+    if protocol == "binary":
+        decoded = decode_frames([f[2] for f in fs])
+        recs = [[d["fields"]] if d.get("topic") == RECORD else [] for d in decoded]
+        docs = [[m.get("name") for m in ms if ACTIONS[m["action"]] == "READ_RESPONSE"] for ms in recs]
+    else:
+        recs = [[m.split("\x1f") for m in f[2].decode().split("\x1e") if m.startswith("R\x1f")] for f in fs]
+        docs = [[m[2] for m in ms if m[1] == "R"] for ms in recs]
+    last = max([i for i, ms in enumerate(recs) if ms] or [-1])
+    return {"bytes": fs[last][0] if last >= 0 else 0, "messages": sum(len(ms) for ms in recs),
+            "documents": sorted(name for names in docs for name in names)}
+
+
+def restore_once(srv, protocol, variant, tag):
+    """Our device (ds_restore.py) holds RECORDS_HELD records through a proxy that cuts
+    its link for OUTAGE seconds, while our CPython client changes RESTORE_CHANGED;
+    then it is let back in. Waits until the device holds both changes and has every
+    answer of its restore, and on text until the server has sent every document
+    again; then counts at the proxy what the server sent on the new connection."""
+    prefix = "bench/restore/" + tag
+    names = held(prefix, RECORDS_HELD)
+    changed = [names[i] for i in RESTORE_CHANGED]
+    if not write_records(srv, names):
+        return {"error": "could not write the records"}
+    script = [PYTHON, os.path.join(BENCH, "ds_restore.py")]
+    cmd, env = (mp_cmd("ds_restore.py"), env_for(LIB_MPY)) if variant == "mp" else (script, env_for(LIB_PY))
+    with TcpProxy(srv.port, keep_received=True) as proxy:
+        url = proxy.url(urlsplit(srv.url_for(protocol)).path)
+        proc = subprocess.Popen(cmd + [url, prefix, str(RECORDS_HELD), RESTORE_MARKER] + changed, env=env, cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            expect(proc, "READY")
+            proxy.reject()
+            proxy.cut()
+            cut = time.monotonic()
+            if not write_records(srv, changed, dict(DOC_200, note=RESTORE_MARKER)):
+                return {"error": "could not change the records"}
+            time.sleep(max(0.0, cut + OUTAGE - time.monotonic()))  # the outage itself
+            proxy.restore()
+            dev = json.loads(expect(proc, "BENCH ")[6:])
+            end = time.monotonic() + 10
+            while protocol == "text" and restore_traffic(proxy.received()[-1], protocol)["documents"] != sorted(names):
+                if time.monotonic() > end:
+                    return {"error": "the server did not send every document again"}
+                time.sleep(0.02)
+            conns = proxy.received()
+        except RuntimeError as err:
+            return {"error": "device: %s" % err}
+        finally:
+            proc.kill()
+            proc.communicate()
+    errors = [e for e in dev["errors"] if not e.startswith("connectionError")]  # the cut's are expected
+    if dev.get("error") or not dev["restored"] or errors:
+        return {"error": "device: %s" % (dev.get("error") or "; ".join(errors) or "not restored: %s" % dev)}
+    if len(conns) != 2:
+        return {"error": "%d connections through the proxy, 2 expected" % len(conns)}
+    res = dict(restore_traffic(conns[1], protocol), stats=dev["stats"])
+    res["check"] = restore_check(protocol, res, dev["notes"], changed)
+    return res
+
+
+def restore_check(protocol, res, notes, changed):
+    """Why a restore is not what it must be, or None: both changed records hold the other
+    client's data; binary read again those two only, and its stats say so."""
+    if notes != [RESTORE_MARKER] * len(changed):
+        return "the changed records hold %s" % notes
+    stats = res["stats"]
+    if protocol == "binary" and (res["documents"] != sorted(changed) or stats["reread"] != len(changed)
+                                 or stats["unchanged"] != RECORDS_HELD - len(changed)):
+        return "binary read again %s, restore_stats %s" % (res["documents"], stats)
+    return None
+
+
+def restore_all(srv, reps):
+    """{variant: {protocol: [one result per run]}}, the protocols and runtimes interleaved."""
+    runs = {v: {p: [] for p in PROTOCOLS} for v in ("mp", "cpython")}
+    for rep in range(reps):
+        for v in runs:
+            for p in PROTOCOLS:
+                # names of one length in every run: the bytes differ by what the protocol sends only
+                r = restore_once(srv, p, v, "%s%s%d-%d" % (p[0], v[0], rep, os.getpid()))
+                if "error" not in r and r["check"]:
+                    r["error"] = "CHECK FAILED: " + r["check"]
+                runs[v][p].append(r)
+                if "error" in r:
+                    log("   %-6s %-20s run %d FAILED: %s" % (p, label(p, v), rep + 1, r["error"]))
+                else:
+                    log("   %-6s %-20s run %d: %5d B, %2d record messages, %2d documents read again, stats %s"
+                        % (p, label(p, v), rep + 1, r["bytes"], r["messages"], len(r["documents"]), r["stats"]))
+    return runs
 
 
 # ---------------------------------------------------------------- what a board loads
@@ -515,7 +648,7 @@ def delivered(rs):
 def head(title, columns, left=1):
     """A section title and a table header: the first `left` columns and the last
     one (when it says how the runs went) left-aligned, the numbers right-aligned."""
-    align = ["---" if i < left or c == "delivered" else "---:" for i, c in enumerate(columns)]
+    align = ["---" if i < left or c in ("delivered", "restored") else "---:" for i, c in enumerate(columns)]
     return ["### " + title, "", "| %s |" % " | ".join(columns), "|%s|" % "|".join(align)]
 
 
@@ -581,6 +714,8 @@ def render(res, reps):
               "one poll turn later, CPython %s us" % (p, num(cpu[p]["mp"], "%.1f"), num(cpu[p]["mp_split"], "%.1f"),
                                                        num(cpu[p]["cpython"], "%.1f")) for p in PROTOCOLS) + ".")
         a("")
+    if "restore" in res:
+        L.extend(restore_table(res["restore"]))
     if "heap" in res:
         L.extend(heap_table(res["heap"]))
     if "board" in res:
@@ -595,6 +730,33 @@ def render(res, reps):
 
 def growth(h, k0, k1):
     return h[k1] - h[k0] if "error" not in h else None
+
+
+def restore_table(runs):
+    L = head("Restore after a reconnect: %d records held (200-byte documents), the link cut for %g s, %d of them "
+             "changed meanwhile" % (RECORDS_HELD, OUTAGE, len(RESTORE_CHANGED)),
+             ["runtime", "protocol", "bytes received", "vs text", "record messages", "vs text",
+              "documents read again", "restored"], 2)
+    for v, by_protocol in runs.items():
+        text = by_protocol["text"]
+        for p in PROTOCOLS:
+            rs, ok = by_protocol[p], ok_runs(by_protocol[p])
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                LABEL[v], p, num(med([r["bytes"] for r in ok])), spread(ratios(rs, text, "bytes")),
+                num(med([r["messages"] for r in ok])), spread(ratios(rs, text, "messages")),
+                num(med([len(r["documents"]) for r in ok])), delivered(rs)))
+    stats = [r["stats"] for r in ok_runs(runs["mp"]["binary"])]
+    L += ["", "Counted at the proxy, server to device, on the new connection: its bytes (upgrade response and login "
+          "included) up to the end of the restore's last record message; the record messages; the documents sent "
+          "(text R|R, binary READ_RESPONSE). *vs text*: binary / text of the same runtime in the same round. "
+          "Binary `restore_stats` (MicroPython, last run): %s." % (
+              json.dumps(stats[-1]) if stats else "n/a"), ""]
+    return L
+
+
+def restore_failures(res):
+    return [r["error"] for by_protocol in res.get("restore", {}).values() for rs in by_protocol.values()
+            for r in rs if "error" in r]
 
 
 def heap_table(heap):
@@ -676,6 +838,16 @@ def summary(res):
                 p, spread(ratios(rpc[p]["mp"], rpc[p]["floor"], "p50")),
                 spread(ratios(rpc[p]["cpython"], rpc[p]["floor"], "p50")), JS_LABEL[p],
                 spread(ratios(rpc[p]["js"], rpc[p]["floor"], "p50"))) for p in PROTOCOLS))
+    if "restore" in res:
+        runs = res["restore"]
+        failed = restore_failures(res)
+        out.append("restore, %d records held, %d changed during a %g s cut: binary re-reads only the changed records "
+                   "(%d of %d; check: %s); received binary / text: %s" % (
+                       RECORDS_HELD, len(RESTORE_CHANGED), OUTAGE, len(RESTORE_CHANGED), RECORDS_HELD,
+                       "FAILED in %d runs" % len(failed) if failed else "met in every run",
+                       "; ".join("%s bytes %s, record messages %s" % (
+                           LABEL[v], spread(ratios(runs[v]["binary"], runs[v]["text"], "bytes")),
+                           spread(ratios(runs[v]["binary"], runs[v]["text"], "messages"))) for v in runs)))
     if "heap" in res:
         heap = res["heap"]
         out.append("heap, MicroPython (64-bit): state %s (target < 16 KB), per received event %s B (before: %s B), "
@@ -757,6 +929,9 @@ def main():
             res["burst"] = {p: {"live": heap_burst(srv, p, min(3, opts.reps)),
                                 "smallest": {v: smallest_heap(srv, p, v) for v in ("mp", "floor")}}
                             for p in PROTOCOLS}
+        if "restore" in only:
+            log("restore after a %g s cut, %d records held ..." % (OUTAGE, RECORDS_HELD))
+            res["restore"] = restore_all(srv, opts.reps)
     text = render(res, opts.reps)
     log("")
     log(text)
@@ -764,6 +939,9 @@ def main():
     log("(bench took %.0f s)" % (time.monotonic() - t0))
     if not opts.no_write and set(only) == set(SECTIONS):
         write_doc(text)
+    failed = restore_failures(res)
+    if failed:
+        sys.exit("restore: %d runs FAILED, the first: %s" % (len(failed), failed[0]))
 
 
 if __name__ == "__main__":

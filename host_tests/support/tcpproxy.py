@@ -25,6 +25,11 @@ forwards only whole frames):
     proxy.drop_next(pred)   # the next client frame whose payload pred() accepts is not
                             # forwarded (a lost message); proxy.dropped lists such payloads
 
+With ``keep_received=True`` the proxy keeps what the server sent:
+    proxy.received()        # per connection (in the order they were accepted) the bytes
+                            # forwarded to its client, the upgrade response first
+                            # (frames(data) cuts them into websocket frames)
+
 With ``tls_context`` (an ssl.SSLContext for the server side) the proxy
 terminates TLS: clients speak wss:// to it, the upstream gets plain bytes.
 Failed TLS handshakes are kept in ``proxy.tls_errors``.
@@ -56,6 +61,7 @@ class _Conn:
         self.finished = threading.Event()
         self.queues = {}  # socket -> list of (due time, bytes) to send to it
         self.sent = [] if proxy.keep_sent else None  # payloads the client sent (keep_sent)
+        self.received = bytearray() if proxy.keep_received else None  # the server's bytes (keep_received)
         self._unframed = bytearray()  # keep_sent: client bytes not forwarded yet (part of a frame)
         self._upgraded = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -143,6 +149,8 @@ class _Conn:
                     data = self._frames_from_client(data)
                     if not data:
                         continue
+                if s is self.up and self.received is not None:
+                    self.received += data
                 self.queues[peers[s]].append((time.monotonic() + p.delay, data))
             self._flush()
 
@@ -218,11 +226,11 @@ class _Conn:
 
 
 def _frame_at(buf, i):
-    """The (masked) client frame at buf[i]: (index after it, opcode, unmasked payload),
-    or None while it is incomplete."""
+    """The frame at buf[i] (a client's masked, or a server's): (index after it, opcode,
+    unmasked payload), or None while it is incomplete."""
     if i + 2 > len(buf):
         return None
-    opcode, n = buf[i] & 0x0F, buf[i + 1] & 0x7F
+    opcode, n, masked = buf[i] & 0x0F, buf[i + 1] & 0x7F, buf[i + 1] & 0x80
     i += 2
     if n >= 126:
         size = 2 if n == 126 else 8
@@ -230,11 +238,27 @@ def _frame_at(buf, i):
             return None
         n = int.from_bytes(buf[i:i + size], "big")
         i += size
-    start = i + 4
+    start = i + 4 if masked else i
     if start + n > len(buf):
         return None
+    if not masked:
+        return start + n, opcode, bytes(buf[start:start + n])
     mask = buf[i:start]
     return start + n, opcode, bytes(b ^ mask[k % 4] for k, b in enumerate(buf[start:start + n]))
+
+
+def frames(data):
+    """The websocket frames in what a server sent (keep_received: the upgrade response
+    skipped): [(index after the frame, opcode, payload)], a trailing partial frame left out."""
+    out = []
+    i = data.find(b"\r\n\r\n") + 4
+    while i >= 4:
+        frame = _frame_at(data, i)
+        if frame is None:
+            break
+        out.append(frame)
+        i = frame[0]
+    return out
 
 
 def _close(s):
@@ -251,10 +275,13 @@ def _close(s):
 
 
 class TcpProxy:
-    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, keep_sent=False):
+    def __init__(self, upstream_port, upstream_host=HOST, tls_context=None, port=0, keep_sent=False,
+                 keep_received=False):
         self.upstream_host = upstream_host
         self.keep_sent = keep_sent
+        self.keep_received = keep_received
         self._kept = []  # each connection's payloads from its client (keep_sent)
+        self._received = []  # each connection's bytes from the server (keep_received)
         self._drop = None  # drop_next's predicate, until a frame matched it
         self.dropped = []
         self.upstream_port = upstream_port
@@ -304,6 +331,8 @@ class TcpProxy:
                 self._conns.append(conn)
                 if conn.sent is not None:
                     self._kept.append(conn.sent)
+                if conn.received is not None:
+                    self._received.append(conn.received)
             conn.thread.start()
 
     def _forget(self, conn):
@@ -320,6 +349,11 @@ class TcpProxy:
         """keep_sent: per connection, the websocket payloads its client sent so far."""
         with self._lock:
             return [list(sent) for sent in self._kept]
+
+    def received(self):
+        """keep_received: per connection, the bytes its server sent so far."""
+        with self._lock:
+            return [bytes(data) for data in self._received]
 
     def drop_next(self, predicate):
         """keep_sent: do not forward the next client frame whose payload predicate() accepts."""
