@@ -1,7 +1,7 @@
 """deepstream.io client for MicroPython and CPython.
 
     from deepstream import Client
-    client = Client("ws://127.0.0.1:6020/deepstream-v3")
+    client = Client("ws://127.0.0.1:6020/deepstream")  # binary; /deepstream-v3: text
     client.login({"username": "device-1"})
     client.event.emit("devices/1/temp", 21.5)
     while True:
