@@ -25,7 +25,7 @@ LIMIT = 11  # words
 HOT = {
     "deepstream/client.py": ["Client.poll"],
     "deepstream/connection.py": ["Connection.push", "Connection.reserve", "Connection._put", "Connection.take_frame",
-                                 "Connection.take_payload", "Connection._framed", "Connection._masked", "Connection._seal",
+                                 "Connection.take_payload", "Connection._framed", "Connection._seal",
                                  "Connection._reclaim", "Connection.tick", "Connection.next_deadline",
                                  "Connection.receive_text", "Connection.receive_binary"],
     "deepstream/event.py": ["EventHandler.emit", "EventHandler._notify"],
@@ -40,11 +40,11 @@ HOT = {
     "deepstream/record_core.py": ["Record.set", "Record._set_at", "Record._send_patch", "Record._apply",
                                   "_falsy_scalar"],
     "deepstream/rpc.py": ["RpcHandler.make"],
-    "deepstream/rpc_call.py": ["RpcCalls.make", "RpcCalls._send", "RpcCalls._start_timers", "RpcCalls.accepted",
+    "deepstream/rpc_call.py": ["RpcCalls.make", "RpcCalls._start_timers", "RpcCalls.accepted",
                                 "RpcCalls.complete"],
     "deepstream/timers.py": ["Timers.add", "Timers.cancel", "Timers.next_deadline", "Timers.fire"],
     "deepstream/poll.py": ["PollDriver.poll", "PollDriver._wait_ms", "PollDriver._flush", "PollDriver._write_through"],
-    "deepstream/ws.py": ["frame_in_place", "_fresh_key", "mask_in_place", "_key", "WebSocket.read_view",
+    "deepstream/ws.py": ["seal_frame", "frame_in_place", "_fresh_key", "mask_in_place", "_key", "WebSocket.read_view",
                          "WebSocket.commit", "WebSocket.next_event"],
 }
 

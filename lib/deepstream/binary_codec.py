@@ -302,7 +302,7 @@ def patch(conn, rec, path, data):
 
 
 def request(conn, name, cid, data):
-    """RPC REQUEST {data, cid, name}: an RPC call of ours."""
+    """RPC REQUEST {data, cid, name}: an RPC call of ours. Returns cid_key(cid)."""
     data = _data(None if data is UNDEFINED else data)
     name = name.encode()
     cid = cid.encode()
@@ -312,6 +312,7 @@ def request(conn, name, cid, data):
     i = _bytes_field(conn.enc, i, 0x1A, cid)
     _bytes_field(conn.enc, i, 0x3A, name)
     _close(conn, _RPC, False)
+    return cid
 
 
 def attach(conn):

@@ -322,18 +322,12 @@ class Connection:
     def next_deadline(self):
         return self.timers.next_deadline()
 
-    def take_frame(self):
+    def take_frame(self, framed=True):
         """The next bytes to write, framed and masked: conn.frame[conn.frame_start:
         conn.frame_start + n]; returns n, or 0 when there is nothing to send.
         The buffer is the driver's until its next call into the core; if the
-        write fails the driver calls frame_unsent(n)."""
-        n = self.take_payload()
-        return self._framed(n) if n else 0
-
-    def take_payload(self):
-        """What take_frame() lends, before the codec frames it: the encoded
-        messages at frame[HEADROOM:HEADROOM + n] (a binary one with its
-        frame header and an empty mask key). deepstream.testing reads them so."""
+        write fails the driver calls frame_unsent(n). framed=False:
+        take_payload()."""
         if self._lent:
             self._reclaim()
         if self._soon:
@@ -341,24 +335,25 @@ class Connection:
             for fn in soon:
                 fn()
         if self._fill or self._direct or self._ring is not None or self._replay is not None:
-            return self._seal()
+            n = self._seal()
+            return self._framed(n) if n and framed else n
         return 0  # the usual poll turn: nothing to send
+
+    def take_payload(self):
+        """What take_frame() lends, before the codec frames it: the encoded
+        messages at frame[HEADROOM:HEADROOM + n] (a binary one with its
+        frame header and an empty mask key). deepstream.testing reads them so."""
+        return self.take_frame(False)
 
     def _framed(self, n):
         """Frame and mask what _seal() lent (the codec's seal()); returns the
         bytes to write (from frame_start), 0 if none."""
-        start = self._masked(n)
-        if start < 0:
-            return 0
-        self.frame_start = start
-        return n + HEADROOM - start
-
-    def _masked(self, n):
-        # out of heap for the masking: the frame is lost, and counted
         try:
-            return self.codec.seal(self.frame, HEADROOM, n)
-        except MemoryError:
-            return self._lost()
+            self.frame_start = self.codec.seal(self.frame, HEADROOM, n)
+        except MemoryError:  # out of heap for the masking: the frame is lost, and counted
+            self._lost()
+            return 0
+        return n + HEADROOM - self.frame_start
 
     def _seal(self):
         """Complete the frame (direct messages, then what the ring and the
@@ -411,13 +406,12 @@ class Connection:
 
     def _lost(self):
         """Masking the frame buffer failed midway (out of heap): its messages
-        are lost, and counted. Returns -1 (no frame)."""
+        are lost, and counted."""
         fill = self._fill
         self._lent = False
         self.dropped += self.codec.count(self.out, HEADROOM, HEADROOM + fill)
         self._fill = 0
         self.client._error("out of memory framing %d bytes: their messages are lost" % fill, "MESSAGE_DROPPED", "C")
-        return -1
 
     def queued(self, topic, action, key):
         """How many messages (topic, action) about `key` (a name, an id; None:

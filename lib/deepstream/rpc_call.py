@@ -51,17 +51,15 @@ class RpcCalls:
         if len(self.pending) >= self._client.options["max_pending_rpcs"]:
             return self._refuse(name, callback)
         cid = "%s%d" % (self._prefix, self._count + 1)  # one new string (base 36 took a loop)
-        self._send(cid, name, data)  # data the codec cannot carry raises before anything is sent
+        # data the codec cannot carry raises before anything is sent; the codec returns
+        # the id as its receive() compares it (its cid_key()). (self._client._conn twice:
+        # a local more would put make()'s frame on the heap, test_frames.py)
+        self.latest_key = self._client._conn.codec.request(self._client._conn, name, cid, data)
         self._count += 1
         self.latest = cid
-        self.latest_key = self._client._conn.codec.cid_key(cid)
         self.pending[cid] = [callback, 2, None, None]
         self._start_timers(cid)
         return cid
-
-    def _send(self, cid, name, data):
-        conn = self._client._conn
-        conn.codec.request(conn, name, cid, data)
 
     def _start_timers(self, cid):
         # The timers run from now, online or not: a call made or stuck offline

@@ -215,9 +215,14 @@ def encode(topic, action, name=None, data=UNDEFINED, cid=None, names=None, path=
 
 def seal(buf, start, n):
     """Frame the payload buf[start:start + n] (all messages in one text
-    frame) in place; returns where the frame starts."""
-    from .ws import frame_in_place  # loaded by the drivers anyway; a FakeLink never seals
-    return start + n - len(frame_in_place(buf, start, n, 1))
+    frame) in place; returns where the frame starts. That is ws.seal_frame
+    (a text frame unless told): ws is the drivers' (a FakeLink never
+    seals), imported by the first call, which leaves seal_frame in this
+    function's place. Every later frame is one call, no import."""
+    global seal
+    from .ws import seal_frame
+    seal = seal_frame
+    return seal_frame(buf, start, n)
 
 
 def unseal(buf, start, n):
@@ -272,7 +277,8 @@ def receive(conn, frame):
             try:
                 if frame.startswith(EVT, start):
                     _event(client, frame, start + 6, end)
-                elif frame.startswith("P", start) and conn.rpc_in is not None and more().reply(conn.rpc_in, frame, start, end):
+                elif frame.startswith("P", start) and conn.rpc_in is not None and (_more or more()).reply(
+                        conn.rpc_in, frame, start, end):
                     pass  # a reply to one of our calls, read in place (text_more.py: loaded with RPCs)
                 else:
                     conn.dispatch(translate(frame[start:end]))

@@ -471,8 +471,9 @@ def _patch(rec, path, payload):
 
 
 def request(conn, name, cid, data):
-    """P|REQ|name|cid|typed: an RPC call of ours."""
+    """P|REQ|name|cid|typed: an RPC call of ours. Returns cid_key(cid)."""
     conn.push(("P\x1fREQ\x1f%s\x1f%s\x1f%s\x1e" % (name, cid, typed(data))).encode(), _RPC)
+    return cid
 
 
 def cid_key(cid):

@@ -64,9 +64,16 @@ _next = [64]
 
 
 def frame_in_place(buf, start, n, op=1):
+    """Turn the payload buf[start:start + n] into a masked client frame
+    (seal_frame()). Returns a memoryview of the frame."""
+    return memoryview(buf)[seal_frame(buf, start, n, op):start + n]
+
+
+def seal_frame(buf, start, n, op=1):
     """Turn the payload buf[start:start + n] into a masked client frame:
     header and a fresh key are written right before it (start >= 14) and
-    the payload is masked in place. Returns a memoryview of the frame."""
+    the payload is masked in place. Returns where the frame starts (no
+    memoryview made: the text codec's seal() on every frame it sends)."""
     if n < 126:  # the common small frame: its two header bytes written in place
         h = start - 6
         buf[h] = 0x80 | op
@@ -77,7 +84,7 @@ def frame_in_place(buf, start, n, op=1):
         buf[h:start - 4] = head
     _fresh_key(buf, start)
     mask_in_place(buf, start, n)
-    return memoryview(buf)[h:start + n]
+    return h
 
 
 def _fresh_key(buf, start):
