@@ -177,7 +177,8 @@ def _convert(conn, old, msg):
 
 
 def _dropped(conn, why):
-    """A message lost: counted, reported once per outage (as offline.note_dropped)."""
+    """A message lost: counted, reported once per outage, as offline.note_dropped
+    does (not imported from there: the first loss may be for want of heap)."""
     if not conn.dropped:
         conn.client._error(why, "MESSAGE_DROPPED", "C")
     conn.dropped += 1

@@ -218,7 +218,9 @@ def seal(buf, start, n):
     frame) in place; returns where the frame starts. That is ws.seal_frame
     (a text frame unless told): ws is the drivers' (a FakeLink never
     seals), imported by the first call, which leaves seal_frame in this
-    function's place. Every later frame is one call, no import."""
+    function's place. Every later frame is one call, no import. (Imported
+    at the top, as binary_codec does, ws cost the FakeLink-only runs, the
+    core flood at 76K and the fuzzers, more heap than they have.)"""
     global seal
     from .ws import seal_frame
     seal = seal_frame

@@ -313,7 +313,7 @@ class WebSocket:
             return self.send_close(event[1])
         return None
 
-    # -- sending: messages go out through frame_in_place (the drivers) -----
+    # -- sending: messages are framed in place by seal_frame (the codecs' seal) -----
 
     def send_close(self, code=1000, reason=""):
         """Close frame (once: b"" if already sent). code None: no status code."""
