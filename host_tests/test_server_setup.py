@@ -157,11 +157,11 @@ def test_heartbeat_pings_and_closes_a_silent_connection(srv):
     # C|A and the first C|PI at once, each in a frame of its own, then one C|PI per interval
     # (measured from C|A: on a loaded machine the server may take a while to say anything)
     assert [p for _, p in texts[:2]] == [b"C\x1fA\x1e", b"C\x1fPI\x1e"] and texts[1][0] - texts[0][0] < 0.2, texts
+    # one C|PI per interval until the close (2-3.5 intervals: below). Counted, not timed:
+    # frames one read returns share its time, and on a busy machine (the tests run in
+    # parallel) one read may hold every ping, so the gaps between them say nothing
     pings = [t for t, p in texts if p == b"C\x1fPI\x1e"]
-    # frames that one read returned carry its time: on a busy machine the first read may
-    # hold C|A and two pings, so only gaps between reads say when the server sent
-    gaps = [b - a for a, b in zip(pings, pings[1:]) if b - a > 0.001]
-    assert gaps and all(0.8 * HEARTBEAT < g * 1000 < 1.5 * HEARTBEAT for g in gaps), gaps
+    assert 2 <= len(pings) <= 4, texts
     assert frames[-1][1:] == (8, b""), frames  # the close frame, no deepstream message before it
     # the server's clock starts between our connect (0) and the read of its C|A: closed
     # no sooner than two intervals after the one, no later than 3.5 after the other
